@@ -1,0 +1,44 @@
+import { z } from "zod";
+import type { Message, Task } from "./types.ts";
+import { textOf } from "./types.ts";
+
+/**
+ * The older Hermes fleet dialect: header-less `SendMessage` (or `message/send`) whose message has
+ * no `messageId`; only the first text part matters; the answer, sent once the turn has ended, is
+ * `{"kind":"message","message":{"role":"agent","parts":[{"text":…}],"contextId":…}}`.
+ */
+
+export const HermesParams = z.object({
+  message: z.object({
+    role: z.string().optional(),
+    parts: z.array(z.object({ text: z.string().optional() }).passthrough()).min(1),
+    contextId: z.string().min(1).max(256).optional(),
+  }),
+});
+
+export function isHermesFleet(headerVersion: string | undefined, method: string, params: unknown): boolean {
+  if (headerVersion) return false;
+  if (method !== "SendMessage" && method !== "message/send") return false;
+  const m = (params as { message?: { messageId?: unknown } } | undefined)?.message;
+  return typeof m === "object" && m !== null && m.messageId === undefined;
+}
+
+export function messageFromHermes(p: z.infer<typeof HermesParams>, newId: () => string): Message {
+  const text = p.message.parts.find((x) => typeof x.text === "string")?.text ?? "";
+  return {
+    messageId: newId(),
+    role: "ROLE_USER",
+    parts: [{ text }],
+    ...(p.message.contextId ? { contextId: p.message.contextId } : {}),
+  };
+}
+
+/** The answer the fleet client accepts: the agent's final text as a direct message. */
+export function hermesAnswer(task: Task): Record<string, unknown> {
+  const fromArtifacts = (task.artifacts ?? [])
+    .map((a) => textOf(a.parts))
+    .filter(Boolean)
+    .join("\n");
+  const text = fromArtifacts || textOf(task.status.message?.parts ?? []);
+  return { kind: "message", message: { role: "agent", parts: [{ text }], contextId: task.contextId } };
+}

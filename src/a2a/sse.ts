@@ -1,0 +1,70 @@
+/**
+ * Server-Sent Events. `sseStream` turns an event source into a `text/event-stream` body with
+ * keepalive comments, and always runs `cleanup` once: when the source ends, fails, or the client
+ * goes away.
+ */
+
+export interface SseFrame {
+  id?: number | undefined;
+  event?: string | undefined;
+  data: unknown;
+}
+
+export interface SseSource {
+  /** Start producing; call `push` per frame and `end` when done. Returns the cleanup. */
+  start(push: (f: SseFrame) => void, end: () => void): () => void;
+}
+
+export function sseStream(
+  source: SseSource,
+  opts: { keepaliveMs: number; signal?: AbortSignal },
+): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  let cleanup: (() => void) | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    if (timer) clearInterval(timer);
+    opts.signal?.removeEventListener("abort", close);
+    cleanup?.();
+  };
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const push = (f: SseFrame) => {
+        if (closed) return;
+        let s = "";
+        if (f.id !== undefined) s += `id: ${f.id}\n`;
+        if (f.event) s += `event: ${f.event}\n`;
+        s += `data: ${JSON.stringify(f.data)}\n\n`;
+        controller.enqueue(enc.encode(s));
+      };
+      const end = () => {
+        if (closed) return;
+        close();
+        try {
+          controller.close();
+        } catch {
+          // already closed by the client
+        }
+      };
+      timer = setInterval(() => {
+        if (!closed) controller.enqueue(enc.encode(": keepalive\n\n"));
+      }, opts.keepaliveMs);
+      opts.signal?.addEventListener("abort", close, { once: true });
+      cleanup = source.start(push, end);
+      if (closed) cleanup();
+    },
+    cancel() {
+      close();
+    },
+  });
+}
+
+export const SSE_HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+};

@@ -1,0 +1,209 @@
+import { z } from "zod";
+import type {
+  Artifact,
+  Message,
+  Part,
+  SendMessageParams,
+  StreamResponse,
+  Task,
+  TaskState,
+  TaskStatus,
+} from "./types.ts";
+import { isSettled } from "./types.ts";
+
+/**
+ * A2A v0.3 at the edge: `kind`-tagged objects, kebab-case states, `blocking` instead of
+ * `returnImmediately`, `final` on the last status update. Pure functions, both directions.
+ */
+
+const STATE_TO_V03: Record<TaskState, string> = {
+  TASK_STATE_SUBMITTED: "submitted",
+  TASK_STATE_WORKING: "working",
+  TASK_STATE_COMPLETED: "completed",
+  TASK_STATE_FAILED: "failed",
+  TASK_STATE_CANCELED: "canceled",
+  TASK_STATE_INPUT_REQUIRED: "input-required",
+  TASK_STATE_REJECTED: "rejected",
+  TASK_STATE_AUTH_REQUIRED: "auth-required",
+};
+const STATE_FROM_V03 = Object.fromEntries(Object.entries(STATE_TO_V03).map(([k, v]) => [v, k])) as Record<
+  string,
+  TaskState
+>;
+
+export const stateToV03 = (s: TaskState): string => STATE_TO_V03[s];
+export const stateFromV03 = (s: string): TaskState | undefined => STATE_FROM_V03[s];
+
+const Meta = z.record(z.string(), z.unknown());
+const FileV03 = z.object({
+  bytes: z.string().optional(),
+  uri: z.string().optional(),
+  mimeType: z.string().optional(),
+  name: z.string().optional(),
+});
+export const PartV03 = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("text"), text: z.string(), metadata: Meta.optional() }),
+  z.object({ kind: z.literal("file"), file: FileV03, metadata: Meta.optional() }),
+  z.object({ kind: z.literal("data"), data: z.unknown(), metadata: Meta.optional() }),
+]);
+export const MessageV03 = z.object({
+  kind: z.literal("message").optional(),
+  messageId: z.string().min(1).max(256),
+  role: z.enum(["user", "agent"]),
+  parts: z.array(PartV03).min(1),
+  contextId: z.string().min(1).max(256).optional(),
+  taskId: z.string().min(1).max(256).optional(),
+  metadata: Meta.optional(),
+  extensions: z.array(z.string()).optional(),
+  referenceTaskIds: z.array(z.string()).optional(),
+});
+export const SendParamsV03 = z.object({
+  message: MessageV03,
+  configuration: z
+    .object({
+      blocking: z.boolean().optional(),
+      historyLength: z.number().int().min(0).optional(),
+      acceptedOutputModes: z.array(z.string()).optional(),
+      pushNotificationConfig: z.unknown().optional(),
+    })
+    .optional(),
+  metadata: Meta.optional(),
+});
+
+export function partFromV03(p: z.infer<typeof PartV03>): Part {
+  const meta = p.metadata ? { metadata: p.metadata } : {};
+  if (p.kind === "text") return { text: p.text, ...meta };
+  if (p.kind === "data") return { data: p.data, mediaType: "application/json", ...meta };
+  const f = p.file;
+  const base = {
+    ...(f.mimeType ? { mediaType: f.mimeType } : {}),
+    ...(f.name ? { filename: f.name } : {}),
+    ...meta,
+  };
+  return f.bytes !== undefined ? { raw: f.bytes, ...base } : { url: f.uri ?? "", ...base };
+}
+
+export function partToV03(p: Part): Record<string, unknown> {
+  const meta = p.metadata ? { metadata: p.metadata } : {};
+  if (p.text !== undefined) return { kind: "text", text: p.text, ...meta };
+  if (p.data !== undefined) return { kind: "data", data: p.data, ...meta };
+  const file: Record<string, unknown> = {};
+  if (p.raw !== undefined) file.bytes = p.raw;
+  if (p.url !== undefined) file.uri = p.url;
+  if (p.mediaType) file.mimeType = p.mediaType;
+  if (p.filename) file.name = p.filename;
+  return { kind: "file", file, ...meta };
+}
+
+export function messageFromV03(m: z.infer<typeof MessageV03>): Message {
+  return {
+    messageId: m.messageId,
+    role: m.role === "user" ? "ROLE_USER" : "ROLE_AGENT",
+    parts: m.parts.map(partFromV03),
+    ...(m.contextId ? { contextId: m.contextId } : {}),
+    ...(m.taskId ? { taskId: m.taskId } : {}),
+    ...(m.metadata ? { metadata: m.metadata } : {}),
+    ...(m.extensions ? { extensions: m.extensions } : {}),
+    ...(m.referenceTaskIds ? { referenceTaskIds: m.referenceTaskIds } : {}),
+  };
+}
+
+export function sendParamsFromV03(p: z.infer<typeof SendParamsV03>): SendMessageParams {
+  const c = p.configuration;
+  return {
+    message: messageFromV03(p.message),
+    configuration: {
+      returnImmediately: c?.blocking === false,
+      ...(c?.historyLength !== undefined ? { historyLength: c.historyLength } : {}),
+    },
+    ...(p.metadata ? { metadata: p.metadata } : {}),
+  };
+}
+
+export function messageToV03(m: Message): Record<string, unknown> {
+  return {
+    kind: "message",
+    messageId: m.messageId,
+    role: m.role === "ROLE_USER" ? "user" : "agent",
+    parts: m.parts.map(partToV03),
+    ...(m.contextId ? { contextId: m.contextId } : {}),
+    ...(m.taskId ? { taskId: m.taskId } : {}),
+    ...(m.metadata ? { metadata: m.metadata } : {}),
+    ...(m.extensions?.length ? { extensions: m.extensions } : {}),
+    ...(m.referenceTaskIds?.length ? { referenceTaskIds: m.referenceTaskIds } : {}),
+  };
+}
+
+export function statusToV03(s: TaskStatus): Record<string, unknown> {
+  return {
+    state: stateToV03(s.state),
+    ...(s.message ? { message: messageToV03(s.message) } : {}),
+    ...(s.timestamp ? { timestamp: s.timestamp } : {}),
+  };
+}
+
+export function artifactToV03(a: Artifact): Record<string, unknown> {
+  return { ...a, parts: a.parts.map(partToV03) };
+}
+
+export function taskToV03(t: Task): Record<string, unknown> {
+  return {
+    kind: "task",
+    id: t.id,
+    contextId: t.contextId,
+    status: statusToV03(t.status),
+    ...(t.artifacts?.length ? { artifacts: t.artifacts.map(artifactToV03) } : {}),
+    history: (t.history ?? []).map(messageToV03),
+    ...(t.metadata ? { metadata: t.metadata } : {}),
+  };
+}
+
+/** A stream event in v0.3 shape; the status update that settles the task carries `final: true`. */
+export function eventToV03(e: StreamResponse): Record<string, unknown> {
+  if ("task" in e) return taskToV03(e.task);
+  if ("message" in e) return messageToV03(e.message);
+  if ("statusUpdate" in e) {
+    const u = e.statusUpdate;
+    return {
+      kind: "status-update",
+      taskId: u.taskId,
+      contextId: u.contextId,
+      status: statusToV03(u.status),
+      final: isSettled(u.status.state),
+      ...(u.metadata ? { metadata: u.metadata } : {}),
+    };
+  }
+  const u = e.artifactUpdate;
+  return {
+    kind: "artifact-update",
+    taskId: u.taskId,
+    contextId: u.contextId,
+    artifact: artifactToV03(u.artifact),
+    ...(u.append !== undefined ? { append: u.append } : {}),
+    ...(u.lastChunk !== undefined ? { lastChunk: u.lastChunk } : {}),
+    ...(u.metadata ? { metadata: u.metadata } : {}),
+  };
+}
+
+// ---- reading v0.3 objects from upstream agents (routing) ----
+
+export function taskFromV03(t: Record<string, unknown>): Task {
+  const status = (t.status ?? {}) as Record<string, unknown>;
+  const msg = status.message as z.infer<typeof MessageV03> | undefined;
+  return {
+    id: String(t.id),
+    contextId: String(t.contextId),
+    status: {
+      state: stateFromV03(String(status.state)) ?? "TASK_STATE_WORKING",
+      ...(msg ? { message: messageFromV03(MessageV03.parse(msg)) } : {}),
+      ...(status.timestamp ? { timestamp: String(status.timestamp) } : {}),
+    },
+    artifacts: ((t.artifacts ?? []) as Array<Record<string, unknown>>).map((a) => ({
+      ...(a as object),
+      artifactId: String(a.artifactId),
+      parts: z.array(PartV03).parse(a.parts).map(partFromV03),
+    })),
+    history: ((t.history ?? []) as unknown[]).map((m) => messageFromV03(MessageV03.parse(m))),
+    ...(t.metadata ? { metadata: t.metadata as Record<string, unknown> } : {}),
+  };
+}

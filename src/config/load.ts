@@ -1,0 +1,256 @@
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { homedir, hostname, userInfo } from "node:os";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { parse as parseToml } from "smol-toml";
+import type { z } from "zod";
+import { ConfigError } from "../errors.ts";
+import {
+  ConfigSchema,
+  DEFAULT_BANDS,
+  DEFAULT_PROFILES,
+  type PeerConfig,
+  type ProfileConfig,
+  parsePeer,
+  type ServerConfig,
+} from "./schema.ts";
+
+/**
+ * The only module that reads config files, secret files and the environment. Everything after
+ * this works on the resolved `Config` value.
+ */
+
+export interface Credential {
+  /** Where the token came from, for `a2a-relay peers` (never the value). */
+  source: string;
+  /** Whether a token was found. */
+  resolved: boolean;
+  token?: string;
+  error?: string;
+}
+
+export interface ResolvedPeer extends PeerConfig {
+  name: string;
+  credential: Credential;
+}
+
+export interface Config {
+  file: string | undefined;
+  server: ServerConfig & { id: string; dataDir: string; lockDir: string };
+  bands: Record<string, [number, number]>;
+  peers: Record<string, ResolvedPeer>;
+  profiles: Record<string, ProfileConfig>;
+  insecureNoAuth: boolean;
+}
+
+export interface LoadOptions {
+  file?: string | undefined;
+  env?: Record<string, string | undefined>;
+  host?: string | undefined;
+  port?: string | undefined;
+  band?: string | undefined;
+  name?: string | undefined;
+  dataDir?: string | undefined;
+  insecureNoAuth?: boolean;
+  /** Create the data dir and the local peer's token file when missing (serve does; check does not). */
+  prepare?: boolean;
+}
+
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env.A2A_RELAY_CONFIG ?? undefined;
+  let raw: unknown = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      throw new ConfigError(`config error in ${file}: cannot read the file (${(err as Error).message})`);
+    }
+    try {
+      raw = parseToml(text);
+    } catch (err) {
+      throw new ConfigError(
+        `config error in ${file}: not valid TOML: ${(err as Error).message.split("\n")[0]}`,
+      );
+    }
+  }
+  const where = file ?? "the embedded defaults";
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(formatIssues(where, parsed.error));
+  const c = parsed.data;
+  const base = file ? dirname(resolve(file)) : process.cwd();
+  const rel = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+
+  const server = { ...c.server };
+  if (env.A2A_RELAY_HOST) server.host = env.A2A_RELAY_HOST;
+  if (env.A2A_RELAY_PORT) server.port = parsePort(env.A2A_RELAY_PORT, "A2A_RELAY_PORT");
+  if (opts.host) server.host = opts.host;
+  if (opts.port) server.port = parsePort(opts.port, "--port");
+  if (opts.band) server.band = opts.band;
+  if (opts.name) server.name = opts.name;
+  const dataDir = resolve(
+    opts.dataDir ??
+      env.A2A_RELAY_HOME ??
+      (server.data_dir ? rel(server.data_dir) : join(homedir(), ".a2a-relay")),
+  );
+  const uid = safeUid();
+  const lockDir = resolve(env.A2A_RELAY_LOCK_DIR ?? join(env.XDG_RUNTIME_DIR ?? "/tmp", `a2a-relay-${uid}`));
+
+  const bands: Record<string, [number, number]> = {};
+  for (const [name, spec] of Object.entries({ ...DEFAULT_BANDS, ...c.ports.bands })) {
+    const [a, b] = spec.split("-").map(Number) as [number, number];
+    if (!(a >= 1 && b <= 65535 && a <= b))
+      throw new ConfigError(`config error in ${where}: ports.bands.${name}: "${spec}" is not a valid range`);
+    bands[name] = [a, b];
+  }
+  if (server.port === "auto" && !bands[server.band]) {
+    throw new ConfigError(
+      `config error in ${where}: server.band: no band named "${server.band}" (known: ${Object.keys(bands).join(", ")})`,
+    );
+  }
+
+  const profiles: Record<string, ProfileConfig> = {};
+  for (const [name, p] of Object.entries(c.profiles ?? DEFAULT_PROFILES)) {
+    const workdir = p.workdir ? rel(p.workdir) : undefined;
+    if (workdir && !isDir(workdir)) {
+      throw new ConfigError(
+        `config error in ${where}: profiles.${name}.workdir: directory ${workdir} does not exist`,
+      );
+    }
+    profiles[name] = { ...p, ...(workdir ? { workdir } : {}) };
+  }
+
+  const peers: Record<string, ResolvedPeer> = {};
+  const configured = c.peers ?? {};
+  const all: Record<string, PeerConfig> = { ...configured };
+  if (!all.local) {
+    all.local = parsePeer({
+      profiles: ["*"],
+      admin: true,
+      token_file: join(dataDir, "tokens", "local.token"),
+    });
+  }
+  for (const [name, p] of Object.entries(all)) {
+    for (const prof of p.profiles) {
+      if (prof !== "*" && !profiles[prof]) {
+        throw new ConfigError(`config error in ${where}: peers.${name}.profiles: no profile named "${prof}"`);
+      }
+    }
+    const tokenFile = p.token_file ? rel(p.token_file) : undefined;
+    if (opts.prepare && name === "local" && tokenFile && !configured.local) ensureTokenFile(tokenFile);
+    peers[name] = {
+      ...p,
+      name,
+      ...(tokenFile ? { token_file: tokenFile } : {}),
+      credential: resolveToken(name, p, tokenFile, env),
+    };
+  }
+  if (opts.prepare) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+
+  return {
+    file,
+    server: { ...server, id: server.id ?? hostname(), dataDir, lockDir },
+    bands,
+    peers,
+    profiles,
+    insecureNoAuth: opts.insecureNoAuth ?? false,
+  };
+}
+
+/** `A2A_OC_TOKEN_<SLUG>`: the name upper-cased, every character outside A-Z0-9 turned into `_`. */
+export function tokenEnvName(name: string): string {
+  return `A2A_OC_TOKEN_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+/** The token chain: `token_env` if set, else `A2A_OC_TOKEN_<SLUG>`, else `token_file`. */
+export function resolveToken(
+  name: string,
+  p: Pick<PeerConfig, "token_env">,
+  tokenFile: string | undefined,
+  env: Record<string, string | undefined>,
+): Credential {
+  const envName = p.token_env ?? tokenEnvName(name);
+  const fromEnv = env[envName]?.trim();
+  if (fromEnv) return { source: `env:${envName}`, resolved: true, token: fromEnv };
+  if (p.token_env && !tokenFile)
+    return { source: `env:${envName}`, resolved: false, error: `${envName} is not set` };
+  if (tokenFile) {
+    const read = readSecretFile(tokenFile);
+    return read.ok
+      ? { source: `file:${tokenFile}`, resolved: true, token: read.value }
+      : { source: `file:${tokenFile}`, resolved: false, error: read.error };
+  }
+  return {
+    source: `env:${envName}`,
+    resolved: false,
+    error: `${envName} is not set and no token_file is configured`,
+  };
+}
+
+/** Read a secret file, refusing one that other users can read. */
+export function readSecretFile(path: string): { ok: true; value: string } | { ok: false; error: string } {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch {
+    return { ok: false, error: `${path} does not exist` };
+  }
+  if ((st.mode & 0o077) !== 0) {
+    return {
+      ok: false,
+      error: `${path} is readable by other users (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`,
+    };
+  }
+  const value = readFileSync(path, "utf8").trim();
+  if (!value) return { ok: false, error: `${path} is empty` };
+  return { ok: true, value };
+}
+
+/** Read a plain file next to the config (system prompts, keys). */
+export function readTextFile(path: string): string {
+  return readFileSync(path, "utf8");
+}
+
+// internal
+
+function ensureTokenFile(path: string): void {
+  if (existsSync(path)) return;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
+  chmodSync(path, 0o600);
+}
+
+function parsePort(v: string, where: string): number | "auto" {
+  if (v === "auto") return "auto";
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new ConfigError(`${where}: "${v}" is not a port number or "auto"`);
+  return n;
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function safeUid(): number | string {
+  try {
+    return userInfo().uid;
+  } catch {
+    return "user";
+  }
+}
+
+function formatIssues(where: string, err: z.ZodError): string {
+  const lines = err.issues.map((i) => {
+    const key = i.path.map(String).join(".") || "(top level)";
+    let msg = i.message;
+    if (i.code === "unrecognized_keys") msg = `unknown key(s): ${i.keys.join(", ")}`;
+    return `  ${key}: ${msg}`;
+  });
+  return `config error in ${where}:\n${lines.join("\n")}`;
+}

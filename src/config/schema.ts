@@ -1,0 +1,160 @@
+import { z } from "zod";
+
+/**
+ * The relay's TOML config, validated with zod. Pure: no file or environment access here
+ * (config/load.ts is the only reader). Unknown keys are errors so typos never pass silently.
+ */
+
+const Port = z.union([z.number().int().min(0).max(65535), z.literal("auto")]);
+const Band = z.string().regex(/^\d{1,5}-\d{1,5}$/, 'a band is "first-last", e.g. "9200-9209"');
+
+export const DEFAULT_BANDS: Record<string, string> = {
+  relay: "9200-9209",
+  opencode: "9300-9309",
+  claude: "9310-9319",
+  codex: "9320-9329",
+  agy: "9330-9339",
+  hermes: "9340-9349",
+};
+
+const Server = z.strictObject({
+  id: z.string().min(1).optional(),
+  host: z.string().min(1).default("127.0.0.1"),
+  port: Port.default(9200),
+  band: z.string().default("relay"),
+  name: z.string().optional(),
+  public_url: z.string().url().optional(),
+  data_dir: z.string().optional(),
+  max_body_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  /** Turns that may wait behind a running one on the same conversation. */
+  max_context_queue: z.number().int().min(0).max(10_000).default(16),
+  /** Seconds SIGTERM waits for running turns before failing them. */
+  shutdown_grace_s: z.number().min(0).max(3600).default(30),
+  /** "NORMAL" survives a process crash; "FULL" also survives power loss (slower). */
+  synchronous: z.enum(["NORMAL", "FULL"]).default("NORMAL"),
+  metrics_public: z.boolean().default(true),
+  max_hops: z.number().int().min(1).max(32).default(4),
+  log_level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+});
+
+const Jwt = z.strictObject({
+  issuer: z.string().optional(),
+  algorithms: z.array(z.string()).default(["EdDSA"]),
+  public_key_file: z.string().optional(),
+  jwks_url: z.string().url().optional(),
+  secret_env: z.string().optional(),
+  max_ttl_s: z.number().int().min(1).default(900),
+});
+
+const Budget = z.strictObject({
+  window: z.string().default("24h"),
+  max_turns: z.number().int().min(0).optional(),
+  max_tokens: z.number().int().min(0).optional(),
+  max_cost_usd: z.number().min(0).optional(),
+  max_concurrent: z.number().int().min(1).optional(),
+  max_queued: z.number().int().min(0).default(16),
+  max_turns_per_context: z.number().int().min(1).optional(),
+});
+
+const Peer = z.strictObject({
+  profiles: z.array(z.string()).default(["*"]),
+  default_profile: z.string().optional(),
+  token_env: z.string().optional(),
+  token_file: z.string().optional(),
+  admin: z.boolean().default(false),
+  jwt: Jwt.optional(),
+  budget: Budget.optional(),
+  push_hosts: z.array(z.string()).optional(),
+});
+
+export const HANDLERS = ["opencode", "claude", "codex", "gemini", "agy", "a2a", "llm", "echo"] as const;
+
+const Profile = z.strictObject({
+  handler: z.enum(HANDLERS).optional(),
+  description: z.string().optional(),
+  workdir: z.string().optional(),
+  model: z.string().optional(),
+  turn_timeout_s: z.number().min(0.01).max(86_400).default(300),
+  command: z.string().optional(),
+  args: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).default({}),
+  // a2a
+  url: z.string().url().optional(),
+  lease: z.string().optional(),
+  protocol: z.enum(["1.0", "0.3", "hermes-fleet"]).default("1.0"),
+  token_env: z.string().optional(),
+  binding: z.enum(["auto", "jsonrpc", "rest"]).default("auto"),
+  // remote relay
+  remote: z.string().url().optional(),
+  remote_profile: z.string().optional(),
+  auth: z.enum(["jwt", "token"]).default("jwt"),
+  // llm
+  base_url: z.string().url().optional(),
+  api_key_env: z.string().optional(),
+  system_prompt: z.string().optional(),
+  system_prompt_file: z.string().optional(),
+  max_tokens: z.number().int().min(1).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  // echo
+  delay_ms: z.number().int().min(0).max(3_600_000).optional(),
+});
+
+export const ConfigSchema = z
+  .strictObject({
+    server: Server.default(Server.parse({})),
+    ports: z.strictObject({ bands: z.record(z.string(), Band).default({}) }).default({ bands: {} }),
+    peers: z
+      .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "peer names use A-Z a-z 0-9 . _ -"), Peer)
+      .optional(),
+    profiles: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "profile names use A-Z a-z 0-9 . _ -"),
+        Profile,
+      )
+      .optional(),
+  })
+  .superRefine((c, ctx) => {
+    for (const [name, p] of Object.entries(c.profiles ?? {})) {
+      if (!p.handler && !p.remote) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["profiles", name, "handler"],
+          message: "set handler or remote",
+        });
+      }
+      if (p.handler && p.remote) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["profiles", name, "remote"],
+          message: "set handler or remote, not both",
+        });
+      }
+    }
+    for (const [name, peer] of Object.entries(c.peers ?? {})) {
+      if (peer.default_profile && c.profiles && !c.profiles[peer.default_profile]) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["peers", name, "default_profile"],
+          message: `no profile named "${peer.default_profile}"`,
+        });
+      }
+    }
+  });
+
+export type RawConfig = z.infer<typeof ConfigSchema>;
+export type ServerConfig = z.infer<typeof Server>;
+export type PeerConfig = z.infer<typeof Peer>;
+export type ProfileConfig = z.infer<typeof Profile>;
+export type BudgetConfig = z.infer<typeof Budget>;
+
+/** Embedded defaults: one `echo` profile. The `local` peer is added by load.ts. */
+export const DEFAULT_PROFILES: Record<string, ProfileConfig> = {
+  echo: Profile.parse({ handler: "echo", description: "Answers with the text it was sent." }),
+};
+
+export const parseProfile = (v: unknown): ProfileConfig => Profile.parse(v);
+export const parsePeer = (v: unknown): PeerConfig => Peer.parse(v);

@@ -1,0 +1,186 @@
+/**
+ * One error taxonomy for the whole relay. Every error a caller can see is a RelayError with a
+ * JSON-RPC code, a stable reason string, an HTTP status and a CLI exit code. Errors become
+ * responses only in http/errors.ts and exit codes only in main.ts.
+ */
+
+export type ErrorData = Record<string, string | number | boolean | string[] | undefined>;
+
+export class RelayError extends Error {
+  readonly code: number;
+  readonly reason: string;
+  readonly status: number;
+  readonly exitCode: number;
+  readonly data: ErrorData | undefined;
+  /** "a2a-protocol.org" for spec errors, "a2a-relay" for ours. */
+  readonly domain: string;
+  readonly headers: Record<string, string>;
+
+  constructor(opts: {
+    code: number;
+    reason: string;
+    message: string;
+    status?: number;
+    exitCode?: number;
+    data?: ErrorData;
+    domain?: string;
+    headers?: Record<string, string>;
+  }) {
+    super(opts.message);
+    this.name = "RelayError";
+    this.code = opts.code;
+    this.reason = opts.reason;
+    this.status = opts.status ?? 200;
+    this.exitCode = opts.exitCode ?? 1;
+    this.data = opts.data;
+    this.domain = opts.domain ?? "a2a-relay";
+    this.headers = opts.headers ?? {};
+  }
+}
+
+const SPEC = "a2a-protocol.org";
+
+// JSON-RPC 2.0 standard errors
+export const parseError = (message = "request body is not valid JSON") =>
+  new RelayError({ code: -32700, reason: "PARSE_ERROR", message, domain: SPEC, exitCode: 2 });
+export const invalidRequest = (message: string) =>
+  new RelayError({ code: -32600, reason: "INVALID_REQUEST", message, domain: SPEC, exitCode: 2 });
+export const methodNotFound = (method: string) =>
+  new RelayError({
+    code: -32601,
+    reason: "METHOD_NOT_FOUND",
+    message: `method not found: ${method}`,
+    domain: SPEC,
+    exitCode: 2,
+    data: { method },
+  });
+export const invalidParams = (message: string, path?: string) =>
+  new RelayError({
+    code: -32602,
+    reason: "INVALID_PARAMS",
+    message,
+    domain: SPEC,
+    exitCode: 2,
+    data: path === undefined ? undefined : { path },
+  });
+export const internalError = (message = "internal error") =>
+  new RelayError({ code: -32603, reason: "INTERNAL", message, domain: SPEC });
+
+// A2A errors (-32001..-32009 keep their spec meaning)
+export const taskNotFound = (id: string) =>
+  new RelayError({
+    code: -32001,
+    reason: "TASK_NOT_FOUND",
+    message: `task not found: ${id}`,
+    domain: SPEC,
+    data: { taskId: id },
+  });
+export const taskNotCancelable = (id: string, state: string) =>
+  new RelayError({
+    code: -32002,
+    reason: "TASK_NOT_CANCELABLE",
+    message: `task ${id} is ${state} and can no longer be canceled`,
+    domain: SPEC,
+    data: { taskId: id, state },
+  });
+export const pushNotSupported = () =>
+  new RelayError({
+    code: -32003,
+    reason: "PUSH_NOTIFICATION_NOT_SUPPORTED",
+    message: "push notifications are not supported by this relay yet",
+    domain: SPEC,
+  });
+export const unsupportedOperation = (message: string) =>
+  new RelayError({ code: -32004, reason: "UNSUPPORTED_OPERATION", message, domain: SPEC });
+export const contentTypeNotSupported = (type: string) =>
+  new RelayError({
+    code: -32005,
+    reason: "CONTENT_TYPE_NOT_SUPPORTED",
+    message: `content type not supported: ${type || "(none)"}; send application/json`,
+    domain: SPEC,
+    status: 415,
+    exitCode: 2,
+  });
+export const invalidAgentResponse = (message: string) =>
+  new RelayError({ code: -32006, reason: "INVALID_AGENT_RESPONSE", message, domain: SPEC, exitCode: 6 });
+export const extendedCardNotConfigured = () =>
+  new RelayError({
+    code: -32007,
+    reason: "EXTENDED_AGENT_CARD_NOT_CONFIGURED",
+    message: "this relay has no extended agent card",
+    domain: SPEC,
+  });
+export const versionNotSupported = (version: string) =>
+  new RelayError({
+    code: -32009,
+    reason: "VERSION_NOT_SUPPORTED",
+    message: `A2A-Version ${version} is not supported; use 1.0 or 0.3`,
+    domain: SPEC,
+    exitCode: 2,
+  });
+
+// Relay errors (-32040..-32059), names from the contract
+export const unauthenticated = (message = "missing or invalid credential") =>
+  new RelayError({
+    code: -32050,
+    reason: "UNAUTHENTICATED",
+    message,
+    status: 401,
+    exitCode: 3,
+    headers: { "WWW-Authenticate": 'Bearer realm="a2a-relay"' },
+  });
+export const profileNotFound = (profile: string, allowed: string[]) =>
+  new RelayError({
+    code: -32040,
+    reason: "PROFILE_NOT_FOUND",
+    message: `unknown profile "${profile}"; this peer may use: ${allowed.join(", ") || "(none)"}`,
+    data: { profile, profiles: allowed },
+    exitCode: 2,
+  });
+export const profileForbidden = (profile: string, peer: string) =>
+  new RelayError({
+    code: -32041,
+    reason: "PROFILE_FORBIDDEN",
+    message: `peer "${peer}" may not use profile "${profile}"`,
+    status: 403,
+    exitCode: 3,
+    data: { profile, peer },
+  });
+export const contextBusy = (contextId: string, queued: number) =>
+  new RelayError({
+    code: -32043,
+    reason: "CONTEXT_BUSY",
+    message: `a turn is running on context ${contextId} and ${queued} more are queued; retry later`,
+    status: 409,
+    data: { contextId, queued },
+  });
+export const upstreamUnavailable = (message: string) =>
+  new RelayError({ code: -32045, reason: "UPSTREAM_UNAVAILABLE", message, status: 502, exitCode: 6 });
+export const bodyTooLarge = (limit: number) =>
+  new RelayError({
+    code: -32600,
+    reason: "BODY_TOO_LARGE",
+    message: `request body is larger than max_body_bytes (${limit})`,
+    status: 413,
+    exitCode: 2,
+    data: { limit },
+  });
+export const forbidden = (message: string) =>
+  new RelayError({ code: -32041, reason: "FORBIDDEN", message, status: 403, exitCode: 3 });
+
+/** Configuration and usage errors; main turns them into exit code 2. */
+export class ConfigError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export class UsageError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}

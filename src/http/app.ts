@@ -1,0 +1,171 @@
+import { createHash } from "node:crypto";
+import { Hono } from "hono";
+import { cardV1, cardV03, publicBase } from "../a2a/cards.ts";
+import { RelayError } from "../errors.ts";
+import { VERSION } from "../version.ts";
+import { adminOnly, peerAuth } from "./auth.ts";
+import { rpcHandler } from "./rpc-route.ts";
+import type { AppDeps, AppEnv } from "./types.ts";
+
+/** Wire the HTTP surface from its dependencies. Does no I/O of its own. */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const { config, engine, logger, metrics } = deps;
+  const app = new Hono<AppEnv>();
+  const profiles = new Set(Object.keys(config.profiles));
+  const keepaliveMs = deps.keepaliveMs ?? 15_000;
+
+  app.use("*", async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : crypto.randomUUID();
+    c.set("requestId", requestId);
+    const t0 = performance.now();
+    await next();
+    c.header("x-request-id", requestId);
+    logger.info(
+      {
+        reqId: requestId,
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round((performance.now() - t0) * 100) / 100,
+        peer: c.get("peer")?.name,
+        rpc: c.get("rpcMethod"),
+      },
+      "request",
+    );
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof RelayError) {
+      for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+      return c.json(
+        {
+          jsonrpc: "2.0",
+          id: null,
+          error: { code: err.code, message: err.message, data: { reason: err.reason } },
+        },
+        err.status as 401,
+      );
+    }
+    logger.error({ err: err.message, stack: err.stack }, "unhandled error");
+    return c.json({ error: "internal error" }, 500);
+  });
+
+  // ---- public ----
+  app.get("/healthz", (c) => c.json({ status: "ok", version: VERSION }));
+  app.get("/readyz", (c) =>
+    deps.ready() ? c.json({ status: "ready" }) : c.json({ status: "not ready" }, 503),
+  );
+  app.get("/metrics", async (c) => {
+    if (!config.server.metrics_public) return c.text("metrics are not public on this relay\n", 404);
+    return c.text(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType });
+  });
+
+  const relayCard = (c: { req: { raw: Request } }) => {
+    const base = publicBase(config.server.public_url, c.req.raw.headers, c.req.raw.url);
+    return {
+      name: config.server.id,
+      description: `a2a-relay on ${config.server.id}: profiles ${[...profiles].join(", ")}`,
+      version: VERSION,
+      url: `${base}/a2a`,
+      skills: [...profiles].map((p) =>
+        skillOf(p, config.profiles[p]?.description, config.profiles[p]?.handler),
+      ),
+      streaming: true,
+      pushNotifications: false,
+      extendedAgentCard: false,
+    };
+  };
+  const sendCard = (c: Parameters<typeof cardResponse>[0], input: ReturnType<typeof relayCard>) =>
+    cardResponse(c, input);
+  for (const path of [
+    "/.well-known/agent-card.json",
+    "/.well-known/agent.json",
+    "/a2a/.well-known/agent-card.json",
+  ]) {
+    app.get(path, (c) => sendCard(c, relayCard(c)));
+  }
+  app.get("/a2a/:profile/.well-known/agent-card.json", (c) => {
+    const name = c.req.param("profile");
+    const p = config.profiles[name];
+    if (!p) return c.json({ error: `unknown profile "${name}"` }, 404);
+    const base = publicBase(config.server.public_url, c.req.raw.headers, c.req.raw.url);
+    return sendCard(c, {
+      name: `${config.server.id}/${name}`,
+      description: p.description ?? `${p.handler ?? "remote"} profile "${name}" on ${config.server.id}`,
+      version: VERSION,
+      url: `${base}/a2a/${name}`,
+      skills: [skillOf(name, p.description, p.handler)],
+      streaming: true,
+      pushNotifications: false,
+      extendedAgentCard: false,
+    });
+  });
+
+  // ---- peers ----
+  const auth = peerAuth({ tokens: deps.tokens, insecureNoAuth: config.insecureNoAuth });
+  const rpc = rpcHandler({
+    engine,
+    profiles,
+    maxBodyBytes: config.server.max_body_bytes,
+    keepaliveMs,
+    onOutcome: (method, outcome) => metrics.requests.inc({ method, outcome }),
+  });
+  app.post("/a2a", auth, rpc);
+  app.post("/a2a/:profile", auth, rpc);
+
+  // ---- admin ----
+  app.use("/admin/*", auth, adminOnly());
+  app.get("/admin/tasks", (c) => {
+    const peer = c.req.query("peer") ?? c.var.peer.name;
+    return c.json(engine.list(peer, { pageSize: 100 }));
+  });
+  app.get("/admin/peers", (c) =>
+    c.json({
+      peers: Object.values(config.peers).map((p) => ({
+        name: p.name,
+        profiles: p.profiles,
+        default_profile: p.default_profile ?? null,
+        admin: p.admin,
+        credential: {
+          source: p.credential.source,
+          resolved: p.credential.resolved,
+          error: p.credential.error ?? null,
+        },
+      })),
+    }),
+  );
+
+  return app;
+}
+
+// internal
+
+function skillOf(name: string, description: string | undefined, handler: string | undefined) {
+  return {
+    id: name,
+    name,
+    description: description ?? `${handler ?? "remote"} profile`,
+    tags: [handler ?? "remote"],
+  };
+}
+
+async function cardResponse(
+  c: {
+    req: { header: (n: string) => string | undefined };
+    body: (b: string | null, s: 200 | 304, h: Record<string, string>) => Response;
+  },
+  input: Parameters<typeof cardV1>[0],
+): Promise<Response> {
+  const v1 = (c.req.header("a2a-version") ?? "").startsWith("1");
+  const body = JSON.stringify(v1 ? cardV1(input) : cardV03(input));
+  const etag = `"${createHash("sha1").update(body).digest("base64url")}"`;
+  const headers = {
+    "content-type": "application/json",
+    etag,
+    "cache-control": "public, max-age=60",
+    vary: "A2A-Version, Host, X-Forwarded-Host, X-Forwarded-Proto",
+  };
+  if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
+  return c.body(body, 200, headers);
+}

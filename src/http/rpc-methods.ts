@@ -1,0 +1,202 @@
+import type { z } from "zod";
+import { HermesParams, hermesAnswer, messageFromHermes } from "../a2a/hermes.ts";
+import type { Dialect } from "../a2a/jsonrpc.ts";
+import type { SseFrame } from "../a2a/sse.ts";
+import {
+  GetTaskParamsSchema,
+  isSettled,
+  isTerminal,
+  ListTasksParamsSchema,
+  type SendMessageParams,
+  SendMessageParamsSchema,
+  type StreamResponse,
+  type Task,
+  TaskIdParamsSchema,
+} from "../a2a/types.ts";
+import { eventToV03, SendParamsV03, sendParamsFromV03, taskToV03 } from "../a2a/v03.ts";
+import type { Peer } from "../auth/peers.ts";
+import {
+  extendedCardNotConfigured,
+  invalidParams,
+  methodNotFound,
+  pushNotSupported,
+  taskNotFound,
+  unsupportedOperation,
+} from "../errors.ts";
+import type { Engine } from "../tasks/engine.ts";
+import { view } from "../tasks/snapshot.ts";
+
+export interface RpcCall {
+  peer: Peer;
+  /** The profile the request addresses (already checked against the peer's rights). */
+  profile: string;
+  /** Whether the URL named the profile (then task lookups are scoped to it). */
+  scoped: boolean;
+  dialect: Dialect;
+  params: unknown;
+  signal: AbortSignal;
+  /** Ask the server not to time out this connection (long blocking calls, streams). */
+  keepOpen: () => void;
+}
+
+export type RpcOutcome =
+  | { kind: "result"; result: unknown }
+  | { kind: "stream"; start: (push: (f: SseFrame) => void, end: () => void) => () => void };
+
+type Handler = (engine: Engine, call: RpcCall) => Promise<RpcOutcome> | RpcOutcome;
+
+/** v1.0 method names → handlers; v0.3 names map onto the same handlers. */
+const V1: Record<string, Handler> = {
+  SendMessage: sendMessage,
+  SendStreamingMessage: sendStreaming,
+  GetTask: getTask,
+  ListTasks: listTasks,
+  CancelTask: cancelTask,
+  SubscribeToTask: subscribe,
+  CreateTaskPushNotificationConfig: push,
+  GetTaskPushNotificationConfig: push,
+  ListTaskPushNotificationConfigs: push,
+  DeleteTaskPushNotificationConfig: push,
+  GetExtendedAgentCard: () => {
+    throw extendedCardNotConfigured();
+  },
+};
+
+const V03: Record<string, Handler> = {
+  "message/send": sendMessage,
+  "message/stream": sendStreaming,
+  "tasks/get": getTask,
+  "tasks/cancel": cancelTask,
+  "tasks/resubscribe": subscribe,
+  "tasks/pushNotificationConfig/set": push,
+  "tasks/pushNotificationConfig/get": push,
+  "tasks/pushNotificationConfig/list": push,
+  "tasks/pushNotificationConfig/delete": push,
+  "agent/getAuthenticatedExtendedCard": () => {
+    throw extendedCardNotConfigured();
+  },
+};
+
+export function findMethod(dialect: Dialect, method: string): Handler {
+  const h = dialect === "1.0" ? V1[method] : (V03[method] ?? V1[method]);
+  if (!h) throw methodNotFound(method);
+  return h;
+}
+
+/** The profile a request names in `params.metadata.profile` (for `POST /a2a`). */
+export function profileFromParams(params: unknown): string | undefined {
+  const p = (params as { metadata?: { profile?: unknown } })?.metadata?.profile;
+  return typeof p === "string" && p ? p : undefined;
+}
+
+// internal
+
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const path = issue.path.map(String).join(".");
+  throw invalidParams(`invalid params${path ? ` at ${path}` : ""}: ${issue.message}`, path || undefined);
+}
+
+function sendParams(engine: Engine, call: RpcCall): SendMessageParams {
+  if (call.dialect === "hermes") {
+    return { message: messageFromHermes(parse(HermesParams, call.params), engine.deps.newId) };
+  }
+  if (call.dialect === "0.3") return sendParamsFromV03(parse(SendParamsV03, call.params));
+  return parse(SendMessageParamsSchema, call.params);
+}
+
+/** A task as the caller's dialect shows it (v1.0 GetTask/CancelTask return the bare Task). */
+function out(call: RpcCall, task: Task): unknown {
+  return call.dialect === "1.0" ? task : taskToV03(task);
+}
+
+/** SendMessage's result: v1.0 wraps it as `{task}`; v0.3 returns the kind-tagged task. */
+function sendOut(call: RpcCall, task: Task): unknown {
+  return call.dialect === "1.0" ? { task } : taskToV03(task);
+}
+
+async function sendMessage(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
+  const p = sendParams(engine, call);
+  const task = await engine.send({
+    peer: call.peer.name,
+    profile: call.profile,
+    origin: "a2a",
+    message: p.message,
+  });
+  const hl = p.configuration?.historyLength;
+  if (p.configuration?.returnImmediately && call.dialect !== "hermes") {
+    return { kind: "result", result: sendOut(call, view(task, { historyLength: hl })) };
+  }
+  call.keepOpen();
+  const settled = await engine.waitSettled(task.id, call.peer.name, call.signal);
+  if (call.dialect === "hermes") return { kind: "result", result: hermesAnswer(settled) };
+  return { kind: "result", result: sendOut(call, view(settled, { historyLength: hl })) };
+}
+
+function streamTask(engine: Engine, call: RpcCall, taskId: string): RpcOutcome {
+  call.keepOpen();
+  return {
+    kind: "stream",
+    start(push, end) {
+      const frame = (seq: number, e: StreamResponse) =>
+        push({ id: seq, data: call.dialect === "1.0" ? e : eventToV03(e) });
+      const w = engine.watch(taskId, call.peer.name, (e) => {
+        frame(e.seq, e.event);
+        if (isSettled(e.task.status.state)) end();
+      });
+      frame(w.seq, { task: w.task });
+      if (isSettled(w.task.status.state)) end();
+      return w.stop;
+    },
+  };
+}
+
+async function sendStreaming(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
+  const p = sendParams(engine, call);
+  const task = await engine.send({
+    peer: call.peer.name,
+    profile: call.profile,
+    origin: "a2a",
+    message: p.message,
+  });
+  return streamTask(engine, call, task.id);
+}
+
+function scopedTask(engine: Engine, call: RpcCall, id: string): Task {
+  const t = engine.snapshot(id, call.peer.name);
+  if (call.scoped && engine.profileOf(id) !== call.profile) throw taskNotFound(id);
+  return t;
+}
+
+function getTask(engine: Engine, call: RpcCall): RpcOutcome {
+  const p = parse(GetTaskParamsSchema, call.params);
+  const t = scopedTask(engine, call, p.id);
+  return { kind: "result", result: out(call, view(t, { historyLength: p.historyLength })) };
+}
+
+function listTasks(engine: Engine, call: RpcCall): RpcOutcome {
+  const p = parse(ListTasksParamsSchema, call.params);
+  return { kind: "result", result: engine.list(call.peer.name, p, call.scoped ? call.profile : undefined) };
+}
+
+async function cancelTask(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
+  const p = parse(TaskIdParamsSchema, call.params);
+  scopedTask(engine, call, p.id);
+  const t = await engine.cancel(p.id, call.peer.name);
+  return { kind: "result", result: out(call, view(t)) };
+}
+
+function subscribe(engine: Engine, call: RpcCall): RpcOutcome {
+  const p = parse(TaskIdParamsSchema, call.params);
+  const t = scopedTask(engine, call, p.id);
+  if (isTerminal(t.status.state)) {
+    throw unsupportedOperation(`task ${p.id} is ${t.status.state}; there is nothing left to subscribe to`);
+  }
+  return streamTask(engine, call, p.id);
+}
+
+function push(): RpcOutcome {
+  throw pushNotSupported();
+}

@@ -1,0 +1,58 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** Prometheus metrics of one relay process (its own registry; nothing global). */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: "a2a_relay_requests_total",
+    help: "A2A requests by method and outcome",
+    labelNames: ["method", "outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly turnDuration = new Histogram({
+    name: "a2a_relay_turn_duration_seconds",
+    help: "Duration of receiver turns by profile and final state",
+    labelNames: ["profile", "state"] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900],
+    registers: [this.registry],
+  });
+  readonly turnsRunning = new Gauge({
+    name: "a2a_relay_turns_running",
+    help: "Turns running now",
+    registers: [this.registry],
+  });
+
+  /** Gauges read at scrape time. */
+  collect(opts: {
+    tasksByState: () => Array<{ state: string; n: number }>;
+    queueDepth: () => number;
+    subscribers: () => number;
+  }) {
+    new Gauge({
+      name: "a2a_relay_tasks",
+      help: "Tasks in the database by state",
+      labelNames: ["state"] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const r of opts.tasksByState()) this.set({ state: r.state }, r.n);
+      },
+    });
+    new Gauge({
+      name: "a2a_relay_queue_depth",
+      help: "Turns waiting behind a running turn on the same conversation",
+      registers: [this.registry],
+      collect() {
+        this.set(opts.queueDepth());
+      },
+    });
+    new Gauge({
+      name: "a2a_relay_subscribers",
+      help: "Live task subscriptions (streams and blocking calls)",
+      registers: [this.registry],
+      collect() {
+        this.set(opts.subscribers());
+      },
+    });
+  }
+}

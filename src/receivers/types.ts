@@ -1,0 +1,54 @@
+import type { Artifact, Message, Part, TaskState } from "../a2a/types.ts";
+
+export interface Usage {
+  inputTokens?: number;
+  outputTokens?: number;
+  costUsd?: number;
+}
+
+/** Everything a receiver needs to run one turn. Nothing here comes from the message but `message`. */
+export interface Turn {
+  taskId: string;
+  contextId: string;
+  /** The authenticated peer (from the credential, never from the message). */
+  peer: string;
+  profile: string;
+  origin: "a2a" | "local";
+  message: Message;
+  /** All earlier messages of this task (oldest first), for receivers that keep no session. */
+  history: Message[];
+  /** Wall-clock cap for this turn, in milliseconds. */
+  timeoutMs: number;
+}
+
+/** What a receiver reports while it works. */
+export interface TurnEmitter {
+  /** A short progress line shown to streaming clients (TaskStatusUpdate, state WORKING). */
+  progress(text: string, metadata?: Record<string, unknown>): void;
+  /** An artifact (or a chunk of one, with append). */
+  artifact(artifact: Artifact, opts?: { append?: boolean; lastChunk?: boolean }): void;
+}
+
+export interface TurnResult {
+  state: Extract<
+    TaskState,
+    "TASK_STATE_COMPLETED" | "TASK_STATE_FAILED" | "TASK_STATE_INPUT_REQUIRED" | "TASK_STATE_REJECTED"
+  >;
+  /** The agent's final reply; becomes the status message and (for COMPLETED) an artifact. */
+  parts: Part[];
+  usage?: Usage;
+  /** Extra task metadata (e.g. the CLI session id). */
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * A receiver runs turns for one profile. It must stop promptly when `signal` aborts (cancel,
+ * timeout, shutdown) and must never throw for an agent-side failure: it returns FAILED with a
+ * message a person can act on. A throw is treated as an internal failure of the relay.
+ */
+export interface Receiver {
+  readonly kind: string;
+  run(turn: Turn, emit: TurnEmitter, signal: AbortSignal): Promise<TurnResult>;
+}
+
+export type AgentMessage = Pick<Message, "parts">;

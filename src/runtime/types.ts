@@ -1,0 +1,54 @@
+/**
+ * The seam between the relay and its runtime. Everything Bun-specific (or, later, Deno-specific)
+ * lives behind this interface; the rest of the code only sees these types.
+ */
+
+/** A synchronous SQLite connection: just what the store needs. */
+export interface SqliteConnection {
+  exec(sql: string): void;
+  /** Run a statement and return all rows as objects. */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): T[];
+  close(): void;
+}
+
+export interface Listener {
+  readonly port: number;
+  readonly hostname: string;
+  stop(force?: boolean): Promise<void>;
+}
+
+export interface RequestInfo {
+  remoteAddress: string;
+  /** Stop the server from timing out this connection (long blocking calls, SSE). */
+  keepOpen(): void;
+}
+
+export interface ServeOptions {
+  hostname: string;
+  port: number;
+  fetch: (req: Request, info: RequestInfo) => Response | Promise<Response>;
+  /** Seconds a connection may stay idle; SSE sends keepalives well within it. */
+  idleTimeout?: number;
+}
+
+export interface SpawnOptions {
+  cmd: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+export interface ChildProcess {
+  readonly pid: number;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  readonly exited: Promise<number>;
+  /** Signal the whole process group. */
+  killGroup(signal: "SIGTERM" | "SIGKILL"): void;
+}
+
+export interface Runtime {
+  readonly name: "bun" | "deno";
+  openSqlite(path: string): { conn: SqliteConnection; drizzle: unknown };
+  serve(opts: ServeOptions): Listener;
+  spawn(opts: SpawnOptions): ChildProcess;
+}

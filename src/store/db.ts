@@ -1,0 +1,80 @@
+import { createHash } from "node:crypto";
+import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import type { Runtime, SqliteConnection } from "../runtime/index.ts";
+import { MIGRATIONS } from "./migrations.ts";
+
+export type Drizzle = BunSQLiteDatabase;
+
+export interface Store {
+  conn: SqliteConnection;
+  db: Drizzle;
+  close(): void;
+}
+
+export interface OpenOptions {
+  /** "NORMAL" survives a process crash; "FULL" also a power loss, at the cost of an fsync per commit. */
+  synchronous?: "NORMAL" | "FULL";
+  migrations?: ReadonlyArray<{ tag: string; sql: string }>;
+}
+
+/** Open (or create) the relay database, switch it to WAL and apply the embedded migrations. */
+export function openStore(runtime: Runtime, path: string, opts: OpenOptions = {}): Store {
+  const { conn, drizzle } = runtime.openSqlite(path);
+  conn.exec("PRAGMA busy_timeout = 5000");
+  retryLocked(() => conn.exec("PRAGMA journal_mode = WAL"));
+  conn.exec(`PRAGMA synchronous = ${opts.synchronous ?? "NORMAL"}`);
+  conn.exec("PRAGMA foreign_keys = ON");
+  migrate(conn, opts.migrations ?? MIGRATIONS);
+  return { conn, db: drizzle as Drizzle, close: () => conn.close() };
+}
+
+/**
+ * Apply migrations not yet recorded in drizzle's own `__drizzle_migrations` table (same hash as
+ * drizzle-kit), under the write lock so several processes opening a new database do not race.
+ */
+export function migrate(
+  conn: SqliteConnection,
+  migrations: ReadonlyArray<{ tag: string; sql: string }>,
+): void {
+  retryLocked(() => conn.exec("BEGIN IMMEDIATE"));
+  try {
+    conn.exec(
+      "CREATE TABLE IF NOT EXISTS __drizzle_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, hash text NOT NULL, created_at numeric)",
+    );
+    const done = new Set(
+      conn.query<{ hash: string }>("SELECT hash FROM __drizzle_migrations").map((r) => r.hash),
+    );
+    for (const m of migrations) {
+      const hash = createHash("sha256").update(m.sql).digest("hex");
+      if (done.has(hash)) continue;
+      for (const stmt of m.sql.split("--> statement-breakpoint")) {
+        if (stmt.trim()) conn.exec(stmt);
+      }
+      conn.query("INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)", [hash, Date.now()]);
+    }
+    conn.exec("COMMIT");
+  } catch (err) {
+    conn.exec("ROLLBACK");
+    throw err;
+  }
+}
+
+// internal
+
+function retryLocked(fn: () => void, attempts = 50): void {
+  for (let i = 0; ; i++) {
+    try {
+      fn();
+      return;
+    } catch (err) {
+      const msg = String((err as Error).message ?? err);
+      if (i >= attempts || !/locked|busy/i.test(msg)) throw err;
+      sleepSync(5 + Math.random() * 20);
+    }
+  }
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+function sleepSync(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}

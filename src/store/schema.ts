@@ -1,0 +1,73 @@
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** One row per task: the current snapshot. Every change is also an event in task_events. */
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    id: text("id").primaryKey(),
+    peer: text("peer").notNull(),
+    profile: text("profile").notNull(),
+    contextId: text("context_id").notNull(),
+    origin: text("origin").notNull(),
+    state: text("state").notNull(),
+    taskJson: text("task_json").notNull(),
+    seq: integer("seq").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("tasks_peer_updated").on(t.peer, t.updatedAt),
+    index("tasks_peer_context").on(t.peer, t.contextId),
+    index("tasks_state").on(t.state),
+  ],
+);
+
+/** The task event log: one row per change, numbered per task (SSE `id:`). */
+export const taskEvents = sqliteTable(
+  "task_events",
+  {
+    taskId: text("task_id").notNull(),
+    seq: integer("seq").notNull(),
+    ts: integer("ts").notNull(),
+    eventJson: text("event_json").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.taskId, t.seq] })],
+);
+
+/** Idempotent dispatch: which task a (peer, messageId) created or continued. */
+export const dispatches = sqliteTable(
+  "dispatches",
+  {
+    peer: text("peer").notNull(),
+    messageId: text("message_id").notNull(),
+    taskId: text("task_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.peer, t.messageId] })],
+);
+
+/** A coding CLI's own session for one conversation (profile, peer, context), kept across restarts. */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    profile: text("profile").notNull(),
+    peer: text("peer").notNull(),
+    contextId: text("context_id").notNull(),
+    sessionId: text("session_id").notNull(),
+    /** Receiver-specific state (e.g. Antigravity's last printed output). */
+    dataJson: text("data_json"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.profile, t.peer, t.contextId] })],
+);
+
+/** JWT ids already accepted, remembered until the token expires (replay protection). */
+export const jwtReplay = sqliteTable(
+  "jwt_replay",
+  {
+    jti: text("jti").notNull(),
+    peer: text("peer").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.peer, t.jti] }), index("jwt_replay_expires").on(t.expiresAt)],
+);

@@ -1,0 +1,434 @@
+import type {
+  ListTasksParams,
+  ListTasksResult,
+  Message,
+  StreamResponse,
+  Task,
+  TaskState,
+} from "../a2a/types.ts";
+import { isSettled, isTerminal } from "../a2a/types.ts";
+import { invalidParams, taskNotCancelable, taskNotFound, unsupportedOperation } from "../errors.ts";
+import type { Receiver } from "../receivers/types.ts";
+import type { Writer } from "../store/writer.ts";
+import { TaskBus as Bus, type TaskBus, type TaskEvent } from "./bus.ts";
+import { ContextQueues } from "./context-queue.ts";
+import { decodePageToken, encodePageToken } from "./page-token.ts";
+import type { TaskRepo, TaskRow } from "./repo.ts";
+import { applyEvent, view } from "./snapshot.ts";
+import { runTurn } from "./turn.ts";
+
+export interface ProfileTarget {
+  name: string;
+  receiver: Receiver;
+  timeoutMs: number;
+}
+
+export interface EngineHooks {
+  turnStarted?(profile: string): void;
+  turnFinished?(profile: string, state: TaskState, ms: number): void;
+}
+
+export interface EngineDeps {
+  repo: TaskRepo;
+  writer: Writer;
+  profiles: ReadonlyMap<string, ProfileTarget>;
+  now?: () => number;
+  newId?: () => string;
+  maxContextQueue?: number;
+  hooks?: EngineHooks;
+}
+
+export interface SendInput {
+  peer: string;
+  profile: string;
+  origin: "a2a" | "local";
+  message: Message;
+}
+
+/** A task with a turn queued or running in this process. */
+export interface LiveTask {
+  id: string;
+  peer: string;
+  profile: string;
+  contextId: string;
+  origin: "a2a" | "local";
+  createdAt: number;
+  pending: Task;
+  pendingSeq: number;
+  committed: Task;
+  committedSeq: number;
+  queueKey: string;
+  start?: () => void;
+  abort?: AbortController;
+  done?: Promise<void>;
+}
+
+/**
+ * The task engine: creates and continues tasks, runs one turn at a time per conversation, records
+ * every change as an event (group-committed), and fans committed events out to subscribers.
+ */
+export class Engine {
+  readonly bus: TaskBus = new Bus();
+  readonly queues: ContextQueues;
+  readonly live = new Map<string, LiveTask>();
+  readonly #deps: Required<Omit<EngineDeps, "hooks">> & { hooks: EngineHooks };
+  readonly #inflightDispatch = new Map<string, Promise<Task>>();
+  #closing = false;
+
+  constructor(deps: EngineDeps) {
+    this.#deps = {
+      now: Date.now,
+      newId: () => crypto.randomUUID(),
+      maxContextQueue: 16,
+      hooks: {},
+      ...deps,
+    };
+    this.queues = new ContextQueues(this.#deps.maxContextQueue);
+  }
+
+  get deps() {
+    return this.#deps;
+  }
+
+  /** Mark tasks left queued or running by a previous process as FAILED. Call once at start. */
+  async recover(): Promise<number> {
+    const rows = this.#deps.repo.unfinished();
+    const now = this.#deps.now();
+    await Promise.all(
+      rows.map((row) => {
+        const status = {
+          state: "TASK_STATE_FAILED" as const,
+          message: this.agentMessage(row.task, "relay restarted while this task was queued or running"),
+          timestamp: new Date(now).toISOString(),
+        };
+        const event: StreamResponse = { statusUpdate: { taskId: row.id, contextId: row.contextId, status } };
+        const task = applyEvent(row.task, event);
+        return this.#deps.writer.run(() => this.#deps.repo.update(row.id, task, row.seq + 1, now, event));
+      }),
+    );
+    return rows.length;
+  }
+
+  /**
+   * Create a task (or continue one) and queue its turn. Idempotent per (peer, messageId): a
+   * message this peer already sent returns the task it created and runs nothing.
+   */
+  async send(input: SendInput): Promise<Task> {
+    const key = `${input.peer}\u0000${input.message.messageId}`;
+    const inflight = this.#inflightDispatch.get(key);
+    if (inflight) return inflight;
+    const known = this.#deps.repo.findDispatch(input.peer, input.message.messageId);
+    if (known) return this.snapshot(known, input.peer);
+    const p = this.#dispatch(input);
+    this.#inflightDispatch.set(key, p);
+    try {
+      return await p;
+    } finally {
+      this.#inflightDispatch.delete(key);
+    }
+  }
+
+  /** The committed snapshot of a task this peer owns. */
+  snapshot(id: string, peer: string): Task {
+    const live = this.live.get(id);
+    if (live) {
+      if (live.peer !== peer) throw taskNotFound(id);
+      return live.committed;
+    }
+    const row = this.#deps.repo.get(id);
+    if (!row || row.peer !== peer) throw taskNotFound(id);
+    return row.task;
+  }
+
+  /** Snapshot plus subscription, atomically: events after the snapshot reach `fn`. */
+  watch(id: string, peer: string, fn: (e: TaskEvent) => void): { task: Task; seq: number; stop: () => void } {
+    const live = this.live.get(id);
+    let task: Task;
+    let seq: number;
+    if (live) {
+      if (live.peer !== peer) throw taskNotFound(id);
+      task = live.committed;
+      seq = live.committedSeq;
+    } else {
+      const row = this.#deps.repo.get(id);
+      if (!row || row.peer !== peer) throw taskNotFound(id);
+      task = row.task;
+      seq = row.seq;
+    }
+    const stop = this.bus.subscribe(id, (e) => {
+      if (e.seq > seq) fn(e);
+    });
+    return { task, seq, stop };
+  }
+
+  /** Resolve with the task once it reaches a terminal or interrupted state (or `signal` aborts). */
+  waitSettled(id: string, peer: string, signal?: AbortSignal): Promise<Task> {
+    return new Promise((resolve, reject) => {
+      let stop = () => {};
+      const finish = (t: Task) => {
+        stop();
+        signal?.removeEventListener("abort", onAbort);
+        resolve(t);
+      };
+      const onAbort = () => {
+        stop();
+        reject(signal?.reason);
+      };
+      const w = this.watch(id, peer, (e) => {
+        if (isSettled(e.task.status.state)) finish(e.task);
+      });
+      stop = w.stop;
+      if (isSettled(w.task.status.state)) return finish(w.task);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  get(id: string, peer: string, historyLength?: number): Task {
+    return view(this.snapshot(id, peer), { historyLength });
+  }
+
+  /** The profile a task belongs to (undefined if unknown). */
+  profileOf(id: string): string | undefined {
+    return this.live.get(id)?.profile ?? this.#deps.repo.get(id)?.profile;
+  }
+
+  list(peer: string, p: ListTasksParams, profile?: string): ListTasksResult {
+    const pageSize = p.pageSize ?? 50;
+    const before = p.pageToken ? decodePageToken(p.pageToken) : undefined;
+    const { rows, total } = this.#deps.repo.list({
+      peer,
+      profile,
+      contextId: p.contextId,
+      state: p.status,
+      updatedAfter: p.statusTimestampAfter ? Date.parse(p.statusTimestampAfter) : undefined,
+      before,
+      limit: pageSize + 1,
+    });
+    const page = rows.slice(0, pageSize);
+    const last = page[page.length - 1];
+    return {
+      tasks: page.map((r) =>
+        view(this.live.get(r.id)?.committed ?? r.task, {
+          historyLength: p.historyLength ?? 0,
+          includeArtifacts: p.includeArtifacts ?? false,
+        }),
+      ),
+      nextPageToken: rows.length > pageSize && last ? encodePageToken(last.updatedAt, last.id) : "",
+      pageSize,
+      totalSize: total,
+    };
+  }
+
+  async cancel(id: string, peer: string): Promise<Task> {
+    const live = this.live.get(id);
+    if (!live) {
+      const row = this.#deps.repo.get(id);
+      if (!row || row.peer !== peer) throw taskNotFound(id);
+      if (isTerminal(row.state)) throw taskNotCancelable(id, row.state);
+      // interrupted (input-required): nothing runs, settle it here
+      const l = this.#adopt(row);
+      await this.settle(l, "TASK_STATE_CANCELED", "canceled by the peer");
+      this.live.delete(id);
+      return l.committed;
+    }
+    if (live.peer !== peer) throw taskNotFound(id);
+    if (isTerminal(live.pending.status.state)) throw taskNotCancelable(id, live.pending.status.state);
+    if (live.start && this.queues.drop(live.queueKey, live.start)) {
+      await this.settle(live, "TASK_STATE_CANCELED", "canceled by the peer before it started");
+      this.live.delete(id);
+      return live.committed;
+    }
+    live.abort?.abort(new CancelReason("canceled by the peer"));
+    await live.done;
+    return this.snapshot(id, peer);
+  }
+
+  /** Stop taking turns; wait up to `graceMs` for running ones, then fail what is left. */
+  async shutdown(graceMs: number): Promise<void> {
+    this.#closing = true;
+    const running = [...this.live.values()];
+    const all = Promise.all(running.map((l) => l.done));
+    const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref?.());
+    await Promise.race([all, timer]);
+    for (const l of this.live.values()) {
+      if (l.start) this.queues.drop(l.queueKey, l.start);
+      l.abort?.abort(new CancelReason("relay shutting down", "TASK_STATE_FAILED"));
+      if (!l.abort) await this.settle(l, "TASK_STATE_FAILED", "relay shut down before this task started");
+    }
+    await Promise.all([...this.live.values()].map((l) => l.done));
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  // ---- used by turn.ts ----
+
+  /** Record an event: compute the new snapshot now, publish it after its commit. */
+  record(live: LiveTask, event: StreamResponse): Promise<void> {
+    const task = applyEvent(live.pending, event);
+    const seq = ++live.pendingSeq;
+    live.pending = task;
+    const now = this.#deps.now();
+    return this.#deps.writer.run(
+      () => this.#deps.repo.update(live.id, task, seq, now, event),
+      () => {
+        live.committed = task;
+        live.committedSeq = seq;
+        this.bus.publish(live.id, { seq, event, task });
+      },
+    );
+  }
+
+  settle(live: LiveTask, state: TaskState, text: string): Promise<void> {
+    const status = { state, message: this.agentMessage(live.pending, text), timestamp: this.iso() };
+    return this.record(live, { statusUpdate: { taskId: live.id, contextId: live.contextId, status } });
+  }
+
+  agentMessage(task: Pick<Task, "id" | "contextId">, text: string): Message {
+    return {
+      messageId: this.#deps.newId(),
+      role: "ROLE_AGENT",
+      parts: [{ text }],
+      taskId: task.id,
+      contextId: task.contextId,
+    };
+  }
+
+  iso(): string {
+    return new Date(this.#deps.now()).toISOString();
+  }
+
+  // internal
+
+  async #dispatch(input: SendInput): Promise<Task> {
+    const { message, peer } = input;
+    const profile = this.#deps.profiles.get(input.profile);
+    if (!profile) throw new Error(`engine: unknown profile ${input.profile}`);
+    if (message.role !== "ROLE_USER") throw invalidParams("message.role must be ROLE_USER", "message.role");
+    const now = this.#deps.now();
+
+    if (message.taskId) {
+      const existing = this.live.get(message.taskId) ?? this.#liveFromRow(message.taskId, peer);
+      if (existing.peer !== peer) throw taskNotFound(message.taskId);
+      if (existing.profile !== input.profile) {
+        throw invalidParams(
+          `task ${message.taskId} belongs to profile ${existing.profile}`,
+          "message.taskId",
+        );
+      }
+      if (message.contextId && message.contextId !== existing.contextId) {
+        throw invalidParams("message.contextId does not match the task's context", "message.contextId");
+      }
+      if (isTerminal(existing.pending.status.state)) {
+        throw unsupportedOperation(
+          `task ${existing.id} is ${existing.pending.status.state}; send a new message in context ${existing.contextId} to start a new task`,
+        );
+      }
+      this.queues.check(existing.queueKey, existing.contextId);
+      const msg = { ...message, taskId: existing.id, contextId: existing.contextId };
+      this.live.set(existing.id, existing);
+      await this.#deps.writer.run(() =>
+        this.#deps.repo.recordDispatch(peer, message.messageId, existing.id, now),
+      );
+      await this.record(existing, { message: msg });
+      this.#enqueue(existing, profile, msg);
+      return existing.committed;
+    }
+
+    const contextId = message.contextId ?? this.#deps.newId();
+    const queueKey = ContextQueues.key(input.profile, peer, contextId);
+    this.queues.check(queueKey, contextId);
+    const id = this.#deps.newId();
+    const msg: Message = { ...message, taskId: id, contextId };
+    const task: Task = {
+      id,
+      contextId,
+      status: { state: "TASK_STATE_SUBMITTED", timestamp: new Date(now).toISOString() },
+      history: [msg],
+    };
+    const live: LiveTask = {
+      id,
+      peer,
+      profile: input.profile,
+      contextId,
+      origin: input.origin,
+      createdAt: now,
+      pending: task,
+      pendingSeq: 1,
+      committed: task,
+      committedSeq: 1,
+      queueKey,
+    };
+    const row: TaskRow = {
+      id,
+      peer,
+      profile: input.profile,
+      contextId,
+      origin: input.origin,
+      state: task.status.state,
+      task,
+      seq: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.live.set(id, live);
+    try {
+      await this.#deps.writer.run(() => this.#deps.repo.insert(row, { task }, message.messageId));
+    } catch (err) {
+      this.live.delete(id);
+      throw err;
+    }
+    this.#enqueue(live, profile, msg);
+    return task;
+  }
+
+  #liveFromRow(id: string, peer: string): LiveTask {
+    const row = this.#deps.repo.get(id);
+    if (!row || row.peer !== peer) throw taskNotFound(id);
+    return this.#adopt(row);
+  }
+
+  #adopt(row: TaskRow): LiveTask {
+    return {
+      id: row.id,
+      peer: row.peer,
+      profile: row.profile,
+      contextId: row.contextId,
+      origin: row.origin === "local" ? "local" : "a2a",
+      createdAt: row.createdAt,
+      pending: row.task,
+      pendingSeq: row.seq,
+      committed: row.task,
+      committedSeq: row.seq,
+      queueKey: ContextQueues.key(row.profile, row.peer, row.contextId),
+    };
+  }
+
+  #enqueue(live: LiveTask, profile: ProfileTarget, message: Message): void {
+    let resolveDone: () => void = () => {};
+    live.done = new Promise<void>((r) => {
+      resolveDone = r;
+    });
+    const start = () => {
+      live.start = undefined;
+      runTurn(this, live, profile, message)
+        .catch(() => {})
+        .finally(() => {
+          this.queues.release(live.queueKey);
+          if (isSettled(live.pending.status.state)) this.live.delete(live.id);
+          resolveDone();
+        });
+    };
+    live.start = start;
+    this.queues.enqueue(live.queueKey, start);
+  }
+}
+
+/** Why a turn was aborted: a cancel (CANCELED), a timeout or a shutdown (FAILED). */
+export class CancelReason {
+  constructor(
+    readonly text: string,
+    readonly state: TaskState = "TASK_STATE_CANCELED",
+  ) {}
+}

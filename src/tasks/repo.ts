@@ -1,0 +1,176 @@
+import { and, desc, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
+import type { StreamResponse, Task, TaskState } from "../a2a/types.ts";
+import type { Drizzle } from "../store/db.ts";
+import { dispatches, taskEvents, tasks } from "../store/schema.ts";
+
+export interface TaskRow {
+  id: string;
+  peer: string;
+  profile: string;
+  contextId: string;
+  origin: string;
+  state: TaskState;
+  task: Task;
+  seq: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ListFilter {
+  peer: string;
+  profile?: string | undefined;
+  contextId?: string | undefined;
+  state?: TaskState | undefined;
+  updatedAfter?: number | undefined;
+  /** Cursor: rows strictly older than (updatedAt, id). */
+  before?: { updatedAt: number; id: string } | undefined;
+  limit: number;
+}
+
+/**
+ * Task persistence. Writes are synchronous statements meant to run inside the group-commit
+ * writer; reads run directly (they see only committed data).
+ */
+export class TaskRepo {
+  readonly #db: Drizzle;
+  readonly #getById;
+  readonly #getDispatch;
+
+  constructor(db: Drizzle) {
+    this.#db = db;
+    this.#getById = db
+      .select()
+      .from(tasks)
+      .where(eq(tasks.id, sql.placeholder("id")))
+      .prepare();
+    this.#getDispatch = db
+      .select({ taskId: dispatches.taskId })
+      .from(dispatches)
+      .where(
+        and(eq(dispatches.peer, sql.placeholder("peer")), eq(dispatches.messageId, sql.placeholder("mid"))),
+      )
+      .prepare();
+  }
+
+  get(id: string): TaskRow | undefined {
+    const row = this.#getById.get({ id });
+    return row ? toRow(row) : undefined;
+  }
+
+  findDispatch(peer: string, messageId: string): string | undefined {
+    return this.#getDispatch.get({ peer, mid: messageId })?.taskId;
+  }
+
+  insert(row: TaskRow, event: StreamResponse, messageId: string | undefined): void {
+    this.#db
+      .insert(tasks)
+      .values({
+        id: row.id,
+        peer: row.peer,
+        profile: row.profile,
+        contextId: row.contextId,
+        origin: row.origin,
+        state: row.state,
+        taskJson: JSON.stringify(row.task),
+        seq: row.seq,
+        createdAt: row.createdAt,
+        updatedAt: row.updatedAt,
+      })
+      .run();
+    this.appendEvent(row.id, row.seq, row.updatedAt, event);
+    if (messageId) this.recordDispatch(row.peer, messageId, row.id, row.updatedAt);
+  }
+
+  recordDispatch(peer: string, messageId: string, taskId: string, now: number): void {
+    this.#db.insert(dispatches).values({ peer, messageId, taskId, createdAt: now }).run();
+  }
+
+  update(id: string, task: Task, seq: number, now: number, event: StreamResponse): void {
+    this.#db
+      .update(tasks)
+      .set({ state: task.status.state, taskJson: JSON.stringify(task), seq, updatedAt: now })
+      .where(eq(tasks.id, id))
+      .run();
+    this.appendEvent(id, seq, now, event);
+  }
+
+  appendEvent(taskId: string, seq: number, ts: number, event: StreamResponse): void {
+    this.#db
+      .insert(taskEvents)
+      .values({ taskId, seq, ts, eventJson: JSON.stringify(event) })
+      .run();
+  }
+
+  eventsAfter(taskId: string, seq: number): Array<{ seq: number; event: StreamResponse }> {
+    return this.#db
+      .select()
+      .from(taskEvents)
+      .where(and(eq(taskEvents.taskId, taskId), gt(taskEvents.seq, seq)))
+      .orderBy(taskEvents.seq)
+      .all()
+      .map((r) => ({ seq: r.seq, event: JSON.parse(r.eventJson) as StreamResponse }));
+  }
+
+  list(f: ListFilter): { rows: TaskRow[]; total: number } {
+    const conds = [eq(tasks.peer, f.peer)];
+    if (f.profile) conds.push(eq(tasks.profile, f.profile));
+    if (f.contextId) conds.push(eq(tasks.contextId, f.contextId));
+    if (f.state) conds.push(eq(tasks.state, f.state));
+    if (f.updatedAfter !== undefined) conds.push(gt(tasks.updatedAt, f.updatedAfter));
+    const where = and(...conds);
+    const total = this.#db.select({ n: sql<number>`count(*)` }).from(tasks).where(where).get()?.n ?? 0;
+    const page = f.before
+      ? and(
+          where,
+          or(
+            lt(tasks.updatedAt, f.before.updatedAt),
+            and(eq(tasks.updatedAt, f.before.updatedAt), lt(tasks.id, f.before.id)),
+          ),
+        )
+      : where;
+    const rows = this.#db
+      .select()
+      .from(tasks)
+      .where(page)
+      .orderBy(desc(tasks.updatedAt), desc(tasks.id))
+      .limit(f.limit)
+      .all()
+      .map(toRow);
+    return { rows, total };
+  }
+
+  /** Tasks that were queued or running when the process stopped. */
+  unfinished(): TaskRow[] {
+    return this.#db
+      .select()
+      .from(tasks)
+      .where(inArray(tasks.state, ["TASK_STATE_SUBMITTED", "TASK_STATE_WORKING"]))
+      .all()
+      .map(toRow);
+  }
+
+  countByState(): Array<{ state: string; n: number }> {
+    return this.#db
+      .select({ state: tasks.state, n: sql<number>`count(*)` })
+      .from(tasks)
+      .groupBy(tasks.state)
+      .all();
+  }
+}
+
+// internal
+
+function toRow(r: typeof tasks.$inferSelect): TaskRow {
+  return {
+    id: r.id,
+    peer: r.peer,
+    profile: r.profile,
+    contextId: r.contextId,
+    origin: r.origin,
+    state: r.state as TaskState,
+    task: JSON.parse(r.taskJson) as Task,
+    seq: r.seq,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
+}

@@ -1,0 +1,161 @@
+import type { Message, StreamResponse, TaskState } from "../a2a/types.ts";
+import type { TurnEmitter, TurnResult } from "../receivers/types.ts";
+import { CancelReason, type Engine, type LiveTask, type ProfileTarget } from "./engine.ts";
+
+/**
+ * Run one turn of a task on its receiver: WORKING, progress and artifacts as they come, then the
+ * final state. Never throws: every outcome ends as a recorded state.
+ */
+export async function runTurn(engine: Engine, live: LiveTask, profile: ProfileTarget, message: Message) {
+  const { hooks, newId } = engine.deps;
+  if (isCanceledAlready(live)) return;
+  if (engine.closing) {
+    await engine.settle(live, "TASK_STATE_FAILED", "relay shut down before this task started");
+    return;
+  }
+  const started = Date.now();
+  const abort = new AbortController();
+  live.abort = abort;
+  const timer = setTimeout(
+    () =>
+      abort.abort(
+        new CancelReason(`turn exceeded ${Math.round(profile.timeoutMs / 1000)} s`, "TASK_STATE_FAILED"),
+      ),
+    profile.timeoutMs,
+  );
+  hooks.turnStarted?.(profile.name);
+  const ids = { taskId: live.id, contextId: live.contextId };
+  await engine.record(live, {
+    statusUpdate: { ...ids, status: { state: "TASK_STATE_WORKING", timestamp: engine.iso() } },
+  });
+
+  const emit: TurnEmitter = {
+    progress(text, metadata) {
+      if (abort.signal.aborted) return;
+      const status = {
+        state: "TASK_STATE_WORKING" as const,
+        message: engine.agentMessage(live.pending, text),
+        timestamp: engine.iso(),
+      };
+      void engine.record(live, { statusUpdate: { ...ids, status, ...(metadata ? { metadata } : {}) } });
+    },
+    artifact(artifact, opts) {
+      if (abort.signal.aborted) return;
+      void engine.record(live, { artifactUpdate: { ...ids, artifact, ...opts } });
+    },
+  };
+
+  const history = (live.pending.history ?? []).filter((m) => m.messageId !== message.messageId);
+  let state: TaskState;
+  let result: Omit<TurnResult, "state">;
+  try {
+    const r = await raceAbort(
+      profile.receiver.run(
+        {
+          ...ids,
+          peer: live.peer,
+          profile: profile.name,
+          origin: live.origin,
+          message,
+          history,
+          timeoutMs: profile.timeoutMs,
+        },
+        emit,
+        abort.signal,
+      ),
+      abort.signal,
+    );
+    state = r.state;
+    result = r;
+  } catch (err) {
+    const reason = abort.signal.aborted ? abort.signal.reason : undefined;
+    if (reason instanceof CancelReason) {
+      state = reason.state;
+      result = { parts: [{ text: reason.text }] };
+    } else {
+      state = "TASK_STATE_FAILED";
+      result = { parts: [{ text: `receiver error: ${errorText(err)}` }] };
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  await finish(engine, live, state, result, newId);
+  hooks.turnFinished?.(profile.name, state, Date.now() - started);
+}
+
+// internal
+
+async function finish(
+  engine: Engine,
+  live: LiveTask,
+  state: TaskState,
+  result: Omit<TurnResult, "state">,
+  newId: () => string,
+) {
+  const ids = { taskId: live.id, contextId: live.contextId };
+  const reply: Message = { messageId: newId(), role: "ROLE_AGENT", parts: result.parts, ...ids };
+  const events: StreamResponse[] = [];
+  if (state === "TASK_STATE_COMPLETED" && result.parts.length) {
+    events.push({
+      artifactUpdate: {
+        ...ids,
+        artifact: { artifactId: newId(), name: "response", parts: result.parts },
+        lastChunk: true,
+      },
+    });
+  }
+  const metadata = mergeUsage(live.pending.metadata, result);
+  if (metadata) live.pending = { ...live.pending, metadata };
+  for (const e of events) void engine.record(live, e);
+  await engine.record(live, {
+    statusUpdate: { ...ids, status: { state, message: reply, timestamp: engine.iso() } },
+  });
+}
+
+function mergeUsage(meta: Record<string, unknown> | undefined, result: Omit<TurnResult, "state">) {
+  if (!result.usage && !result.metadata) return meta;
+  const prev = (meta?.usage ?? {}) as { inputTokens?: number; outputTokens?: number; costUsd?: number };
+  const u = result.usage ?? {};
+  const usage = {
+    inputTokens: (prev.inputTokens ?? 0) + (u.inputTokens ?? 0),
+    outputTokens: (prev.outputTokens ?? 0) + (u.outputTokens ?? 0),
+    ...(prev.costUsd !== undefined || u.costUsd !== undefined
+      ? { costUsd: (prev.costUsd ?? 0) + (u.costUsd ?? 0) }
+      : {}),
+  };
+  return { ...meta, ...result.metadata, usage };
+}
+
+function isCanceledAlready(live: LiveTask): boolean {
+  return live.pending.status.state === "TASK_STATE_CANCELED";
+}
+
+/**
+ * Settle when the receiver does, or when the signal aborts: then give the receiver a short grace
+ * to wind down (kill its processes) before moving on, even if it ignores the signal. An aborted
+ * turn always rejects with the abort reason, whatever the receiver returned.
+ */
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal, graceMs = 10_000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      timer = setTimeout(() => reject(signal.reason), graceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    const settle = (fn: () => void) => {
+      signal.removeEventListener("abort", onAbort);
+      if (timer) clearTimeout(timer);
+      if (signal.aborted) reject(signal.reason);
+      else fn();
+    };
+    p.then(
+      (v) => settle(() => resolve(v)),
+      (e) => settle(() => reject(e)),
+    );
+  });
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,73 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Config, loadConfig } from "../../src/config/load.ts";
+import { createLogger } from "../../src/logger.ts";
+import { currentRuntime } from "../../src/runtime/index.ts";
+import { type RunningRelay, startRelay } from "../../src/server.ts";
+
+export interface TestRelay {
+  relay: RunningRelay;
+  config: Config;
+  url: string;
+  dir: string;
+  /** The local peer's bearer token. */
+  token: string;
+  /** POST a JSON-RPC call; v1.0 unless headers say otherwise. */
+  rpc(method: string, params: unknown, opts?: { path?: string; headers?: Record<string, string>; id?: unknown }): Promise<{ status: number; body: any }>;
+  stop(): Promise<void>;
+}
+
+/** Start a relay in this process on a random loopback port with a fresh data dir. */
+export async function startTestRelay(opts: { toml?: string; env?: Record<string, string> } = {}): Promise<TestRelay> {
+  const dir = mkdtempSync(join(tmpdir(), "a2a-relay-test-"));
+  let file: string | undefined;
+  if (opts.toml) {
+    file = join(dir, "config.toml");
+    writeFileSync(file, opts.toml);
+  }
+  const config = loadConfig({
+    file,
+    env: { ...opts.env, A2A_RELAY_HOME: join(dir, "data"), A2A_RELAY_LOCK_DIR: join(dir, "locks") },
+    port: "0",
+    prepare: true,
+  });
+  const relay = await startRelay(config, currentRuntime(), createLogger("silent"));
+  const token = readFileSync(join(dir, "data", "tokens", "local.token"), "utf8").trim();
+  const url = relay.url;
+  return {
+    relay,
+    config,
+    url,
+    dir,
+    token,
+    async rpc(method, params, o = {}) {
+      const res = await fetch(`${url}${o.path ?? "/a2a/echo"}`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "a2a-version": "1.0",
+          authorization: `Bearer ${token}`,
+          ...o.headers,
+        },
+        body: JSON.stringify({ jsonrpc: "2.0", id: o.id ?? 1, method, params }),
+      });
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON (SSE)
+      }
+      return { status: res.status, body };
+    },
+    async stop() {
+      await relay.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function userMessage(text: string, extra: Record<string, unknown> = {}) {
+  return { messageId: crypto.randomUUID(), role: "ROLE_USER", parts: [{ text }], ...extra };
+}
