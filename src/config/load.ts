@@ -217,8 +217,13 @@ export function readTextFile(path: string): string {
 function ensureTokenFile(path: string): void {
   if (existsSync(path)) return;
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeFileSync(path, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
-  chmodSync(path, 0o600);
+  try {
+    // "wx": exclusive create, so two relays starting at once never overwrite each other's token
+    writeFileSync(path, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
+    chmodSync(path, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
 }
 
 function parsePort(v: string, where: string): number | "auto" {

@@ -5,7 +5,9 @@ import { z } from "zod";
  * (config/load.ts is the only reader). Unknown keys are errors so typos never pass silently.
  */
 
-const Port = z.union([z.number().int().min(0).max(65535), z.literal("auto")]);
+const Port = z.union([z.number().int().min(0).max(65535), z.literal("auto")], {
+  error: 'a port number from 0 to 65535, or "auto"',
+});
 const Band = z.string().regex(/^\d{1,5}-\d{1,5}$/, 'a band is "first-last", e.g. "9200-9209"');
 
 export const DEFAULT_BANDS: Record<string, string> = {
