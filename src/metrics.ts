@@ -22,6 +22,11 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Count one A2A request; unknown method names share one label so clients can't grow the series. */
+  countRequest(method: string, outcome: string): void {
+    this.requests.inc({ method: KNOWN_METHODS.has(method) ? method : "other", outcome });
+  }
+
   /** Gauges read at scrape time. */
   collect(opts: {
     tasksByState: () => Array<{ state: string; n: number }>;
@@ -56,3 +61,27 @@ export class Metrics {
     });
   }
 }
+
+const KNOWN_METHODS = new Set([
+  "SendMessage",
+  "SendStreamingMessage",
+  "GetTask",
+  "ListTasks",
+  "CancelTask",
+  "SubscribeToTask",
+  "CreateTaskPushNotificationConfig",
+  "GetTaskPushNotificationConfig",
+  "ListTaskPushNotificationConfigs",
+  "DeleteTaskPushNotificationConfig",
+  "GetExtendedAgentCard",
+  "message/send",
+  "message/stream",
+  "tasks/get",
+  "tasks/cancel",
+  "tasks/resubscribe",
+  "tasks/pushNotificationConfig/set",
+  "tasks/pushNotificationConfig/get",
+  "tasks/pushNotificationConfig/list",
+  "tasks/pushNotificationConfig/delete",
+  "agent/getAuthenticatedExtendedCard",
+]);

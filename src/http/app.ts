@@ -109,7 +109,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     profiles,
     maxBodyBytes: config.server.max_body_bytes,
     keepaliveMs,
-    onOutcome: (method, outcome) => metrics.requests.inc({ method, outcome }),
+    onOutcome: (method, outcome) => metrics.countRequest(method, outcome),
   });
   app.post("/a2a", auth, rpc);
   app.post("/a2a/:profile", auth, rpc);
