@@ -16,6 +16,8 @@ export interface CardInput {
   version: string;
   /** The JSON-RPC endpoint (`…/a2a/{profile}` or `…/a2a`). */
   url: string;
+  /** The HTTP+JSON endpoint, when there is one (profiles only). */
+  restUrl?: string;
   skills: CardSkill[];
   streaming: boolean;
   pushNotifications: boolean;
@@ -27,7 +29,10 @@ export function cardV1(c: CardInput): Record<string, unknown> {
     name: c.name,
     description: c.description,
     version: c.version,
-    supportedInterfaces: [{ url: c.url, protocolBinding: "JSONRPC", protocolVersion: "1.0" }],
+    supportedInterfaces: [
+      { url: c.url, protocolBinding: "JSONRPC", protocolVersion: "1.0" },
+      ...(c.restUrl ? [{ url: c.restUrl, protocolBinding: "HTTP+JSON", protocolVersion: "1.0" }] : []),
+    ],
     provider: { organization: "a2a-relay", url: "https://github.com/a2a-relay/a2a-relay" },
     capabilities: {
       streaming: c.streaming,

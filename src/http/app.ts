@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
 import { Hono } from "hono";
-import { cardV1, cardV03, publicBase } from "../a2a/cards.ts";
+import { type CardInput, cardV1, cardV03, publicBase } from "../a2a/cards.ts";
 import { RelayError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { adminOnly, peerAuth } from "./auth.ts";
+import { restHandler } from "./rest-route.ts";
 import { rpcHandler } from "./rpc-route.ts";
+import { sendHandler } from "./send-route.ts";
 import type { AppDeps, AppEnv } from "./types.ts";
 
 /** Wire the HTTP surface from its dependencies. Does no I/O of its own. */
@@ -76,8 +78,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       extendedAgentCard: false,
     };
   };
-  const sendCard = (c: Parameters<typeof cardResponse>[0], input: ReturnType<typeof relayCard>) =>
-    cardResponse(c, input);
+  const sendCard = (c: Parameters<typeof cardResponse>[0], input: CardInput) => cardResponse(c, input);
   for (const path of [
     "/.well-known/agent-card.json",
     "/.well-known/agent.json",
@@ -95,6 +96,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       description: p.description ?? `${p.handler ?? "remote"} profile "${name}" on ${config.server.id}`,
       version: VERSION,
       url: `${base}/a2a/${name}`,
+      restUrl: `${base}/a2a/${name}`,
       skills: [skillOf(name, p.description, p.handler)],
       streaming: true,
       pushNotifications: false,
@@ -113,6 +115,23 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
   app.post("/a2a", auth, rpc);
   app.post("/a2a/:profile", auth, rpc);
+  app.on(
+    ["GET", "POST", "DELETE"],
+    "/a2a/:profile/*",
+    auth,
+    restHandler({
+      engine,
+      profiles,
+      maxBodyBytes: config.server.max_body_bytes,
+      keepaliveMs,
+      onOutcome: (method, outcome) => metrics.countRequest(method, outcome),
+    }),
+  );
+  app.post(
+    "/send/:profile",
+    auth,
+    sendHandler({ engine, profiles, maxBodyBytes: config.server.max_body_bytes }),
+  );
 
   // ---- admin ----
   app.use("/admin/*", auth, adminOnly());

@@ -9,18 +9,10 @@ import {
   rpcResult,
 } from "../a2a/jsonrpc.ts";
 import { SSE_HEADERS, sseStream } from "../a2a/sse.ts";
-import { mayUse, type Peer } from "../auth/peers.ts";
-import {
-  bodyTooLarge,
-  contentTypeNotSupported,
-  internalError,
-  parseError,
-  profileForbidden,
-  profileNotFound,
-  RelayError,
-  versionNotSupported,
-} from "../errors.ts";
+import { internalError, parseError, RelayError } from "../errors.ts";
+import { checkHops, HOPS_HEADER, readHops } from "../routing/hops.ts";
 import type { Engine } from "../tasks/engine.ts";
+import { readLimited, requireJson, resolveProfile, versionOf } from "./request.ts";
 import { findMethod, profileFromParams } from "./rpc-methods.ts";
 import type { AppEnv } from "./types.ts";
 
@@ -30,20 +22,22 @@ export interface RpcRouteOptions {
   maxBodyBytes: number;
   keepaliveMs: number;
   onOutcome?: (method: string, outcome: string) => void;
+  /** `server.max_hops`: requests forwarded more often than this get -32044 (default 4). */
+  maxHops?: number;
 }
 
 /** `POST /a2a/{profile}` and `POST /a2a`: the A2A JSON-RPC binding, every dialect. */
 export function rpcHandler(opts: RpcRouteOptions) {
   return async (c: Context<AppEnv>) => {
     let id: JsonRpcId = null;
-    let dialect: Dialect = versionOf(c.req.header("a2a-version")) ?? "0.3";
+    let dialect: Dialect = safeVersion(c.req.header("a2a-version")) ?? "0.3";
     let method = "(unparsed)";
     try {
       const version = c.req.header("a2a-version");
       const v = versionOf(version);
-      if (version !== undefined && !v) throw versionNotSupported(version);
-      const ct = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-      if (ct !== "application/json" && ct !== "application/a2a+json") throw contentTypeNotSupported(ct);
+      requireJson(c.req.header("content-type"));
+      const hops = readHops(c.req.header(HOPS_HEADER));
+      checkHops(hops, opts.maxHops ?? 4);
       const text = await readLimited(c.req.raw, opts.maxBodyBytes);
       let body: unknown;
       try {
@@ -63,7 +57,7 @@ export function rpcHandler(opts: RpcRouteOptions) {
       const fromPath = c.req.param("profile");
       const profile =
         fromPath !== undefined || SEND_METHODS.has(req.method)
-          ? resolveProfile(fromPath, req.params, peer, opts.profiles)
+          ? resolveProfile(fromPath ?? profileFromParams(req.params), peer, opts.profiles)
           : "";
       const outcome = await handler(opts.engine, {
         peer,
@@ -73,6 +67,7 @@ export function rpcHandler(opts: RpcRouteOptions) {
         params: req.params,
         signal: c.req.raw.signal,
         keepOpen: () => c.env?.keepOpen?.(),
+        hops,
       });
       opts.onOutcome?.(method, "ok");
       if (outcome.kind === "result") return c.json(rpcResult(id, outcome.result));
@@ -100,15 +95,15 @@ export function rpcHandler(opts: RpcRouteOptions) {
 
 // internal
 
-const SEND_METHODS = new Set(["SendMessage", "SendStreamingMessage", "message/send", "message/stream"]);
-
-function versionOf(h: string | undefined): "1.0" | "0.3" | undefined {
-  if (h === undefined) return undefined;
-  const v = h.trim();
-  if (v === "1.0" || v === "1.0.0" || v === "1") return "1.0";
-  if (v === "0.3" || v === "0.3.0" || v === "") return "0.3";
-  return undefined;
+function safeVersion(h: string | undefined): "1.0" | "0.3" | undefined {
+  try {
+    return versionOf(h);
+  } catch {
+    return "1.0";
+  }
 }
+
+const SEND_METHODS = new Set(["SendMessage", "SendStreamingMessage", "message/send", "message/stream"]);
 
 /** A header-less request that uses v1.0 method names and v1.0-shaped parts: answer in v1.0. */
 function isV1Body(method: string, params: unknown): boolean {
@@ -116,43 +111,4 @@ function isV1Body(method: string, params: unknown): boolean {
   const parts = (params as { message?: { parts?: unknown } })?.message?.parts;
   if (!Array.isArray(parts)) return true;
   return !parts.some((p) => typeof p === "object" && p !== null && "kind" in p);
-}
-
-function resolveProfile(
-  fromPath: string | undefined,
-  params: unknown,
-  peer: Peer,
-  profiles: ReadonlySet<string>,
-) {
-  const name = fromPath ?? profileFromParams(params) ?? peer.defaultProfile ?? soleProfile(peer, profiles);
-  const allowed = [...profiles].filter((p) => mayUse(peer, p));
-  if (!name || !profiles.has(name)) throw profileNotFound(name ?? "(none given)", allowed);
-  if (!mayUse(peer, name)) throw profileForbidden(name, peer.name);
-  return name;
-}
-
-function soleProfile(peer: Peer, profiles: ReadonlySet<string>): string | undefined {
-  const allowed = [...profiles].filter((p) => mayUse(peer, p));
-  return allowed.length === 1 ? allowed[0] : undefined;
-}
-
-/** Read a request body, refusing (without buffering it whole) one larger than `limit` bytes. */
-async function readLimited(req: Request, limit: number): Promise<string> {
-  const len = Number(req.headers.get("content-length") ?? "NaN");
-  if (Number.isFinite(len) && len > limit) throw bodyTooLarge(limit);
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw bodyTooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }

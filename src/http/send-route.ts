@@ -1,0 +1,114 @@
+import type { Context } from "hono";
+import { isSettled, type Message, type Task, textOf } from "../a2a/types.ts";
+import { stateToV03 } from "../a2a/v03.ts";
+import { internalError, invalidParams, RelayError } from "../errors.ts";
+import type { Engine } from "../tasks/engine.ts";
+import { readLimited, resolveProfile } from "./request.ts";
+import type { AppEnv } from "./types.ts";
+
+export interface SendRouteOptions {
+  engine: Engine;
+  profiles: ReadonlySet<string>;
+  maxBodyBytes: number;
+}
+
+/**
+ * `POST /send/{profile}`: plain text for curl. The body is the message; the answer is the final
+ * text. `?context=ID` continues a conversation, `?stream=1` streams progress lines, `?wait=0`
+ * answers 202 with the task id at once. An `Idempotency-Key` header makes retries safe.
+ * Statuses: 200 completed (or input required), 422 failed/rejected, 409 canceled.
+ */
+export function sendHandler(opts: SendRouteOptions) {
+  return async (c: Context<AppEnv>) => {
+    try {
+      c.set("rpcMethod", "send");
+      const peer = c.var.peer;
+      const profile = resolveProfile(c.req.param("profile"), peer, opts.profiles);
+      const text = (await readLimited(c.req.raw, opts.maxBodyBytes)).replace(/\r?\n$/, "");
+      if (!text.trim()) throw invalidParams("the body is the message text; it is empty");
+      const context = c.req.query("context");
+      const key = c.req.header("idempotency-key");
+      const message: Message = {
+        messageId: key && /^[\w.:-]{1,200}$/.test(key) ? key : crypto.randomUUID(),
+        role: "ROLE_USER",
+        parts: [{ text }],
+        ...(context ? { contextId: context } : {}),
+      };
+      const task = await opts.engine.send({ peer: peer.name, profile, origin: "a2a", message });
+      const ids = { "A2A-Task-Id": task.id, "A2A-Context-Id": task.contextId };
+      if (c.req.query("wait") === "0") {
+        return c.text(`${task.id}\n`, 202, { ...ids, "A2A-Task-State": stateToV03(task.status.state) });
+      }
+      c.env?.keepOpen?.();
+      if (c.req.query("stream") === "1") return streamLines(opts.engine, peer.name, task, ids, c.req.raw.signal);
+      const done = await opts.engine.waitSettled(task.id, peer.name, c.req.raw.signal);
+      return c.text(`${finalText(done)}\n`, statusOf(done) as 200, {
+        ...ids,
+        "A2A-Task-State": stateToV03(done.status.state),
+      });
+    } catch (err) {
+      const e = err instanceof RelayError ? err : internalError(err instanceof Error ? err.message : String(err));
+      const status = e.status >= 400 ? e.status : e.code === -32040 || e.code === -32001 ? 404 : 400;
+      return c.text(`error: ${e.message} (${e.reason})\n`, status as 400, e.headers);
+    }
+  };
+}
+
+// internal
+
+function finalText(t: Task): string {
+  const fromArtifacts = (t.artifacts ?? []).map((a) => textOf(a.parts)).filter(Boolean).join("\n");
+  return t.status.state === "TASK_STATE_COMPLETED" && fromArtifacts
+    ? fromArtifacts
+    : textOf(t.status.message?.parts ?? []) || stateToV03(t.status.state);
+}
+
+function statusOf(t: Task): number {
+  switch (t.status.state) {
+    case "TASK_STATE_FAILED":
+    case "TASK_STATE_REJECTED":
+      return 422;
+    case "TASK_STATE_CANCELED":
+      return 409;
+    default:
+      return 200;
+  }
+}
+
+/** Progress as lines: `[state]` on state changes, `> text` for progress, then the final text. */
+function streamLines(engine: Engine, peer: string, task: Task, ids: Record<string, string>, signal: AbortSignal) {
+  const enc = new TextEncoder();
+  let stop = () => {};
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      let last = "";
+      const write = (s: string) => controller.enqueue(enc.encode(`${s}\n`));
+      const onTask = (t: Task) => {
+        const state = stateToV03(t.status.state);
+        if (state !== last) {
+          write(`[${state}]`);
+          last = state;
+        }
+        if (isSettled(t.status.state)) {
+          write(finalText(t));
+          stop();
+          controller.close();
+        }
+      };
+      const w = engine.watch(task.id, peer, (e) => {
+        if ("statusUpdate" in e.event && !isSettled(e.task.status.state)) {
+          const msg = e.event.statusUpdate.status.message;
+          if (msg) write(`> ${textOf(msg.parts)}`);
+        }
+        onTask(e.task);
+      });
+      stop = w.stop;
+      signal.addEventListener("abort", () => stop(), { once: true });
+      onTask(w.task);
+    },
+    cancel() {
+      stop();
+    },
+  });
+  return new Response(body, { status: 200, headers: { "content-type": "text/plain; charset=utf-8", ...ids } });
+}
