@@ -154,6 +154,46 @@ export const contextBusy = (contextId: string, queued: number) =>
     status: 409,
     data: { contextId, queued },
   });
+export const hopLimit = (hops: number, max: number) =>
+  new RelayError({
+    code: -32044,
+    reason: "HOP_LIMIT",
+    message: `this dispatch has already been forwarded ${hops} times (max_hops ${max}); refusing to forward it again (a relay loop?)`,
+    status: 508,
+    data: { hops, max },
+  });
+export const forwardToSelf = (url: string) =>
+  new RelayError({
+    code: -32044,
+    reason: "HOP_LIMIT",
+    message: `refusing to forward to ${url}: that is this relay itself`,
+    status: 508,
+    data: { url },
+  });
+/** A peer's budget refuses the dispatch. `resetAt` (ISO) is absent when waiting never helps. */
+export const budgetExceeded = (b: {
+  peer: string;
+  limit: string;
+  used: number;
+  max: number;
+  resetAt?: string | undefined;
+  retryAfterS?: number | undefined;
+}) =>
+  new RelayError({
+    code: -32042,
+    reason: "BUDGET_EXCEEDED",
+    message: `budget exceeded for peer "${b.peer}": ${b.limit} ${b.used} of ${b.max}${
+      b.resetAt
+        ? `; resets at ${b.resetAt}`
+        : b.retryAfterS !== undefined
+          ? `; retry after ${Math.max(1, Math.ceil(b.retryAfterS))} s`
+          : "; does not reset by itself (a2a-relay budget reset PEER)"
+    }`,
+    status: 429,
+    exitCode: 4,
+    data: { peer: b.peer, limit: b.limit, used: b.used, max: b.max, resetAt: b.resetAt },
+    headers: b.retryAfterS === undefined ? {} : { "Retry-After": String(Math.max(1, Math.ceil(b.retryAfterS))) },
+  });
 export const upstreamUnavailable = (message: string) =>
   new RelayError({ code: -32045, reason: "UPSTREAM_UNAVAILABLE", message, status: 502, exitCode: 6 });
 export const bodyTooLarge = (limit: number) =>
@@ -167,6 +207,46 @@ export const bodyTooLarge = (limit: number) =>
   });
 export const forbidden = (message: string) =>
   new RelayError({ code: -32041, reason: "FORBIDDEN", message, status: 403, exitCode: 3 });
+/** Too many failed authentications from one address: 429 for a while (same code family as 401). */
+export const tooManyAuthFailures = (retryAfterS: number) =>
+  new RelayError({
+    code: -32051,
+    reason: "TOO_MANY_AUTH_FAILURES",
+    message: `too many failed authentications from this address; retry in ${retryAfterS} s`,
+    status: 429,
+    exitCode: 3,
+    headers: { "Retry-After": String(retryAfterS) },
+  });
+/** This relay cannot build the credential a route to another relay needs (no key, no token). */
+export const outboundCredentialMissing = (message: string) =>
+  new RelayError({
+    code: -32045,
+    reason: "OUTBOUND_CREDENTIAL_MISSING",
+    message,
+    status: 502,
+    exitCode: 3,
+  });
+
+/** Client side (CLI): a wait bounded by `--timeout` ran out. Never sent on the wire. */
+export const timedOut = (message: string, taskId?: string) =>
+  new RelayError({
+    code: -32000,
+    reason: "TIMED_OUT",
+    message,
+    status: 504,
+    exitCode: 5,
+    data: taskId ? { taskId } : undefined,
+  });
+/** Client side (CLI): an agent card that fails validation; `problems` names each bad field. */
+export const invalidAgentCard = (url: string, problems: string[]) =>
+  new RelayError({
+    code: -32006,
+    reason: "INVALID_AGENT_CARD",
+    message: `invalid agent card at ${url}: ${problems.join("; ")}`,
+    domain: SPEC,
+    exitCode: 1,
+    data: { url, problems },
+  });
 
 /** Configuration and usage errors; main turns them into exit code 2. */
 export class ConfigError extends Error {
@@ -184,3 +264,12 @@ export class UsageError extends Error {
     this.name = "UsageError";
   }
 }
+
+/** A turn that ended FAILED/REJECTED/CANCELED, for dialects that can only answer with a message. */
+export const taskFailed = (taskId: string, state: string, text: string) =>
+  new RelayError({
+    code: -32046,
+    reason: "TASK_FAILED",
+    message: `task ${taskId} ended ${state}: ${text}`,
+    data: { taskId, state },
+  });

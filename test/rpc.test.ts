@@ -49,8 +49,43 @@ describe("JSON-RPC v1.0 on the echo profile", () => {
   });
 
   test("no credential is 401 with WWW-Authenticate", async () => {
-    const res = await fetch(`${r.url}/a2a/echo`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+    const res = await fetch(`${r.url}/a2a/echo`, {
+      method: "POST",
+      body: "{}",
+      headers: { "content-type": "application/json" },
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toContain("Bearer");
+  });
+});
+
+describe("older Hermes fleet dialect", () => {
+  const fleet = (text: string, contextId?: string) =>
+    r.rpc(
+      "SendMessage",
+      { message: { role: "user", parts: [{ text }], ...(contextId ? { contextId } : {}) } },
+      {
+        headers: { "a2a-version": "" },
+        id: "fleet-1",
+      },
+    );
+
+  test("a completed turn answers with a direct message; the context carries on", async () => {
+    const first = await fleet("hi fleet");
+    expect(first.body).toMatchObject({
+      jsonrpc: "2.0",
+      id: "fleet-1",
+      result: { kind: "message", message: { role: "agent", parts: [{ text: "hi fleet" }] } },
+    });
+    const ctx = first.body.result.message.contextId;
+    const second = await fleet("again", ctx);
+    expect(second.body.result.message.contextId).toBe(ctx);
+  });
+
+  test("a failed turn is a JSON-RPC error naming the reason", async () => {
+    const res = await fleet("fail: broken");
+    expect(res.body.error.code).toBe(-32046);
+    expect(res.body.error.message).toContain("broken");
+    expect(res.body.error.data.reason).toBe("TASK_FAILED");
   });
 });

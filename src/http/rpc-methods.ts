@@ -12,14 +12,16 @@ import {
   type StreamResponse,
   type Task,
   TaskIdParamsSchema,
+  textOf,
 } from "../a2a/types.ts";
-import { eventToV03, SendParamsV03, sendParamsFromV03, taskToV03 } from "../a2a/v03.ts";
+import { eventToV03, SendParamsV03, sendParamsFromV03, stateToV03, taskToV03 } from "../a2a/v03.ts";
 import type { Peer } from "../auth/peers.ts";
 import {
   extendedCardNotConfigured,
   invalidParams,
   methodNotFound,
   pushNotSupported,
+  taskFailed,
   taskNotFound,
   unsupportedOperation,
 } from "../errors.ts";
@@ -37,6 +39,8 @@ export interface RpcCall {
   signal: AbortSignal;
   /** Ask the server not to time out this connection (long blocking calls, streams). */
   keepOpen: () => void;
+  /** `A2A-Relay-Hops` of the request (relay forwards so far). */
+  hops?: number;
 }
 
 export type RpcOutcome =
@@ -124,6 +128,7 @@ async function sendMessage(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
     profile: call.profile,
     origin: "a2a",
     message: p.message,
+    hops: call.hops ?? 0,
   });
   const hl = p.configuration?.historyLength;
   if (p.configuration?.returnImmediately && call.dialect !== "hermes") {
@@ -131,7 +136,13 @@ async function sendMessage(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
   }
   call.keepOpen();
   const settled = await engine.waitSettled(task.id, call.peer.name, call.signal);
-  if (call.dialect === "hermes") return { kind: "result", result: hermesAnswer(settled) };
+  if (call.dialect === "hermes") {
+    const { state } = settled.status;
+    if (state !== "TASK_STATE_COMPLETED" && state !== "TASK_STATE_INPUT_REQUIRED") {
+      throw taskFailed(settled.id, stateToV03(state), textOf(settled.status.message?.parts ?? []));
+    }
+    return { kind: "result", result: hermesAnswer(settled) };
+  }
   return { kind: "result", result: sendOut(call, view(settled, { historyLength: hl })) };
 }
 
@@ -160,6 +171,7 @@ async function sendStreaming(engine: Engine, call: RpcCall): Promise<RpcOutcome>
     profile: call.profile,
     origin: "a2a",
     message: p.message,
+    hops: call.hops ?? 0,
   });
   return streamTask(engine, call, task.id);
 }
