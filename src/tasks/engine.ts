@@ -43,6 +43,8 @@ export interface SendInput {
   profile: string;
   origin: "a2a" | "local";
   message: Message;
+  /** Relay forwards before this one (`A2A-Relay-Hops`), passed to the receiver. */
+  hops?: number;
 }
 
 /** A task with a turn queued or running in this process. */
@@ -58,6 +60,7 @@ export interface LiveTask {
   committed: Task;
   committedSeq: number;
   queueKey: string;
+  hops?: number;
   start?: () => void;
   abort?: AbortController;
   done?: Promise<void>;
@@ -328,10 +331,21 @@ export class Engine {
       this.queues.check(existing.queueKey, existing.contextId);
       const msg = { ...message, taskId: existing.id, contextId: existing.contextId };
       this.live.set(existing.id, existing);
+      existing.hops = input.hops;
       await this.#deps.writer.run(() =>
         this.#deps.repo.recordDispatch(peer, message.messageId, existing.id, now),
       );
-      await this.record(existing, { message: msg });
+      // an interrupted task (INPUT_REQUIRED) is live again: subscribers and blocking sends must wait
+      // for the next turn, not see the old interrupted state and return at once
+      const resumed = isSettled(existing.pending.status.state);
+      const status = { state: "TASK_STATE_SUBMITTED" as const, timestamp: new Date(now).toISOString() };
+      await Promise.all([
+        this.record(existing, { message: msg }),
+        resumed &&
+          this.record(existing, {
+            statusUpdate: { taskId: existing.id, contextId: existing.contextId, status },
+          }),
+      ]);
       this.#enqueue(existing, profile, msg);
       return existing.committed;
     }
@@ -359,6 +373,7 @@ export class Engine {
       committed: task,
       committedSeq: 1,
       queueKey,
+      hops: input.hops,
     };
     const row: TaskRow = {
       id,
