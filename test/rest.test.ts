@@ -8,7 +8,7 @@ const TERMINAL_COMPLETED = 3; // ts-proto enum value of TASK_STATE_COMPLETED
 
 beforeAll(async () => {
   r = await startTestRelay();
-  const fetchImpl: typeof fetch = (input, init) => {
+  const fetchImpl = (input: string | URL | Request, init?: RequestInit) => {
     const headers = new Headers(init?.headers);
     headers.set("authorization", `Bearer ${r.token}`);
     return fetch(input, { ...init, headers });
