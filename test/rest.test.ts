@@ -15,7 +15,7 @@ beforeAll(async () => {
   };
   const factory = new ClientFactory(
     ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
-      transports: [new RestTransportFactory({ fetchImpl })],
+      transports: [new RestTransportFactory({ fetchImpl: fetchImpl as typeof fetch })],
       preferredTransports: ["HTTP+JSON"],
     }),
   );
