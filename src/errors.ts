@@ -192,7 +192,8 @@ export const budgetExceeded = (b: {
     status: 429,
     exitCode: 4,
     data: { peer: b.peer, limit: b.limit, used: b.used, max: b.max, resetAt: b.resetAt },
-    headers: b.retryAfterS === undefined ? {} : { "Retry-After": String(Math.max(1, Math.ceil(b.retryAfterS))) },
+    headers:
+      b.retryAfterS === undefined ? {} : { "Retry-After": String(Math.max(1, Math.ceil(b.retryAfterS))) },
   });
 export const upstreamUnavailable = (message: string) =>
   new RelayError({ code: -32045, reason: "UPSTREAM_UNAVAILABLE", message, status: 502, exitCode: 6 });
@@ -207,6 +208,48 @@ export const bodyTooLarge = (limit: number) =>
   });
 export const forbidden = (message: string) =>
   new RelayError({ code: -32041, reason: "FORBIDDEN", message, status: 403, exitCode: 3 });
+
+// Port leases (portlock/): local to a host, never sent on the wire except leaseUnavailable.
+/** `serve --name N` while a live relay holds lease N. */
+export const leaseHeld = (name: string, pid: number, port: number) =>
+  new RelayError({
+    code: -32000,
+    reason: "LEASE_HELD",
+    message: `lease "${name}" is held by pid ${pid} on port ${port}; stop it, or pass --replace to take over`,
+    status: 409,
+    exitCode: 2,
+    data: { lease: name, pid, port },
+  });
+/** No port of the band could be claimed (`detail` says why each was skipped). */
+export const bandFull = (band: string, first: number, last: number, detail: string) =>
+  new RelayError({
+    code: -32000,
+    reason: "BAND_FULL",
+    message: `no free port in band ${band} (${first}-${last}): ${detail}`,
+    status: 503,
+    exitCode: 2,
+    data: { band, first, last },
+  });
+/** `--replace`: the holder did not exit within the bound. */
+export const replaceTimedOut = (name: string, pid: number, seconds: number) =>
+  new RelayError({
+    code: -32000,
+    reason: "LEASE_HELD",
+    message: `lease "${name}": holder pid ${pid} did not exit within ${seconds} s of SIGTERM; it still holds the lease`,
+    status: 409,
+    exitCode: 2,
+    data: { lease: name, pid },
+  });
+/** Discovery: no live relay holds the lease a profile names (-32045). */
+export const leaseUnavailable = (name: string, why = "") =>
+  new RelayError({
+    code: -32045,
+    reason: "UPSTREAM_UNAVAILABLE",
+    message: `no live relay holds lease "${name}"${why ? ` (${why})` : ""}`,
+    status: 502,
+    exitCode: 6,
+    data: { lease: name },
+  });
 /** Too many failed authentications from one address: 429 for a while (same code family as 401). */
 export const tooManyAuthFailures = (retryAfterS: number) =>
   new RelayError({
@@ -235,6 +278,16 @@ export const timedOut = (message: string, taskId?: string) =>
     message,
     status: 504,
     exitCode: 5,
+    data: taskId ? { taskId } : undefined,
+  });
+/** Client side (CLI): Ctrl-C or SIGTERM while waiting; exit 130 like any interrupted command. */
+export const interrupted = (signal: string, taskId?: string) =>
+  new RelayError({
+    code: -32000,
+    reason: "INTERRUPTED",
+    message: `interrupted by ${signal}${taskId ? `; task ${taskId} keeps running: a2a-relay tasks get ${taskId}` : ""}`,
+    status: 499,
+    exitCode: 130,
     data: taskId ? { taskId } : undefined,
   });
 /** Client side (CLI): an agent card that fails validation; `problems` names each bad field. */

@@ -1,13 +1,16 @@
 import { ConfigError, RelayError, UsageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
+import { card } from "./card.ts";
 import { configCmd } from "./config-check.ts";
 import type { CliIO, Command } from "./io.ts";
+import { send } from "./send.ts";
 import { serve } from "./serve.ts";
+import { tasks } from "./tasks.ts";
 
 export type { CliIO, Command };
 
 /** The command table. `main` returns an exit code; it never calls process.exit. */
-export const COMMANDS: Command[] = [serve, configCmd];
+export const COMMANDS: Command[] = [serve, configCmd, send, tasks, card];
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;

@@ -207,6 +207,28 @@ export function readSecretFile(path: string): { ok: true; value: string } | { ok
   return { ok: true, value };
 }
 
+/**
+ * The credential the CLI client (`send`, `tasks`) presents: `A2A_RELAY_TOKEN`, else the local
+ * peer's token file `<A2A_RELAY_HOME or ~/.a2a-relay>/tokens/local.token`, which is only offered
+ * to a relay on this host (`loopback`) so it never leaks to another machine.
+ */
+export function clientCredential(env: Record<string, string | undefined>, loopback: boolean): Credential {
+  const fromEnv = env.A2A_RELAY_TOKEN?.trim();
+  if (fromEnv) return { source: "env:A2A_RELAY_TOKEN", resolved: true, token: fromEnv };
+  const file = join(resolve(env.A2A_RELAY_HOME ?? join(homedir(), ".a2a-relay")), "tokens", "local.token");
+  if (!loopback) {
+    return {
+      source: "env:A2A_RELAY_TOKEN",
+      resolved: false,
+      error: `A2A_RELAY_TOKEN is not set (${file} is only sent to a relay on this host)`,
+    };
+  }
+  const read = readSecretFile(file);
+  return read.ok
+    ? { source: `file:${file}`, resolved: true, token: read.value }
+    : { source: `file:${file}`, resolved: false, error: `A2A_RELAY_TOKEN is not set and ${read.error}` };
+}
+
 /** Read a plain file next to the config (system prompts, keys). */
 export function readTextFile(path: string): string {
   return readFileSync(path, "utf8");

@@ -40,14 +40,16 @@ export function sendHandler(opts: SendRouteOptions) {
         return c.text(`${task.id}\n`, 202, { ...ids, "A2A-Task-State": stateToV03(task.status.state) });
       }
       c.env?.keepOpen?.();
-      if (c.req.query("stream") === "1") return streamLines(opts.engine, peer.name, task, ids, c.req.raw.signal);
+      if (c.req.query("stream") === "1")
+        return streamLines(opts.engine, peer.name, task, ids, c.req.raw.signal);
       const done = await opts.engine.waitSettled(task.id, peer.name, c.req.raw.signal);
       return c.text(`${finalText(done)}\n`, statusOf(done) as 200, {
         ...ids,
         "A2A-Task-State": stateToV03(done.status.state),
       });
     } catch (err) {
-      const e = err instanceof RelayError ? err : internalError(err instanceof Error ? err.message : String(err));
+      const e =
+        err instanceof RelayError ? err : internalError(err instanceof Error ? err.message : String(err));
       const status = e.status >= 400 ? e.status : e.code === -32040 || e.code === -32001 ? 404 : 400;
       return c.text(`error: ${e.message} (${e.reason})\n`, status as 400, e.headers);
     }
@@ -57,7 +59,10 @@ export function sendHandler(opts: SendRouteOptions) {
 // internal
 
 function finalText(t: Task): string {
-  const fromArtifacts = (t.artifacts ?? []).map((a) => textOf(a.parts)).filter(Boolean).join("\n");
+  const fromArtifacts = (t.artifacts ?? [])
+    .map((a) => textOf(a.parts))
+    .filter(Boolean)
+    .join("\n");
   return t.status.state === "TASK_STATE_COMPLETED" && fromArtifacts
     ? fromArtifacts
     : textOf(t.status.message?.parts ?? []) || stateToV03(t.status.state);
@@ -76,7 +81,13 @@ function statusOf(t: Task): number {
 }
 
 /** Progress as lines: `[state]` on state changes, `> text` for progress, then the final text. */
-function streamLines(engine: Engine, peer: string, task: Task, ids: Record<string, string>, signal: AbortSignal) {
+function streamLines(
+  engine: Engine,
+  peer: string,
+  task: Task,
+  ids: Record<string, string>,
+  signal: AbortSignal,
+) {
   const enc = new TextEncoder();
   let stop = () => {};
   const body = new ReadableStream<Uint8Array>({
@@ -110,5 +121,8 @@ function streamLines(engine: Engine, peer: string, task: Task, ids: Record<strin
       stop();
     },
   });
-  return new Response(body, { status: 200, headers: { "content-type": "text/plain; charset=utf-8", ...ids } });
+  return new Response(body, {
+    status: 200,
+    headers: { "content-type": "text/plain; charset=utf-8", ...ids },
+  });
 }

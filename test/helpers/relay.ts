@@ -14,12 +14,19 @@ export interface TestRelay {
   /** The local peer's bearer token. */
   token: string;
   /** POST a JSON-RPC call; v1.0 unless headers say otherwise. */
-  rpc(method: string, params: unknown, opts?: { path?: string; headers?: Record<string, string>; id?: unknown }): Promise<{ status: number; body: any }>;
+  rpc(
+    method: string,
+    params: unknown,
+    opts?: { path?: string; headers?: Record<string, string>; id?: unknown },
+    // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON-RPC answers
+  ): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
 
 /** Start a relay in this process on a random loopback port with a fresh data dir. */
-export async function startTestRelay(opts: { toml?: string; env?: Record<string, string> } = {}): Promise<TestRelay> {
+export async function startTestRelay(
+  opts: { toml?: string; env?: Record<string, string> } = {},
+): Promise<TestRelay> {
   const dir = mkdtempSync(join(tmpdir(), "a2a-relay-test-"));
   let file: string | undefined;
   if (opts.toml) {

@@ -1,0 +1,205 @@
+import { parseArgs } from "node:util";
+import {
+  isSettled,
+  type Message,
+  type Part,
+  type StreamResponse,
+  type Task,
+  type TaskState,
+} from "../a2a/types.ts";
+import { callScope, connect, timeoutMs } from "../client/connect.ts";
+import { eventLine, finalText, messageText, stateName } from "../client/format.ts";
+import type { A2AClient, FetchLike } from "../client/rpc.ts";
+import { resolveTarget } from "../client/target.ts";
+import { readTextFile } from "../config/load.ts";
+import { invalidAgentResponse, timedOut, UsageError } from "../errors.ts";
+import type { CliIO, Command } from "./io.ts";
+
+const USAGE = `a2a-relay send TARGET TEXT [--context ID] [--task ID] [--brief FILE] [--no-wait] [--stream] [--timeout S] [--json]
+
+  TARGET        a profile on the relay at A2A_RELAY_URL (default http://127.0.0.1:9200),
+                or a full http(s)://HOST/a2a/PROFILE URL
+  TEXT          the message (several words are joined with spaces)
+  --context ID  continue that conversation (a new task in the same context)
+  --task ID     answer a task that is waiting for input (input-required)
+  --brief FILE  a JSON brief {context, expected_output, reply_to?, deadline_s?}, sent as a data part
+  --no-wait     print the task id and return at once
+  --stream      print one line per event as it arrives (with --json: one JSON event per line)
+  --timeout S   stop waiting after S seconds: exit 5 (the task keeps running on the relay)
+  --json        print the final task as JSON (v1.0 shape)
+
+Waits for the final result by default and prints it (the artifacts' text, else the status message).
+Credential: A2A_RELAY_TOKEN, else <A2A_RELAY_HOME or ~/.a2a-relay>/tokens/local.token (that file is
+only sent to a relay on this host).
+Input required: the agent's question is printed on stdout, a hint to answer it with --task ID on
+stderr, and the exit code is 0 (the exchange worked; the conversation is waiting for you).
+Auth required (the agent wants credentials): exit 3.
+Exit codes: 0 completed or input required, 1 failed/canceled/rejected, 2 usage or config error,
+3 authentication refused, 4 budget exceeded, 5 timed out, 6 unreachable.`;
+
+export interface SendDeps {
+  fetch?: FetchLike;
+}
+
+export function sendCommand(deps: SendDeps = {}): Command {
+  return {
+    name: "send",
+    summary: "send a message to a profile and (by default) wait for the final result",
+    usage: USAGE,
+    async run(argv, io) {
+      const { values, positionals } = parseArgs({
+        args: argv,
+        options: {
+          context: { type: "string" },
+          task: { type: "string" },
+          brief: { type: "string" },
+          "no-wait": { type: "boolean" },
+          stream: { type: "boolean" },
+          timeout: { type: "string" },
+          json: { type: "boolean" },
+        },
+        allowPositionals: true,
+        strict: true,
+      });
+      const [target, ...words] = positionals;
+      const text = words.join(" ");
+      if (!target || !text)
+        throw new UsageError(`send needs TARGET and TEXT\nusage: ${USAGE.split("\n")[0]}`);
+      if (values["no-wait"] && values.stream)
+        throw new UsageError("--no-wait and --stream exclude each other");
+      const ms = timeoutMs(values.timeout);
+      const parts: Part[] = [{ text }];
+      if (values.brief) parts.push({ data: readBrief(values.brief), mediaType: "application/json" });
+      const url = resolveTarget(target, io.env);
+      const client = connect(url, io.env, deps.fetch);
+      const message: Message = {
+        messageId: crypto.randomUUID(),
+        role: "ROLE_USER",
+        parts,
+        ...(values.context ? { contextId: values.context } : {}),
+        ...(values.task ? { taskId: values.task } : {}),
+      };
+
+      const seen: { id?: string; state?: TaskState } = {};
+      const scope = callScope(
+        io.stopSignal,
+        () => seen.id,
+        ms,
+        () => {
+          const what = seen.id ? ` waiting for task ${seen.id} (${stateName(seen.state ?? "")})` : "";
+          const hint = seen.id ? `; it keeps running: a2a-relay tasks get ${seen.id}` : "";
+          return timedOut(`timed out after ${values.timeout} s${what}${hint}`, seen.id);
+        },
+      );
+      const { signal } = scope;
+      try {
+        if (values["no-wait"]) {
+          const r = await client.sendMessage(
+            { message, configuration: { returnImmediately: true } },
+            { signal },
+          );
+          if ("message" in r) return answer(io, r.message, values.json);
+          io.out(values.json ? `${JSON.stringify(r.task)}\n` : `${r.task.id}\n`);
+          return 0;
+        }
+        const onEvent = (e: StreamResponse) => {
+          if (values.stream) io.out(values.json ? `${JSON.stringify(e)}\n` : `${eventLine(e)}\n`);
+        };
+        const direct = await follow(client, message, seen, onEvent, signal);
+        if (direct) return answer(io, direct, values.json && !values.stream);
+        const task = await client.getTask(seen.id ?? "", undefined, { signal });
+        return report(io, task, target, { json: !!values.json, stream: !!values.stream });
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        throw err;
+      } finally {
+        scope.done();
+      }
+    },
+  };
+}
+
+export const send = sendCommand();
+
+// internal
+
+/**
+ * Stream the send; if the stream ends before the task settles (a dropped connection), look at the
+ * task and resubscribe, a bounded number of times. Returns a direct Message answer, if any.
+ */
+async function follow(
+  client: A2AClient,
+  message: Message,
+  seen: { id?: string; state?: TaskState },
+  onEvent: (e: StreamResponse) => void,
+  signal: AbortSignal,
+): Promise<Message | undefined> {
+  let events = client.sendStream({ message }, { signal });
+  for (let attempt = 0; ; attempt++) {
+    for await (const e of events) {
+      onEvent(e);
+      if ("message" in e && !seen.id) return e.message;
+      if ("task" in e) Object.assign(seen, { id: e.task.id, state: e.task.status.state });
+      if ("statusUpdate" in e)
+        Object.assign(seen, { id: e.statusUpdate.taskId, state: e.statusUpdate.status.state });
+      if (seen.state && isSettled(seen.state)) return undefined;
+    }
+    if (!seen.id || attempt >= 3) break;
+    const t = await client.getTask(seen.id, 0, { signal });
+    seen.state = t.status.state;
+    if (isSettled(t.status.state)) return undefined;
+    events = client.subscribe(seen.id, { signal });
+  }
+  throw invalidAgentResponse(
+    `${client.url}: the event stream ended before ${seen.id ? `task ${seen.id}` : "the task"} settled`,
+  );
+}
+
+function answer(io: CliIO, m: Message, json: boolean | undefined): number {
+  io.out(json ? `${JSON.stringify({ message: m })}\n` : `${messageText(m)}\n`);
+  return 0;
+}
+
+function report(io: CliIO, task: Task, target: string, o: { json: boolean; stream: boolean }): number {
+  const state = task.status.state;
+  const status = messageText(task.status.message);
+  if (o.json && !o.stream) io.out(`${JSON.stringify(task)}\n`);
+  switch (state) {
+    case "TASK_STATE_COMPLETED":
+      if (!o.json && !o.stream) io.out(`${finalText(task)}\n`);
+      return 0;
+    case "TASK_STATE_INPUT_REQUIRED":
+      if (!o.json && !o.stream) io.out(`${status}\n`);
+      io.err(
+        `input required (task ${task.id}, context ${task.contextId}); answer with: a2a-relay send ${target} "ANSWER" --task ${task.id}\n`,
+      );
+      return 0;
+    case "TASK_STATE_AUTH_REQUIRED":
+      io.err(`a2a-relay: task ${task.id} needs authorization: ${status || "(no details)"}\n`);
+      return 3;
+    default:
+      io.err(`a2a-relay: task ${task.id} ${stateName(state)}: ${status || "(no message)"}\n`);
+      return 1;
+  }
+}
+
+function readBrief(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readTextFile(file);
+  } catch (err) {
+    throw new UsageError(`--brief: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  let brief: unknown;
+  try {
+    brief = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--brief: ${file} is not valid JSON (${(err as Error).message})`);
+  }
+  if (!brief || typeof brief !== "object" || Array.isArray(brief)) {
+    throw new UsageError(
+      `--brief: ${file} must hold a JSON object {context, expected_output, reply_to?, deadline_s?}`,
+    );
+  }
+  return brief as Record<string, unknown>;
+}

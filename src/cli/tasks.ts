@@ -1,0 +1,125 @@
+import { parseArgs } from "node:util";
+import type { ListTasksParams, Task } from "../a2a/types.ts";
+import { callScope, connect } from "../client/connect.ts";
+import { messageText, parseState, partsText, stateName, table, taskRow } from "../client/format.ts";
+import type { FetchLike } from "../client/rpc.ts";
+import { relayBase } from "../client/target.ts";
+import { UsageError } from "../errors.ts";
+import type { Command } from "./io.ts";
+
+const USAGE = `a2a-relay tasks list [--context ID] [--state S] [--limit N] [--json]
+a2a-relay tasks get ID [--history N] [--json]
+a2a-relay tasks cancel ID [--json]
+
+  --context ID   only tasks of that conversation
+  --state S      only tasks in that state (completed, working, input-required, failed, canceled, …)
+  --limit N      at most N tasks, newest first (1-100, default 50)
+  --history N    show at most the last N messages of the task
+  --profile P    only that profile's tasks (default: every profile)
+  --url URL      the relay (default A2A_RELAY_URL, else http://127.0.0.1:9200)
+  --json         print the relay's JSON answer (v1.0 shapes)
+
+Lists only the tasks of the peer whose credential is sent (A2A_RELAY_TOKEN, else the local token).`;
+
+export interface TasksDeps {
+  fetch?: FetchLike;
+}
+
+export function tasksCommand(deps: TasksDeps = {}): Command {
+  return {
+    name: "tasks",
+    summary: "list, show or cancel tasks",
+    usage: USAGE,
+    async run(argv, io) {
+      const { values, positionals } = parseArgs({
+        args: argv,
+        options: {
+          context: { type: "string" },
+          state: { type: "string" },
+          limit: { type: "string" },
+          history: { type: "string" },
+          profile: { type: "string" },
+          url: { type: "string" },
+          json: { type: "boolean" },
+        },
+        allowPositionals: true,
+        strict: true,
+      });
+      const [sub, id, ...extra] = positionals;
+      if (extra.length) throw new UsageError(`tasks: unexpected argument "${extra[0]}"`);
+      if (values.profile !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(values.profile)) {
+        throw new UsageError(`--profile: "${values.profile}" is not a profile name`);
+      }
+      const base = relayBase(io.env, values.url);
+      const client = connect(`${base}/a2a${values.profile ? `/${values.profile}` : ""}`, io.env, deps.fetch);
+      const scope = callScope(io.stopSignal, () => undefined);
+      const call = { signal: scope.signal };
+      const print = (v: unknown, human: () => string) =>
+        io.out(values.json ? `${JSON.stringify(v, null, 2)}\n` : `${human()}\n`);
+
+      if (sub === "list") {
+        if (id) throw new UsageError(`tasks list takes no ID (got "${id}")`);
+        const params: ListTasksParams = { pageSize: intOption("--limit", values.limit, 1, 100) ?? 50 };
+        if (values.context) params.contextId = values.context;
+        if (values.state) {
+          const s = parseState(values.state);
+          if (!s) throw new UsageError(`--state: unknown state "${values.state}"`);
+          params.status = s;
+        }
+        const r = await client.listTasks(params, call).finally(scope.done);
+        print(r, () => {
+          if (!r.tasks.length) return "no tasks";
+          const rows = r.tasks.map(taskRow);
+          const more = r.totalSize > r.tasks.length ? `\n(${r.tasks.length} of ${r.totalSize} tasks)` : "";
+          return `${table(["ID", "STATE", "CONTEXT", "UPDATED", "LAST MESSAGE"], rows)}${more}`;
+        });
+        return 0;
+      }
+      if (sub === "get" || sub === "cancel") {
+        if (!id) throw new UsageError(`tasks ${sub} needs a task ID`);
+        if (sub === "get") {
+          const t = await client
+            .getTask(id, intOption("--history", values.history, 0, 10_000), call)
+            .finally(scope.done);
+          print(t, () => describe(t));
+          return 0;
+        }
+        const t = await client.cancelTask(id, call).finally(scope.done);
+        print(t, () => `task ${t.id}: ${stateName(t.status.state)}`);
+        return 0;
+      }
+      throw new UsageError(`tasks needs list, get ID or cancel ID\nusage: ${USAGE.split("\n\n")[0]}`);
+    },
+  };
+}
+
+export const tasks = tasksCommand();
+
+// internal
+
+function intOption(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${name}: "${v}" is not a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function describe(t: Task): string {
+  const lines = [
+    `task ${t.id}`,
+    `  state:    ${stateName(t.status.state)}${t.status.timestamp ? ` (${t.status.timestamp})` : ""}`,
+    `  context:  ${t.contextId}`,
+  ];
+  const status = messageText(t.status.message);
+  if (status) lines.push(`  status:   ${status}`);
+  for (const a of t.artifacts ?? [])
+    lines.push(`  artifact ${a.name ?? a.artifactId}: ${partsText(a.parts)}`);
+  if (t.history?.length) {
+    lines.push("  history:");
+    for (const m of t.history)
+      lines.push(`    ${m.role === "ROLE_USER" ? "user " : "agent"}  ${messageText(m)}`);
+  }
+  return lines.join("\n");
+}

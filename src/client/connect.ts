@@ -1,0 +1,51 @@
+import { clientCredential } from "../config/load.ts";
+import { interrupted, type RelayError, UsageError } from "../errors.ts";
+import { type A2AClient, createClient, type FetchLike } from "./rpc.ts";
+import { isLoopback } from "./target.ts";
+
+/** A client for `url` with the CLI's credential (A2A_RELAY_TOKEN, else the local token file). */
+export function connect(
+  url: string,
+  env: Record<string, string | undefined>,
+  fetchImpl?: FetchLike,
+): A2AClient {
+  const cred = clientCredential(env, isLoopback(url));
+  const authHint = cred.resolved
+    ? `the credential came from ${cred.source}`
+    : `no credential was sent: ${cred.error}`;
+  return createClient({ url, token: cred.token, authHint, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+}
+
+/** `--timeout S` as milliseconds; undefined when not given. */
+export function timeoutMs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const s = Number(value);
+  if (!value.trim() || !Number.isFinite(s) || s <= 0) {
+    throw new UsageError(`--timeout: "${value}" is not a positive number of seconds`);
+  }
+  return Math.round(s * 1000);
+}
+
+export interface CallScope {
+  signal: AbortSignal;
+  /** Stop the timer; call when the command is done. */
+  done(): void;
+}
+
+/**
+ * The signal a command's calls run under: aborted with INTERRUPTED (exit 130) when the process is
+ * asked to stop, and with `onTimeout()` (exit 5) after `ms` when given.
+ */
+export function callScope(
+  stopSignal: Promise<string>,
+  taskId: () => string | undefined,
+  ms?: number,
+  onTimeout?: () => RelayError,
+): CallScope {
+  const ac = new AbortController();
+  void stopSignal.then((sig) => {
+    if (!ac.signal.aborted) ac.abort(interrupted(sig, taskId()));
+  });
+  const timer = ms === undefined || !onTimeout ? undefined : setTimeout(() => ac.abort(onTimeout()), ms);
+  return { signal: ac.signal, done: () => clearTimeout(timer) };
+}
