@@ -162,15 +162,6 @@ export const hopLimit = (hops: number, max: number) =>
     status: 508,
     data: { hops, max },
   });
-export const forwardToSelf = (url: string) =>
-  new RelayError({
-    code: -32044,
-    reason: "HOP_LIMIT",
-    message: `refusing to forward to ${url}: that is this relay itself`,
-    status: 508,
-    data: { url },
-  });
-/** A peer's budget refuses the dispatch. `resetAt` (ISO) is absent when waiting never helps. */
 export const budgetExceeded = (b: {
   peer: string;
   limit: string;

@@ -27,6 +27,49 @@ export class Metrics {
     this.requests.inc({ method: KNOWN_METHODS.has(method) ? method : "other", outcome });
   }
 
+  /** Budget use and limits per peer, read at scrape time. */
+  budgets(
+    read: () => Array<{
+      peer: string;
+      limits: Record<string, number>;
+      used: { turns: number; tokens: number; cost_usd: number };
+      running?: number;
+      queued?: number;
+    }>,
+  ) {
+    const useOf = (r: ReturnType<typeof read>[number]): Record<string, number> => ({
+      max_turns: r.used.turns,
+      max_tokens: r.used.tokens,
+      max_cost_usd: r.used.cost_usd,
+      max_concurrent: r.running ?? 0,
+      max_queued: r.queued ?? 0,
+    });
+    new Gauge({
+      name: "a2a_relay_budget_used",
+      help: "Budget use per peer and limit (turns, tokens, cost in the window; turns running; turns queued)",
+      labelNames: ["peer", "limit"] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const r of read()) {
+          for (const [limit, v] of Object.entries(useOf(r))) this.set({ peer: r.peer, limit }, v);
+        }
+      },
+    });
+    new Gauge({
+      name: "a2a_relay_budget_limit",
+      help: "Configured budget limits per peer",
+      labelNames: ["peer", "limit"] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const r of read()) {
+          for (const [limit, v] of Object.entries(r.limits)) this.set({ peer: r.peer, limit }, v);
+        }
+      },
+    });
+  }
+
   /** Gauges read at scrape time. */
   collect(opts: {
     tasksByState: () => Array<{ state: string; n: number }>;

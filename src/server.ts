@@ -1,30 +1,56 @@
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { JwtVerifier } from "./auth/jwt.ts";
+import { RelayKeyring, relayKeyPath } from "./auth/keys.ts";
+import { FailureLimiter } from "./auth/limiter.ts";
+import { outboundCredential } from "./auth/outbound.ts";
 import { TokenDirectory } from "./auth/peers.ts";
-import type { Config } from "./config/load.ts";
+import { SqliteReplayGuard } from "./auth/replay.ts";
+import { Budgets, budgetsFromConfig, LedgerStore } from "./budgets/index.ts";
+import { type Config, readSecretFile } from "./config/load.ts";
 import { ConfigError } from "./errors.ts";
 import { createApp } from "./http/app.ts";
-import type { RequestInfo } from "./http/types.ts";
 import { Metrics } from "./metrics.ts";
+import { bindListener, type Lease, prepareLease } from "./portlock/index.ts";
+import type { FetchFn } from "./receivers/a2a/http.ts";
 import { buildReceiver } from "./receivers/index.ts";
-import type { Listener, Runtime } from "./runtime/index.ts";
+import type { RoutingDeps } from "./routing/deps.ts";
+import type { Runtime } from "./runtime/index.ts";
 import { openStore } from "./store/db.ts";
+import { SessionRepo } from "./store/sessions.ts";
 import { Writer } from "./store/writer.ts";
 import { Engine, type ProfileTarget } from "./tasks/engine.ts";
 import { TaskRepo } from "./tasks/repo.ts";
+import { TranscriptWriter, transcriptHook, transcriptRoot } from "./transcripts/index.ts";
 
 export interface RunningRelay {
   url: string;
   port: number;
   engine: Engine;
+  /** The port lease this relay holds (`--port auto` or `--name`), released on stop. */
+  lease: Lease | undefined;
   /** Graceful stop: refuse new work, let turns finish within the grace, close the database. */
   stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Environment for outbound credentials (`token_env`, `api_key_env`, A2A_OC_TOKEN_*); default process.env. */
+  env?: Record<string, string | undefined>;
+  /** fetch used by forwarding receivers (tests inject one). */
+  fetch?: FetchFn;
+  /** `serve --replace`: stop the live holder of `server.name` first. */
+  replace?: boolean;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|\[::1\])$/;
 
 /** Start a relay: open the store, recover, build receivers, bind the listener. */
-export async function startRelay(config: Config, runtime: Runtime, logger: Logger): Promise<RunningRelay> {
+export async function startRelay(
+  config: Config,
+  runtime: Runtime,
+  logger: Logger,
+  opts: StartOptions = {},
+): Promise<RunningRelay> {
   const { server } = config;
   const tokens = new TokenDirectory(Object.values(config.peers));
   const configuredPeers = Object.keys(config.peers).filter((p) => p !== "local" || config.file);
@@ -34,28 +60,78 @@ export async function startRelay(config: Config, runtime: Runtime, logger: Logge
     );
   }
   for (const p of Object.values(config.peers)) {
-    if (!p.credential.resolved)
+    if (!p.credential.resolved && !p.jwtKey?.resolved)
       logger.warn(
         { peer: p.name, source: p.credential.source, problem: p.credential.error },
         "peer has no usable credential",
       );
   }
+  for (const p of Object.values(config.peers)) {
+    if (p.jwtKey && !p.jwtKey.resolved)
+      logger.warn(
+        { peer: p.name, source: p.jwtKey.source, problem: p.jwtKey.error },
+        "peer has no usable JWT key",
+      );
+  }
+  await prepareLease(runtime, config, opts.replace ?? false);
+  // Built before the store opens so a bad key fails the start cleanly; jti go to SQLite once open.
+  let replayGuard: SqliteReplayGuard | undefined;
+  const jwt = new JwtVerifier({
+    peers: Object.values(config.peers),
+    audience: server.id,
+    replay: { remember: (peer, jti, exp) => replayGuard!.remember(peer, jti, exp) },
+  });
 
+  let sessions: SessionRepo | undefined;
+  let boundUrl: string | undefined;
+  const routing: RoutingDeps = {
+    env: opts.env ?? process.env,
+    fetch: opts.fetch ?? fetch,
+    sessions: () => sessions,
+    self: {
+      id: server.id,
+      origins: () => [boundUrl, server.public_url].filter((u): u is string => !!u),
+    },
+  };
   const profiles = new Map<string, ProfileTarget>();
   for (const [name, p] of Object.entries(config.profiles)) {
-    profiles.set(name, { name, receiver: buildReceiver(name, p), timeoutMs: p.turn_timeout_s * 1000 });
+    const cli = { runtime, env: routing.env, dataDir: server.dataDir, sessions: () => sessions };
+    const receiver = buildReceiver(name, p, { routing, cli });
+    profiles.set(name, { name, receiver, timeoutMs: p.turn_timeout_s * 1000 });
   }
 
+  const budgetLimits = budgetsFromConfig(config.peers);
   const store = openStore(runtime, join(server.dataDir, "relay.db"), { synchronous: server.synchronous });
   const writer = new Writer(store.conn);
   const repo = new TaskRepo(store.db);
+  sessions = new SessionRepo(store.db, writer);
+  replayGuard = new SqliteReplayGuard(store.conn, writer);
+  const authLimiter = new FailureLimiter({
+    maxFailures: server.auth_max_failures,
+    blockMs: server.auth_block_s * 1000,
+  });
+  const keyring = new RelayKeyring(() => readSecretFile(relayKeyPath(server.dataDir)));
+  routing.outboundCredential = async (profile, remoteId) =>
+    outboundCredential(profile, server.id, await keyring.current(), routing.env, Date.now(), remoteId);
   const metrics = new Metrics();
+  const budgets = new Budgets({
+    store: new LedgerStore(store.db),
+    writer,
+    budgets: budgetLimits,
+    onWriteError: (err) => logger.error({ err: String(err) }, "budget ledger write failed"),
+  });
+  const transcripts = new TranscriptWriter({
+    root: transcriptRoot(server.dataDir),
+    onError: (err) => logger.error({ err: String(err) }, "transcript write failed"),
+  });
   const engine = new Engine({
     repo,
     writer,
     profiles,
     maxContextQueue: server.max_context_queue,
+    admission: budgets,
     hooks: {
+      turnMessage: transcriptHook(transcripts),
       turnStarted: () => metrics.turnsRunning.inc(),
       turnFinished: (profile, state, ms) => {
         metrics.turnsRunning.dec();
@@ -63,9 +139,12 @@ export async function startRelay(config: Config, runtime: Runtime, logger: Logge
       },
     },
   });
+  const ledger = await budgets.recover();
+  if (ledger.refunded) logger.warn(ledger, "refunded budget reservations of turns that never started");
   const recovered = await engine.recover();
   if (recovered)
     logger.warn({ tasks: recovered }, "marked tasks left running by the previous process as FAILED");
+  metrics.budgets(() => budgets.report());
   metrics.collect({
     tasksByState: () => repo.countByState(),
     queueDepth: () => engine.queues.depth,
@@ -77,8 +156,13 @@ export async function startRelay(config: Config, runtime: Runtime, logger: Logge
     config,
     engine,
     tokens,
+    jwt,
+    authLimiter,
+    keyring,
     logger,
     metrics,
+    budgets,
+    transcriptRoot: transcriptRoot(server.dataDir),
     ready: () => {
       if (!ready) return false;
       try {
@@ -90,50 +174,26 @@ export async function startRelay(config: Config, runtime: Runtime, logger: Logge
     },
   });
 
-  const listener = bind(runtime, config, (req, info) => app.fetch(req, info));
+  const { listener, lease, release } = bindListener(runtime, config, (req, info) => app.fetch(req, info));
   const url = `http://${listener.hostname.includes(":") ? `[${listener.hostname}]` : listener.hostname}:${listener.port}`;
+  boundUrl = url;
   let stopping: Promise<void> | undefined;
   return {
     url,
     port: listener.port,
     engine,
+    lease,
     stop() {
       stopping ??= (async () => {
         ready = false;
+        release();
         await listener.stop(false);
         await engine.shutdown(server.shutdown_grace_s * 1000);
+        transcripts.close();
         writer.close();
         store.close();
       })();
       return stopping;
     },
   };
-}
-
-// internal
-
-function bind(
-  runtime: Runtime,
-  config: Config,
-  fetch: (req: Request, info: RequestInfo) => Response | Promise<Response>,
-): Listener {
-  const { server } = config;
-  const ports = server.port === "auto" ? range(config.bands[server.band]!) : [server.port];
-  let last: unknown;
-  for (const port of ports) {
-    try {
-      return runtime.serve({ hostname: server.host, port, fetch, idleTimeout: 120 });
-    } catch (err) {
-      last = err;
-      if (!/in use|EADDRINUSE/i.test(String((err as Error).message ?? err))) break;
-    }
-  }
-  const what = server.port === "auto" ? `any port of band ${server.band}` : `port ${server.port}`;
-  throw new ConfigError(`cannot listen on ${server.host}, ${what}: ${(last as Error)?.message ?? last}`);
-}
-
-function range([a, b]: [number, number]): number[] {
-  const out: number[] = [];
-  for (let p = a; p <= b; p++) out.push(p);
-  return out;
 }

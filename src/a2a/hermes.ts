@@ -42,3 +42,32 @@ export function hermesAnswer(task: Task): Record<string, unknown> {
   const text = fromArtifacts || textOf(task.status.message?.parts ?? []);
   return { kind: "message", message: { role: "agent", parts: [{ text }], contextId: task.contextId } };
 }
+
+/** The request a relay sends to an older Hermes fleet node: no `messageId`, text only. */
+export function hermesRequest(text: string, contextId: string | undefined): Record<string, unknown> {
+  return { message: { role: "user", parts: [{ text }], ...(contextId ? { contextId } : {}) } };
+}
+
+export const HermesAnswer = z.object({
+  kind: z.literal("message"),
+  message: z.object({
+    role: z.string().optional(),
+    parts: z.array(z.object({ text: z.string().optional() }).passthrough()),
+    contextId: z.string().optional(),
+  }),
+});
+
+/** A fleet node's answer as a v1.0 agent message (throws on anything but `kind: "message"`). */
+export function messageFromHermesAnswer(result: unknown, newId: () => string): Message {
+  const a = HermesAnswer.parse(result);
+  const text = a.message.parts
+    .map((p) => p.text)
+    .filter((t): t is string => typeof t === "string")
+    .join("\n");
+  return {
+    messageId: newId(),
+    role: "ROLE_AGENT",
+    parts: [{ text }],
+    ...(a.message.contextId ? { contextId: a.message.contextId } : {}),
+  };
+}

@@ -207,3 +207,42 @@ export function taskFromV03(t: Record<string, unknown>): Task {
     ...(t.metadata ? { metadata: t.metadata as Record<string, unknown> } : {}),
   };
 }
+
+/** A v0.3 stream event or `message/send` result (kind-tagged) as a v1.0 stream event. */
+export function eventFromV03(e: Record<string, unknown>): StreamResponse {
+  switch (e.kind) {
+    case "task":
+      return { task: taskFromV03(e) };
+    case "message":
+      return { message: messageFromV03(MessageV03.parse(e)) };
+    case "status-update": {
+      const t = taskFromV03({ id: e.taskId, contextId: e.contextId, status: e.status });
+      return {
+        statusUpdate: {
+          taskId: t.id,
+          contextId: t.contextId,
+          status: t.status,
+          ...(e.metadata ? { metadata: e.metadata as Record<string, unknown> } : {}),
+        },
+      };
+    }
+    case "artifact-update": {
+      const a = (e.artifact ?? {}) as Record<string, unknown>;
+      return {
+        artifactUpdate: {
+          taskId: String(e.taskId),
+          contextId: String(e.contextId),
+          artifact: {
+            ...(a as object),
+            artifactId: String(a.artifactId),
+            parts: z.array(PartV03).parse(a.parts).map(partFromV03),
+          },
+          ...(typeof e.append === "boolean" ? { append: e.append } : {}),
+          ...(typeof e.lastChunk === "boolean" ? { lastChunk: e.lastChunk } : {}),
+        },
+      };
+    }
+    default:
+      throw new Error(`unknown v0.3 event kind ${JSON.stringify(e.kind)}`);
+  }
+}

@@ -1,16 +1,34 @@
 import { ConfigError, RelayError, UsageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
+import { budget } from "./budget.ts";
 import { card } from "./card.ts";
 import { configCmd } from "./config-check.ts";
 import type { CliIO, Command } from "./io.ts";
+import { keygen } from "./keygen.ts";
+import { peers } from "./peers.ts";
+import { ports } from "./ports.ts";
 import { send } from "./send.ts";
 import { serve } from "./serve.ts";
 import { tasks } from "./tasks.ts";
+import { token } from "./token.ts";
+import { transcript } from "./transcript.ts";
 
 export type { CliIO, Command };
 
 /** The command table. `main` returns an exit code; it never calls process.exit. */
-export const COMMANDS: Command[] = [serve, configCmd, send, tasks, card];
+export const COMMANDS: Command[] = [
+  serve,
+  configCmd,
+  send,
+  tasks,
+  card,
+  peers,
+  keygen,
+  token,
+  budget,
+  transcript,
+  ports,
+];
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;

@@ -10,7 +10,7 @@ export const serve: Command = {
   name: "serve",
   summary: "run the relay",
   usage:
-    "a2a-relay serve [--config F] [--host H] [--port N|auto] [--band NAME] [--name N] [--data-dir D] [--insecure-no-auth]",
+    "a2a-relay serve [--config F] [--host H] [--port N|auto] [--band NAME] [--name N [--replace]] [--data-dir D] [--insecure-no-auth]",
   async run(argv, io) {
     const { values } = parseArgs({
       args: argv,
@@ -22,6 +22,7 @@ export const serve: Command = {
         name: { type: "string" },
         "data-dir": { type: "string" },
         "insecure-no-auth": { type: "boolean" },
+        replace: { type: "boolean" },
       },
       strict: true,
     });
@@ -37,7 +38,7 @@ export const serve: Command = {
       prepare: true,
     });
     const logger = createLogger(config.server.log_level);
-    const relay = await startRelay(config, currentRuntime(), logger);
+    const relay = await startRelay(config, currentRuntime(), logger, { replace: values.replace ?? false });
     const local = config.peers.local;
     const tokenFile = local?.credential.source.startsWith("file:")
       ? local.credential.source.slice(5)
@@ -48,6 +49,11 @@ export const serve: Command = {
       [
         `a2a-relay ${VERSION} listening on ${relay.url} (relay id ${config.server.id})`,
         `  data dir:  ${config.server.dataDir}`,
+        ...(relay.lease
+          ? [
+              `  lease:     ${relay.lease.name} (band ${relay.lease.band}, port ${relay.lease.port}) in ${config.server.lockDir}; see a2a-relay ports`,
+            ]
+          : []),
         `  profiles:  ${Object.keys(config.profiles).join(", ")}`,
         `  peers:     ${Object.keys(config.peers).join(", ")}`,
         "  try it:",

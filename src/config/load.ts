@@ -32,6 +32,23 @@ export interface Credential {
 export interface ResolvedPeer extends PeerConfig {
   name: string;
   credential: Credential;
+  /** The JWT verification key, when `[peers.NAME.jwt]` is set. */
+  jwtKey?: JwtKeySource;
+}
+
+/** Where a peer's JWT key comes from (for `a2a-relay peers`) and, once read, the key material. */
+export interface JwtKeySource {
+  kind: "public_key_file" | "jwks_url" | "secret_env";
+  /** `file:PATH`, `jwks:URL` or `env:NAME`: never the key itself. */
+  source: string;
+  /** Whether the key was found (a JWKS URL is fetched on demand: resolved when configured). */
+  resolved: boolean;
+  error?: string;
+  /** PEM text of public_key_file. */
+  pem?: string;
+  /** The HMAC secret of secret_env. */
+  secret?: string;
+  url?: string;
 }
 
 export interface Config {
@@ -144,6 +161,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       name,
       ...(tokenFile ? { token_file: tokenFile } : {}),
       credential: resolveToken(name, p, tokenFile, env),
+      ...(p.jwt ? { jwtKey: resolveJwtKey(where, name, p.jwt, rel, env) } : {}),
     };
   }
   if (opts.prepare) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -227,6 +245,50 @@ export function clientCredential(env: Record<string, string | undefined>, loopba
   return read.ok
     ? { source: `file:${file}`, resolved: true, token: read.value }
     : { source: `file:${file}`, resolved: false, error: `A2A_RELAY_TOKEN is not set and ${read.error}` };
+}
+
+/** A peer's JWT key: exactly one of `public_key_file`, `jwks_url`, `secret_env` (HS256). */
+export function resolveJwtKey(
+  where: string,
+  name: string,
+  jwt: NonNullable<PeerConfig["jwt"]>,
+  rel: (p: string) => string,
+  env: Record<string, string | undefined>,
+): JwtKeySource {
+  const set = (["public_key_file", "jwks_url", "secret_env"] as const).filter((k) => jwt[k]);
+  if (set.length !== 1) {
+    throw new ConfigError(
+      `config error in ${where}: peers.${name}.jwt: set exactly one of public_key_file, jwks_url, secret_env (found ${set.join(", ") || "none"})`,
+    );
+  }
+  if (jwt.jwks_url)
+    return { kind: "jwks_url", source: `jwks:${jwt.jwks_url}`, resolved: true, url: jwt.jwks_url };
+  if (jwt.secret_env) {
+    const source = `env:${jwt.secret_env}`;
+    const secret = env[jwt.secret_env]?.trim();
+    if (!secret)
+      return { kind: "secret_env", source, resolved: false, error: `${jwt.secret_env} is not set` };
+    if (Buffer.byteLength(secret) < 32)
+      return {
+        kind: "secret_env",
+        source,
+        resolved: false,
+        error: `${jwt.secret_env} is shorter than 32 bytes`,
+      };
+    return { kind: "secret_env", source, resolved: true, secret };
+  }
+  const path = rel(jwt.public_key_file!);
+  try {
+    return {
+      kind: "public_key_file",
+      source: `file:${path}`,
+      resolved: true,
+      pem: readFileSync(path, "utf8"),
+    };
+  } catch (err) {
+    const error = `${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`;
+    return { kind: "public_key_file", source: `file:${path}`, resolved: false, error };
+  }
 }
 
 /** Read a plain file next to the config (system prompts, keys). */

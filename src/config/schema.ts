@@ -41,6 +41,10 @@ const Server = z.strictObject({
   metrics_public: z.boolean().default(true),
   max_hops: z.number().int().min(1).max(32).default(4),
   log_level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** Failed authentications from one address within a minute before it gets 429. */
+  auth_max_failures: z.number().int().min(1).default(20),
+  /** Seconds an address that failed too often is answered 429. */
+  auth_block_s: z.number().int().min(1).max(86_400).default(60),
 });
 
 const Jwt = z.strictObject({

@@ -1,7 +1,11 @@
 import { createHash } from "node:crypto";
 import { Hono } from "hono";
 import { type CardInput, cardV1, cardV03, publicBase } from "../a2a/cards.ts";
+import { describePeers } from "../auth/describe.ts";
+import { type Budgets, budgetRoutes } from "../budgets/index.ts";
 import { RelayError } from "../errors.ts";
+import { listLeases } from "../portlock/index.ts";
+import { transcriptRoutes } from "../transcripts/index.ts";
 import { VERSION } from "../version.ts";
 import { adminOnly, peerAuth } from "./auth.ts";
 import { restHandler } from "./rest-route.ts";
@@ -10,7 +14,14 @@ import { sendHandler } from "./send-route.ts";
 import type { AppDeps, AppEnv } from "./types.ts";
 
 /** Wire the HTTP surface from its dependencies. Does no I/O of its own. */
-export function createApp(deps: AppDeps): Hono<AppEnv> {
+/** Admin extras: budgets and transcripts (absent in apps built without them). */
+export interface AdminDeps {
+  budgets?: Budgets;
+  /** `<data dir>/transcripts` */
+  transcriptRoot?: string;
+}
+
+export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
   const { config, engine, logger, metrics } = deps;
   const app = new Hono<AppEnv>();
   const profiles = new Set(Object.keys(config.profiles));
@@ -54,7 +65,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   // ---- public ----
-  app.get("/healthz", (c) => c.json({ status: "ok", version: VERSION }));
+  app.get("/healthz", (c) => c.json({ status: "ok", version: VERSION, name: config.server.name ?? null }));
   app.get("/readyz", (c) =>
     deps.ready() ? c.json({ status: "ready" }) : c.json({ status: "not ready" }, 503),
   );
@@ -105,12 +116,22 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   // ---- peers ----
-  const auth = peerAuth({ tokens: deps.tokens, insecureNoAuth: config.insecureNoAuth });
+  app.get("/.well-known/jwks.json", async (c) =>
+    c.json((await deps.keyring?.jwks()) ?? { keys: [] }, 200, { "cache-control": "public, max-age=300" }),
+  );
+  const auth = peerAuth({
+    tokens: deps.tokens,
+    jwt: deps.jwt,
+    limiter: deps.authLimiter,
+    insecureNoAuth: config.insecureNoAuth,
+    onFailure: (f) => logger.info(f, "authentication refused"),
+  });
   const rpc = rpcHandler({
     engine,
     profiles,
     maxBodyBytes: config.server.max_body_bytes,
     keepaliveMs,
+    maxHops: config.server.max_hops,
     onOutcome: (method, outcome) => metrics.countRequest(method, outcome),
   });
   app.post("/a2a", auth, rpc);
@@ -127,6 +148,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       onOutcome: (method, outcome) => metrics.countRequest(method, outcome),
     }),
   );
+
   app.post(
     "/send/:profile",
     auth,
@@ -139,21 +161,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const peer = c.req.query("peer") ?? c.var.peer.name;
     return c.json(engine.list(peer, { pageSize: 100 }));
   });
-  app.get("/admin/peers", (c) =>
-    c.json({
-      peers: Object.values(config.peers).map((p) => ({
-        name: p.name,
-        profiles: p.profiles,
-        default_profile: p.default_profile ?? null,
-        admin: p.admin,
-        credential: {
-          source: p.credential.source,
-          resolved: p.credential.resolved,
-          error: p.credential.error ?? null,
-        },
-      })),
-    }),
-  );
+  app.get("/admin/peers", (c) => c.json({ peers: describePeers(config) }));
+  app.get("/admin/ports", (c) => c.json({ leases: listLeases(config.server.lockDir) }));
+  if (deps.budgets) app.route("/admin/budgets", budgetRoutes(deps.budgets));
+  if (deps.transcriptRoot) app.route("/admin/transcripts", transcriptRoutes(deps.transcriptRoot));
 
   return app;
 }

@@ -1,36 +1,73 @@
 import type { MiddlewareHandler } from "hono";
-import { ANONYMOUS, type TokenDirectory } from "../auth/peers.ts";
-import { unauthenticated } from "../errors.ts";
+import type { JwtVerifier } from "../auth/jwt.ts";
+import type { FailureLimiter } from "../auth/limiter.ts";
+import { ANONYMOUS, type Peer, type TokenDirectory } from "../auth/peers.ts";
+import { forbidden, tooManyAuthFailures, unauthenticated } from "../errors.ts";
 import type { AppEnv } from "./types.ts";
 
 const BEARER = /^[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9\-._~+/]+=*)$/;
 const MAX_CREDENTIAL = 8192;
 
-/**
- * Identify the peer from its credential alone. Every failure gets the same 401 body, so nothing
- * tells a caller whether a peer or token exists.
- */
-export function peerAuth(opts: {
+export interface PeerAuthOptions {
   tokens: TokenDirectory;
+  /** Accept JWTs (`Authorization: Bearer <jwt>`) from peers with `[peers.NAME.jwt]`. */
+  jwt?: JwtVerifier | undefined;
+  /** Answer 429 to an address after too many failures. */
+  limiter?: FailureLimiter | undefined;
   insecureNoAuth: boolean;
-}): MiddlewareHandler<AppEnv> {
+  /** Told about each refusal: the address and a short reason code, never the credential. */
+  onFailure?: ((info: { addr: string; why: string }) => void) | undefined;
+}
+
+/**
+ * Identify the peer from its credential alone: a JWT (told apart by its shape) or a static token.
+ * Every failure gets the same 401 body, so nothing tells a caller whether a peer or token exists.
+ */
+export function peerAuth(opts: PeerAuthOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    const addr = c.env?.remoteAddress || "unknown";
+    const wait = opts.limiter?.retryAfter(addr) ?? 0;
+    if (wait > 0) throw tooManyAuthFailures(wait);
     const header = c.req.header("authorization");
     if (!header && opts.insecureNoAuth) {
       c.set("peer", ANONYMOUS);
       return next();
     }
-    const m = header && header.length <= MAX_CREDENTIAL ? BEARER.exec(header) : null;
-    const peer = m ? opts.tokens.authenticate(m[1]!) : undefined;
-    if (!peer) throw unauthenticated();
-    c.set("peer", peer);
+    const r = await identify(header, opts);
+    if (!r.peer) {
+      opts.limiter?.fail(addr);
+      opts.onFailure?.({ addr, why: r.why });
+      throw unauthenticated();
+    }
+    c.set("peer", r.peer);
     return next();
   };
 }
 
+/** `/admin/*`: an authenticated peer that is not `admin` gets 403 (its credential is fine). */
 export function adminOnly(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (!c.var.peer.admin) throw unauthenticated("admin credential required");
+    if (!c.var.peer.admin) throw forbidden(`peer "${c.var.peer.name}" is not an admin peer`);
     return next();
   };
+}
+
+// internal
+
+async function identify(
+  header: string | undefined,
+  opts: PeerAuthOptions,
+): Promise<{ peer: Peer; why?: undefined } | { peer?: undefined; why: string }> {
+  if (!header) return { why: "no credential" };
+  if (header.length > MAX_CREDENTIAL) return { why: "credential too long" };
+  const m = BEARER.exec(header);
+  if (!m) return { why: "not a Bearer credential" };
+  const credential = m[1]!;
+  if (opts.jwt) {
+    const r = await opts.jwt.verify(credential);
+    if (r.kind === "ok") return { peer: r.peer };
+    if (r.kind === "refused") return { why: `jwt: ${r.why}` };
+  }
+  const peer = opts.tokens.authenticate(credential);
+  return peer ? { peer } : { why: "unknown token" };
 }

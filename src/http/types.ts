@@ -1,4 +1,7 @@
 import type { Logger } from "pino";
+import type { JwtVerifier } from "../auth/jwt.ts";
+import type { RelayKeyring } from "../auth/keys.ts";
+import type { FailureLimiter } from "../auth/limiter.ts";
 import type { Peer, TokenDirectory } from "../auth/peers.ts";
 import type { Config } from "../config/load.ts";
 import type { Metrics } from "../metrics.ts";
@@ -11,6 +14,12 @@ export interface AppDeps {
   config: Config;
   engine: Engine;
   tokens: TokenDirectory;
+  /** Peer JWT verification (absent: static tokens only). */
+  jwt?: JwtVerifier;
+  /** 429 after too many failed authentications from one address. */
+  authLimiter?: FailureLimiter;
+  /** This relay's signing key, published at /.well-known/jwks.json. */
+  keyring?: RelayKeyring;
   logger: Logger;
   metrics: Metrics;
   /** Whether the database accepts writes (readiness). */

@@ -19,6 +19,8 @@ export interface Turn {
   history: Message[];
   /** Wall-clock cap for this turn, in milliseconds. */
   timeoutMs: number;
+  /** Relay forwards this dispatch went through before reaching us (`A2A-Relay-Hops`; absent = 0). */
+  hops?: number;
 }
 
 /** What a receiver reports while it works. */

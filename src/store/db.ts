@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
-import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import type { StatementResultingChanges } from "node:sqlite";
+import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import type { Runtime, SqliteConnection } from "../runtime/index.ts";
 import { MIGRATIONS } from "./migrations.ts";
 
-export type Drizzle = BunSQLiteDatabase;
+/** drizzle's synchronous SQLite database (the node:sqlite adapter in node-sqlite.ts, on Bun and Deno). */
+export type Drizzle = BaseSQLiteDatabase<"sync", StatementResultingChanges>;
 
 export interface Store {
   conn: SqliteConnection;

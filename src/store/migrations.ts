@@ -1,7 +1,11 @@
 import m0000 from "../../drizzle/0000_init.sql" with { type: "text" };
+import m0001 from "../../drizzle/0001_budgets.sql" with { type: "text" };
 
 /**
  * The SQL migrations drizzle-kit generated, embedded as text so a compiled binary needs no
  * migrations folder. Append new ones here in order after `npm run db:generate`.
  */
-export const MIGRATIONS: ReadonlyArray<{ tag: string; sql: string }> = [{ tag: "0000_init", sql: m0000 }];
+export const MIGRATIONS: ReadonlyArray<{ tag: string; sql: string }> = [
+  { tag: "0000_init", sql: m0000 },
+  { tag: "0001_budgets", sql: m0001 },
+];

@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** One row per task: the current snapshot. Every change is also an event in task_events. */
 export const tasks = sqliteTable(
@@ -71,3 +71,34 @@ export const jwtReplay = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.peer, t.jti] }), index("jwt_replay_expires").on(t.expiresAt)],
 );
+
+/**
+ * Budget ledger: one row per admitted turn. `state` reserved → started → settled, or refunded
+ * (the turn never ran). A turn counts unless refunded; tokens and cost are filled in at settle.
+ */
+export const budgetLedger = sqliteTable(
+  "budget_ledger",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    peer: text("peer").notNull(),
+    profile: text("profile").notNull(),
+    contextId: text("context_id").notNull(),
+    taskId: text("task_id").notNull(),
+    ts: integer("ts").notNull(),
+    state: text("state").notNull(),
+    tokens: integer("tokens").notNull().default(0),
+    costUsd: real("cost_usd").notNull().default(0),
+    settledAt: integer("settled_at"),
+  },
+  (t) => [
+    index("budget_ledger_peer_ts").on(t.peer, t.ts, t.state, t.tokens, t.costUsd),
+    index("budget_ledger_peer_context").on(t.peer, t.contextId),
+  ],
+);
+
+/** `budget reset PEER`: ledger rows up to `after_id` no longer count for this peer. */
+export const budgetResets = sqliteTable("budget_resets", {
+  peer: text("peer").primaryKey(),
+  afterId: integer("after_id").notNull(),
+  resetAt: integer("reset_at").notNull(),
+});

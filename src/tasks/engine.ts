@@ -8,7 +8,7 @@ import type {
 } from "../a2a/types.ts";
 import { isSettled, isTerminal } from "../a2a/types.ts";
 import { invalidParams, taskNotCancelable, taskNotFound, unsupportedOperation } from "../errors.ts";
-import type { Receiver } from "../receivers/types.ts";
+import type { Receiver, Usage } from "../receivers/types.ts";
 import type { Writer } from "../store/writer.ts";
 import { TaskBus as Bus, type TaskBus, type TaskEvent } from "./bus.ts";
 import { ContextQueues } from "./context-queue.ts";
@@ -26,6 +26,46 @@ export interface ProfileTarget {
 export interface EngineHooks {
   turnStarted?(profile: string): void;
   turnFinished?(profile: string, state: TaskState, ms: number): void;
+  /** A turn's input (dir "in", when it starts) and its final reply (dir "out"): transcripts. */
+  turnMessage?(m: TurnMessage): void;
+}
+
+export interface TurnMessage {
+  peer: string;
+  profile: string;
+  origin: "a2a" | "local";
+  contextId: string;
+  taskId: string;
+  dir: "in" | "out";
+  message: Message;
+  state?: TaskState;
+  usage?: Usage;
+}
+
+/** What admission control (budgets) is asked about one turn. */
+export interface AdmitRequest {
+  peer: string;
+  profile: string;
+  contextId: string;
+  taskId: string;
+  origin: "a2a" | "local";
+}
+
+/**
+ * Admission control, injected (the engine knows nothing of budgets). `admit` runs synchronously
+ * inside the dispatch, before the task or turn is recorded: throw (a RelayError) to refuse.
+ */
+export interface Admission {
+  admit(req: AdmitRequest): AdmissionTicket | undefined;
+}
+
+export interface AdmissionTicket {
+  /** Resolves when the turn may start; rejects if `signal` aborts or it may no longer start. */
+  acquire(signal: AbortSignal): Promise<void>;
+  /** The turn ran (whatever its outcome): record the receiver's usage, free its slot. */
+  settle(usage: Usage | undefined): void;
+  /** The turn never started: give its reservation back. */
+  refund(): void;
 }
 
 export interface EngineDeps {
@@ -36,6 +76,7 @@ export interface EngineDeps {
   newId?: () => string;
   maxContextQueue?: number;
   hooks?: EngineHooks;
+  admission?: Admission | undefined;
 }
 
 export interface SendInput {
@@ -62,6 +103,8 @@ export interface LiveTask {
   queueKey: string;
   hops?: number;
   start?: () => void;
+  /** The admission of the turn queued or running now (budgets). */
+  ticket?: AdmissionTicket | undefined;
   abort?: AbortController;
   done?: Promise<void>;
 }
@@ -74,7 +117,10 @@ export class Engine {
   readonly bus: TaskBus = new Bus();
   readonly queues: ContextQueues;
   readonly live = new Map<string, LiveTask>();
-  readonly #deps: Required<Omit<EngineDeps, "hooks">> & { hooks: EngineHooks };
+  readonly #deps: Required<Omit<EngineDeps, "hooks" | "admission">> & {
+    hooks: EngineHooks;
+    admission?: Admission | undefined;
+  };
   readonly #inflightDispatch = new Map<string, Promise<Task>>();
   #closing = false;
 
@@ -237,6 +283,7 @@ export class Engine {
     if (live.peer !== peer) throw taskNotFound(id);
     if (isTerminal(live.pending.status.state)) throw taskNotCancelable(id, live.pending.status.state);
     if (live.start && this.queues.drop(live.queueKey, live.start)) {
+      live.ticket?.refund();
       await this.settle(live, "TASK_STATE_CANCELED", "canceled by the peer before it started");
       this.live.delete(id);
       return live.committed;
@@ -256,7 +303,10 @@ export class Engine {
     for (const l of this.live.values()) {
       if (l.start) this.queues.drop(l.queueKey, l.start);
       l.abort?.abort(new CancelReason("relay shutting down", "TASK_STATE_FAILED"));
-      if (!l.abort) await this.settle(l, "TASK_STATE_FAILED", "relay shut down before this task started");
+      if (!l.abort) {
+        l.ticket?.refund();
+        await this.settle(l, "TASK_STATE_FAILED", "relay shut down before this task started");
+      }
     }
     await Promise.all([...this.live.values()].map((l) => l.done));
   }
@@ -329,12 +379,16 @@ export class Engine {
         );
       }
       this.queues.check(existing.queueKey, existing.contextId);
+      const ticket = this.#admit(existing.id, existing.contextId, input);
       const msg = { ...message, taskId: existing.id, contextId: existing.contextId };
       this.live.set(existing.id, existing);
       existing.hops = input.hops;
-      await this.#deps.writer.run(() =>
-        this.#deps.repo.recordDispatch(peer, message.messageId, existing.id, now),
-      );
+      await this.#deps.writer
+        .run(() => this.#deps.repo.recordDispatch(peer, message.messageId, existing.id, now))
+        .catch((err) => {
+          ticket?.refund();
+          throw err;
+        });
       // an interrupted task (INPUT_REQUIRED) is live again: subscribers and blocking sends must wait
       // for the next turn, not see the old interrupted state and return at once
       const resumed = isSettled(existing.pending.status.state);
@@ -346,7 +400,7 @@ export class Engine {
             statusUpdate: { taskId: existing.id, contextId: existing.contextId, status },
           }),
       ]);
-      this.#enqueue(existing, profile, msg);
+      this.#enqueue(existing, profile, msg, ticket);
       return existing.committed;
     }
 
@@ -354,6 +408,7 @@ export class Engine {
     const queueKey = ContextQueues.key(input.profile, peer, contextId);
     this.queues.check(queueKey, contextId);
     const id = this.#deps.newId();
+    const ticket = this.#admit(id, contextId, input);
     const msg: Message = { ...message, taskId: id, contextId };
     const task: Task = {
       id,
@@ -392,9 +447,10 @@ export class Engine {
       await this.#deps.writer.run(() => this.#deps.repo.insert(row, { task }, message.messageId));
     } catch (err) {
       this.live.delete(id);
+      ticket?.refund();
       throw err;
     }
-    this.#enqueue(live, profile, msg);
+    this.#enqueue(live, profile, msg, ticket);
     return task;
   }
 
@@ -420,14 +476,20 @@ export class Engine {
     };
   }
 
-  #enqueue(live: LiveTask, profile: ProfileTarget, message: Message): void {
+  /** Synchronous: called before the dispatch's first await, so admissions cannot interleave. */
+  #admit(taskId: string, contextId: string, input: SendInput): AdmissionTicket | undefined {
+    const req = { peer: input.peer, profile: input.profile, contextId, taskId, origin: input.origin };
+    return this.#deps.admission?.admit(req);
+  }
+
+  #enqueue(live: LiveTask, profile: ProfileTarget, message: Message, ticket?: AdmissionTicket): void {
     let resolveDone: () => void = () => {};
     live.done = new Promise<void>((r) => {
       resolveDone = r;
     });
     const start = () => {
       live.start = undefined;
-      runTurn(this, live, profile, message)
+      runTurn(this, live, profile, message, ticket)
         .catch(() => {})
         .finally(() => {
           this.queues.release(live.queueKey);
@@ -436,6 +498,7 @@ export class Engine {
         });
     };
     live.start = start;
+    live.ticket = ticket;
     this.queues.enqueue(live.queueKey, start);
   }
 }

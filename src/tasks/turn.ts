@@ -1,21 +1,35 @@
 import type { Message, StreamResponse, TaskState } from "../a2a/types.ts";
 import type { TurnEmitter, TurnResult } from "../receivers/types.ts";
-import { CancelReason, type Engine, type LiveTask, type ProfileTarget } from "./engine.ts";
+import {
+  type AdmissionTicket,
+  CancelReason,
+  type Engine,
+  type LiveTask,
+  type ProfileTarget,
+} from "./engine.ts";
 
 /**
  * Run one turn of a task on its receiver: WORKING, progress and artifacts as they come, then the
  * final state. Never throws: every outcome ends as a recorded state.
  */
-export async function runTurn(engine: Engine, live: LiveTask, profile: ProfileTarget, message: Message) {
+export async function runTurn(
+  engine: Engine,
+  live: LiveTask,
+  profile: ProfileTarget,
+  message: Message,
+  ticket?: AdmissionTicket,
+) {
   const { hooks, newId } = engine.deps;
-  if (isCanceledAlready(live)) return;
+  if (isCanceledAlready(live)) return ticket?.refund();
   if (engine.closing) {
+    ticket?.refund();
     await engine.settle(live, "TASK_STATE_FAILED", "relay shut down before this task started");
     return;
   }
-  const started = Date.now();
   const abort = new AbortController();
   live.abort = abort;
+  if (ticket && !(await admitted(engine, live, ticket, abort.signal))) return;
+  const started = Date.now();
   const timer = setTimeout(
     () =>
       abort.abort(
@@ -28,6 +42,8 @@ export async function runTurn(engine: Engine, live: LiveTask, profile: ProfileTa
   await engine.record(live, {
     statusUpdate: { ...ids, status: { state: "TASK_STATE_WORKING", timestamp: engine.iso() } },
   });
+  const who = { peer: live.peer, profile: profile.name, origin: live.origin, ...ids };
+  hooks.turnMessage?.({ ...who, dir: "in", message });
 
   const emit: TurnEmitter = {
     progress(text, metadata) {
@@ -59,6 +75,7 @@ export async function runTurn(engine: Engine, live: LiveTask, profile: ProfileTa
           message,
           history,
           timeoutMs: profile.timeoutMs,
+          ...(live.hops !== undefined ? { hops: live.hops } : {}),
         },
         emit,
         abort.signal,
@@ -79,7 +96,15 @@ export async function runTurn(engine: Engine, live: LiveTask, profile: ProfileTa
   } finally {
     clearTimeout(timer);
   }
-  await finish(engine, live, state, result, newId);
+  ticket?.settle(result.usage);
+  const reply = await finish(engine, live, state, result, newId);
+  hooks.turnMessage?.({
+    ...who,
+    dir: "out",
+    message: reply,
+    state,
+    ...(result.usage ? { usage: result.usage } : {}),
+  });
   hooks.turnFinished?.(profile.name, state, Date.now() - started);
 }
 
@@ -110,6 +135,21 @@ async function finish(
   await engine.record(live, {
     statusUpdate: { ...ids, status: { state, message: reply, timestamp: engine.iso() } },
   });
+  return reply;
+}
+
+/** Wait for the turn's slot (budgets). False when it will not run; it is then settled here. */
+async function admitted(engine: Engine, live: LiveTask, ticket: AdmissionTicket, signal: AbortSignal) {
+  try {
+    await ticket.acquire(signal);
+    return true;
+  } catch (err) {
+    ticket.refund();
+    const reason = signal.aborted ? signal.reason : undefined;
+    if (reason instanceof CancelReason) await engine.settle(live, reason.state, reason.text);
+    else await engine.settle(live, "TASK_STATE_REJECTED", errorText(err));
+    return false;
+  }
 }
 
 function mergeUsage(meta: Record<string, unknown> | undefined, result: Omit<TurnResult, "state">) {

@@ -56,6 +56,14 @@ const msg = (text: string, extra: Partial<Message> = {}): Message => ({
   ...extra,
 });
 const tick = () => new Promise((r) => setTimeout(r, 5));
+/** Wait (bounded) until `cond` holds; robust on a loaded machine, unlike a fixed sleep. */
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await tick();
+  }
+}
 
 describe("engine", () => {
   test("turns on one conversation run one at a time, in order; the queue is bounded", async () => {
@@ -67,15 +75,13 @@ describe("engine", () => {
     const t2 = await send("2");
     const t3 = await send("3");
     await expect(send("4")).rejects.toMatchObject({ code: -32043, reason: "CONTEXT_BUSY" });
-    await tick();
-    expect(g.gates).toHaveLength(1);
+    await until(() => g.gates.length === 1);
     g.gates[0]!();
     await engine.waitSettled(t1.id, "a");
-    await tick();
-    expect(g.gates).toHaveLength(2);
+    await until(() => g.gates.length === 2);
     g.gates[1]!();
     await engine.waitSettled(t2.id, "a");
-    await tick();
+    await until(() => g.gates.length === 3);
     g.gates[2]!();
     const done3 = await engine.waitSettled(t3.id, "a");
     expect(done3.artifacts?.[0]?.parts[0]?.text).toBe("done 3");
@@ -88,8 +94,7 @@ describe("engine", () => {
     await engine.send({ peer: "a", profile: "p", origin: "a2a", message: msg("x", { contextId: "c" }) });
     await engine.send({ peer: "b", profile: "p", origin: "a2a", message: msg("y", { contextId: "c" }) });
     await engine.send({ peer: "a", profile: "p", origin: "a2a", message: msg("z", { contextId: "d" }) });
-    await tick();
-    expect(g.maxRunning()).toBe(3);
+    await until(() => g.maxRunning() === 3);
     for (const open of g.gates) open();
   });
 
@@ -132,11 +137,11 @@ describe("engine", () => {
     const g = gated();
     const first = setup(g.receiver, path);
     const done = await first.engine.send({ peer: "a", profile: "p", origin: "a2a", message: msg("ok") });
-    await tick();
+    await until(() => g.gates.length === 1);
     g.gates[0]!();
     await first.engine.waitSettled(done.id, "a");
     const stuck = await first.engine.send({ peer: "a", profile: "p", origin: "a2a", message: msg("stuck") });
-    await tick();
+    await until(() => g.gates.length === 2);
     first.writer.flush();
     first.store.close(); // the process "dies" with the turn running
 

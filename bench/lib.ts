@@ -1,0 +1,154 @@
+// Helpers for the benchmark: start servers as processes, drive them with wrk, read RSS.
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+export interface Proc {
+  name: string;
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Start a server process and wait (bounded) for its "listening on URL" line. */
+export function startProc(
+  name: string,
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Proc> {
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${name}: no "listening on" line within 20 s:\n${out}`));
+    }, 20_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout.off("data", onData);
+        child.stdout.resume();
+        child.stderr.resume();
+        resolve({
+          name,
+          url: m[1]!,
+          pid: child.pid!,
+          stop: () =>
+            new Promise<void>((r) => {
+              if (child.exitCode !== null) return r();
+              child.once("exit", () => r());
+              child.kill("SIGTERM");
+              setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+            }),
+        });
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before listening:\n${out}`));
+    });
+  });
+}
+
+export interface WrkResult {
+  rps: number;
+  p50ms: number;
+  p99ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+/**
+ * Blocking SendMessage load with wrk for `seconds` at `connections`. While it runs, `sample` is
+ * called every 250 ms (RSS under load).
+ */
+export function wrk(
+  url: string,
+  path: string,
+  token: string | undefined,
+  connections: number,
+  seconds: number,
+  sample: () => void = () => {},
+): Promise<WrkResult> {
+  const threads = Math.min(2, connections);
+  const child = spawn(
+    "wrk",
+    [
+      `-t${threads}`,
+      `-c${connections}`,
+      `-d${seconds}s`,
+      "--timeout",
+      "5s",
+      "-s",
+      `${import.meta.dir}/send.lua`,
+      url,
+    ],
+    {
+      env: { ...process.env, BENCH_PATH: path, ...(token ? { BENCH_TOKEN: token } : {}) },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  const timer = setInterval(sample, 250);
+  const kill = setTimeout(() => child.kill("SIGKILL"), (seconds + 30) * 1000);
+  return new Promise((resolve, reject) => {
+    child.once("exit", () => {
+      clearInterval(timer);
+      clearTimeout(kill);
+      const m = /BENCH_JSON (\{.*\})/.exec(out);
+      if (!m) return reject(new Error(`wrk produced no result:\n${out}`));
+      const j = JSON.parse(m[1]!) as {
+        requests: number;
+        duration_us: number;
+        errors: number;
+        non2xx: number;
+        p50_us: number;
+        p99_us: number;
+      };
+      resolve({
+        rps: j.requests / (j.duration_us / 1e6),
+        p50ms: j.p50_us / 1000,
+        p99ms: j.p99_us / 1000,
+        errors: j.errors,
+        non2xx: j.non2xx,
+      });
+    });
+  });
+}
+
+/** Resident set size of a process, in MiB. */
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n === 0 ? Number.NaN : n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+}
+
+export function ensureWrk(): void {
+  if (spawnSync("wrk", ["--version"]).error === undefined) return;
+  console.log("installing wrk from Debian…");
+  const r = spawnSync(
+    "bash",
+    ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk"],
+    {
+      stdio: "inherit",
+    },
+  );
+  if (r.status !== 0) throw new Error("wrk is not installed and apt-get could not install it");
+}

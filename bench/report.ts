@@ -1,0 +1,68 @@
+// Render bench/results.md from the results object: the table, the ratios, and the targets.
+type Row = {
+  rps: number;
+  p50ms: number;
+  p99ms: number;
+  errors: number;
+  idleRssMiB?: number;
+  loadRssMiB: number;
+};
+interface Results {
+  date: string;
+  machine: Record<string, unknown>;
+  settings: { seconds: number; rounds: number; connections: number };
+  summary: Record<string, Row>;
+  oneConnection: Record<string, { p50ms: number; p99ms: number }>;
+  coldStartMs: { median: number };
+  firstEventMs: { median: number; p90: number };
+  binaryBytes: number;
+}
+
+const f = (n: number | undefined, d = 1) => (n === undefined || Number.isNaN(n) ? "n/a" : n.toFixed(d));
+
+export function renderMarkdown(r: Results): string {
+  const s = r.summary;
+  const ratio = (a?: Row, b?: Row) => (a && b ? a.rps / b.rps : Number.NaN);
+  const one = r.oneConnection;
+  const addedP50 =
+    one["relay-to-sdk"] && one["sdk-echo"] ? one["relay-to-sdk"].p50ms - one["sdk-echo"].p50ms : Number.NaN;
+  const addedP99 =
+    one["relay-to-sdk"] && one["sdk-echo"] ? one["relay-to-sdk"].p99ms - one["sdk-echo"].p99ms : Number.NaN;
+  const authCost =
+    s["relay-budget"] && s["relay-echo"] ? 1 - s["relay-budget"].rps / s["relay-echo"].rps : Number.NaN;
+  const maxRss = Math.max(
+    ...["relay-echo", "relay-to-sdk", "relay-budget"].map((k) => s[k]?.loadRssMiB ?? 0),
+  );
+  const check = (ok: boolean | undefined) =>
+    ok === undefined || Number.isNaN(Number(ok)) ? "n/a" : ok ? "met" : "**missed**";
+  const lines = [
+    "# Benchmark results",
+    "",
+    `Run ${r.date} by \`npm run bench\` on ${JSON.stringify(r.machine)}.`,
+    `Blocking \`SendMessage\` with a bearer token and a unique messageId per request, wrk at ${r.settings.connections} connections, ${r.settings.rounds} rounds of ${r.settings.seconds} s alternating the targets; medians across rounds. Every relay answer is sent after the task is committed to SQLite (WAL, synchronous=NORMAL).`,
+    "",
+    "| target | req/s | p50 ms | p99 ms | errors | RSS idle MiB | RSS load MiB |",
+    "|---|---|---|---|---|---|---|",
+    ...Object.entries(s).map(
+      ([k, v]) =>
+        `| ${k} | ${f(v.rps, 0)} | ${f(v.p50ms, 2)} | ${f(v.p99ms, 2)} | ${v.errors} | ${f(v.idleRssMiB)} | ${f(v.loadRssMiB)} |`,
+    ),
+    "",
+    "Targets: `sdk-echo` = echo agent on the official @a2a-js/sdk express server (Node, in-memory store); `relay-echo` = the compiled relay's `echo` profile; `relay-to-sdk` = the relay with an `a2a` profile in front of sdk-echo; `relay-budget` = the relay's echo profile for a peer with a budget (static token); `ceiling` = a bare Bun server answering a fixed JSON-RPC body.",
+    "",
+    "| ratio | value | target | |",
+    "|---|---|---|---|",
+    `| relay echo vs SDK echo (throughput) | ${f(ratio(s["relay-echo"], s["sdk-echo"]), 2)}× | ≥ 5× | ${check(ratio(s["relay-echo"], s["sdk-echo"]) >= 5)} |`,
+    `| relay→SDK vs direct SDK (throughput, ${r.settings.connections} conn) | ${f(ratio(s["relay-to-sdk"], s["sdk-echo"]) * 100, 0)}% | ≥ 90% | ${check(ratio(s["relay-to-sdk"], s["sdk-echo"]) >= 0.9)} |`,
+    `| relay→SDK added p50 at 1 connection | ${f(addedP50, 2)} ms | ≤ 0.5 ms | ${check(addedP50 <= 0.5)} |`,
+    `| relay→SDK added p99 at 1 connection | ${f(addedP99, 2)} ms | ≤ 2 ms | ${check(addedP99 <= 2)} |`,
+    `| auth + budget cost vs relay echo | ${f(authCost * 100, 0)}% | ≤ 20% | ${check(authCost <= 0.2)} |`,
+    `| relay echo vs ceiling | ${f(ratio(s["relay-echo"], s.ceiling) * 100, 1)}% | | |`,
+    `| cold start to first completed SendMessage (median of 20) | ${f(r.coldStartMs.median)} ms | ≤ 60 ms | ${check(r.coldStartMs.median <= 60)} |`,
+    `| streamed task, first event (median / p90 of 30) | ${f(r.firstEventMs.median, 2)} / ${f(r.firstEventMs.p90, 2)} ms | ≤ 5 ms | ${check(r.firstEventMs.median <= 5)} |`,
+    `| RSS under load (max of the relays) | ${f(maxRss)} MiB | ≤ 120 MB | ${check(maxRss <= 120)} |`,
+    `| binary size | ${f(r.binaryBytes / 1024 / 1024)} MiB | | |`,
+    "",
+  ];
+  return lines.join("\n");
+}

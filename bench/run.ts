@@ -1,0 +1,185 @@
+// `npm run bench`: relay overhead and throughput, measured side by side in one run on 127.0.0.1.
+// Writes bench/results.json and bench/results.md. Bounded: about 3-4 minutes at the defaults.
+// Env: BENCH_SECONDS (per load run, default 8), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (32).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { VERSION } from "../src/version.ts";
+import { ensureWrk, median, type Proc, rssMiB, startProc, type WrkResult, wrk } from "./lib.ts";
+import { coldStartMs, firstEventMs } from "./probes.ts";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const root = join(import.meta.dir, "..");
+const bin = join(root, "dist", "a2a-relay");
+const work = mkdtempSync(join(tmpdir(), "a2a-relay-bench-"));
+
+ensureWrk();
+console.log("building the binary…");
+if (spawnSync(join(root, "compile.sh"), { stdio: "inherit" }).status !== 0)
+  throw new Error("compile.sh failed");
+
+interface Target {
+  name: string;
+  proc: Proc;
+  path: string;
+  token?: string;
+  idleRss?: number;
+  loadRss: number;
+  runs: WrkResult[];
+}
+
+function relay(name: string, toml?: string): Promise<Proc> {
+  const dir = join(work, name);
+  const args = ["serve", "--port", "0", "--data-dir", join(dir, "data")];
+  if (toml) {
+    spawnSync("mkdir", ["-p", dir]);
+    writeFileSync(join(dir, "config.toml"), toml);
+    args.push("--config", join(dir, "config.toml"));
+  }
+  return startProc(name, bin, args, { A2A_RELAY_LOCK_DIR: join(work, "locks") });
+}
+const tokenOf = (name: string) =>
+  readFileSync(join(work, name, "data", "tokens", "local.token"), "utf8").trim();
+
+const procs: Proc[] = [];
+const targets: Target[] = [];
+async function add(
+  name: string,
+  start: () => Promise<Proc>,
+  path: string,
+  token?: () => string,
+): Promise<Target | undefined> {
+  try {
+    const proc = await start();
+    procs.push(proc);
+    const t: Target = { name, proc, path, token: token?.(), loadRss: 0, runs: [] };
+    targets.push(t);
+    return t;
+  } catch (err) {
+    console.log(`skipping ${name}: ${(err as Error).message.split("\n").slice(0, 3).join(" ")}`);
+    return undefined;
+  }
+}
+
+try {
+  const sdk = await add(
+    "sdk-echo",
+    () => startProc("sdk-echo", "node", [join(import.meta.dir, "sdk-echo-agent.mjs"), "0"]),
+    "/",
+  );
+  await add(
+    "relay-echo",
+    () => relay("relay-echo"),
+    "/a2a/echo",
+    () => tokenOf("relay-echo"),
+  );
+  if (sdk) {
+    await add(
+      "relay-to-sdk",
+      () =>
+        relay(
+          "relay-to-sdk",
+          `[profiles.sdk]\nhandler = "a2a"\nurl = "${sdk.proc.url}/"\nprotocol = "1.0"\n`,
+        ),
+      "/a2a/sdk",
+      () => tokenOf("relay-to-sdk"),
+    );
+  }
+  const benchToken = crypto.randomUUID();
+  await add(
+    "relay-budget",
+    () => {
+      const toml = [
+        '[profiles.echo]\nhandler = "echo"',
+        '[peers.bench]\nprofiles = ["echo"]',
+        '[peers.bench.budget]\nwindow = "24h"\nmax_turns = 100000000\nmax_tokens = 1000000000',
+        "max_concurrent = 64\nmax_queued = 1024\n",
+      ].join("\n");
+      process.env.A2A_OC_TOKEN_BENCH = benchToken;
+      return relay("relay-budget", toml);
+    },
+    "/a2a/echo",
+    () => benchToken,
+  );
+  await add(
+    "ceiling",
+    () => startProc("ceiling", process.execPath, [join(import.meta.dir, "ceiling.ts"), "0"]),
+    "/",
+  );
+
+  await Bun.sleep(500);
+  for (const t of targets) t.idleRss = rssMiB(t.proc.pid);
+
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = [...targets.slice(round % targets.length), ...targets.slice(0, round % targets.length)];
+    for (const t of order) {
+      const r = await wrk(t.proc.url, t.path, t.token, CONNS, SECONDS, () => {
+        t.loadRss = Math.max(t.loadRss, rssMiB(t.proc.pid));
+      });
+      t.runs.push(r);
+      console.log(
+        `round ${round + 1} ${t.name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  errors ${r.errors + r.non2xx}`,
+      );
+    }
+  }
+
+  // added latency at one connection: relay in front of the SDK agent vs the agent directly
+  const single: Record<string, WrkResult[]> = {};
+  for (const name of ["sdk-echo", "relay-to-sdk"]) {
+    const t = targets.find((x) => x.name === name);
+    if (!t) continue;
+    single[name] = [];
+    for (let i = 0; i < 2; i++) single[name]!.push(await wrk(t.proc.url, t.path, t.token, 1, SECONDS));
+  }
+
+  const echo = targets.find((t) => t.name === "relay-echo")!;
+  const ttfe = await firstEventMs(echo.proc.url, echo.token!, 30);
+  const cold = await coldStartMs(bin, join(work, "cold"), 20);
+  const size = statSync(bin).size;
+
+  const summary = Object.fromEntries(
+    targets.map((t) => [
+      t.name,
+      {
+        rps: median(t.runs.map((r) => r.rps)),
+        p50ms: median(t.runs.map((r) => r.p50ms)),
+        p99ms: median(t.runs.map((r) => r.p99ms)),
+        errors: t.runs.reduce((n, r) => n + r.errors + r.non2xx, 0),
+        idleRssMiB: t.idleRss,
+        loadRssMiB: t.loadRss,
+        runs: t.runs,
+      },
+    ]),
+  );
+  const single1 = Object.fromEntries(
+    Object.entries(single).map(([k, runs]) => [
+      k,
+      { p50ms: median(runs.map((r) => r.p50ms)), p99ms: median(runs.map((r) => r.p99ms)) },
+    ]),
+  );
+  const results = {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model,
+      node: process.versions.node,
+      bun: Bun.version,
+      relay: VERSION,
+    },
+    settings: { seconds: SECONDS, rounds: ROUNDS, connections: CONNS },
+    summary,
+    oneConnection: single1,
+    coldStartMs: cold,
+    firstEventMs: ttfe,
+    binaryBytes: size,
+  };
+  writeFileSync(join(import.meta.dir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  const { renderMarkdown } = await import("./report.ts");
+  writeFileSync(join(import.meta.dir, "results.md"), renderMarkdown(results));
+  console.log(readFileSync(join(import.meta.dir, "results.md"), "utf8"));
+} finally {
+  await Promise.all(procs.map((p) => p.stop()));
+}

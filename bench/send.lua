@@ -1,0 +1,32 @@
+-- wrk script: blocking SendMessage with a bearer token and a unique messageId per request
+-- (the relay deduplicates retried messageIds, so a fixed body would measure only the lookup).
+-- Env: BENCH_PATH (default "/"), BENCH_TOKEN (optional).
+local path = os.getenv("BENCH_PATH") or "/"
+local token = os.getenv("BENCH_TOKEN")
+local counter = 0
+local thread_id = 0
+
+function setup(thread)
+  thread:set("tid", thread_id)
+  thread_id = thread_id + 1
+end
+
+function init(args)
+  prefix = string.format("%d-%d-%d", os.time(), math.random(1, 1e9), tid or 0)
+end
+
+function request()
+  counter = counter + 1
+  local body = '{"jsonrpc":"2.0","id":' .. counter .. ',"method":"SendMessage","params":{"message":{"messageId":"'
+    .. prefix .. '-' .. counter .. '","role":"ROLE_USER","parts":[{"text":"hello bench"}]}}}'
+  local headers = { ["Content-Type"] = "application/json", ["A2A-Version"] = "1.0" }
+  if token then headers["Authorization"] = "Bearer " .. token end
+  return wrk.format("POST", path, headers, body)
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("BENCH_JSON {\"requests\":%d,\"duration_us\":%d,\"errors\":%d,\"non2xx\":%d,\"p50_us\":%d,\"p99_us\":%d,\"mean_us\":%.1f}\n",
+    summary.requests, summary.duration,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50), latency:percentile(99), latency.mean))
+end

@@ -1,0 +1,231 @@
+import { budgetExceeded } from "../errors.ts";
+import type { Usage } from "../receivers/types.ts";
+import type { Writer } from "../store/writer.ts";
+import type { Admission, AdmissionTicket, AdmitRequest } from "../tasks/engine.ts";
+import { Slots } from "./slots.ts";
+import type { LedgerStore } from "./store.ts";
+import {
+  type BudgetReport,
+  type Delta,
+  type PeerBudget,
+  reportOf,
+  resetTime,
+  windowLimits,
+  windowUse,
+} from "./usage.ts";
+
+export interface BudgetsDeps {
+  store: LedgerStore;
+  writer: Writer;
+  budgets: ReadonlyMap<string, PeerBudget>;
+  now?: () => number;
+  /** A ledger write failed (logged by the caller; the turn itself goes on). */
+  onWriteError?: (err: unknown) => void;
+}
+
+/**
+ * Per-peer budgets: reserve a turn when the dispatch is admitted (synchronously, so concurrent
+ * sends cannot race past a limit), hold a concurrency slot while it runs, settle with the usage
+ * the receiver reports, refund a turn that never started. The ledger in SQLite is the truth;
+ * writes not yet committed are counted on top of it (`pending`), so nothing is counted twice
+ * or missed between a write and its commit.
+ */
+export class Budgets implements Admission {
+  readonly #deps: BudgetsDeps;
+  readonly #now: () => number;
+  readonly #pending = new Map<string, Delta[]>();
+  readonly #slots = new Map<string, Slots>();
+
+  constructor(deps: BudgetsDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    for (const b of deps.budgets.values()) this.#slots.set(b.peer, new Slots(b.maxConcurrent));
+  }
+
+  /** After a restart: refund turns that never started, count those that were running. */
+  recover(): Promise<{ refunded: number; settled: number }> {
+    const now = this.#now();
+    return this.#deps.writer.run(() => this.#deps.store.recover(now));
+  }
+
+  admit(req: AdmitRequest): AdmissionTicket | undefined {
+    const b = this.#deps.budgets.get(req.peer);
+    if (!b) return undefined;
+    const { store } = this.#deps;
+    const now = this.#now();
+    const slots = this.#slots.get(b.peer)!;
+    if (b.maxConcurrent !== undefined && slots.inflight >= b.maxConcurrent + b.maxQueued) {
+      throw budgetExceeded({
+        peer: b.peer,
+        limit: "max_queued",
+        used: slots.inflight - slots.running,
+        max: b.maxQueued,
+        retryAfterS: 1,
+      });
+    }
+    const pending = this.#pendingOf(b.peer);
+    this.#checkWindow(b, now, pending, true);
+    if (b.maxTurnsPerContext !== undefined) {
+      const { afterId } = store.reset(b.peer);
+      let n = store.contextTurns(b.peer, req.contextId, afterId);
+      for (const d of pending) if (d.contextId === req.contextId) n += d.turns;
+      if (n + 1 > b.maxTurnsPerContext) {
+        throw budgetExceeded({
+          peer: b.peer,
+          limit: "max_turns_per_context",
+          used: n,
+          max: b.maxTurnsPerContext,
+        });
+      }
+    }
+    slots.inflight++;
+    return new Ticket(this, b, slots, { ...req, ts: now });
+  }
+
+  /** Every budgeted peer's limits and use now. */
+  report(): BudgetReport[] {
+    const now = this.#now();
+    return [...this.#deps.budgets.values()].map((b) => this.#report(b, now));
+  }
+
+  reportFor(peer: string): BudgetReport | undefined {
+    const b = this.#deps.budgets.get(peer);
+    return b ? this.#report(b, this.#now()) : undefined;
+  }
+
+  /** Forget a peer's use so far (running turns keep their slots). Resolves after the commit. */
+  async reset(peer: string): Promise<BudgetReport | undefined> {
+    const b = this.#deps.budgets.get(peer);
+    if (!b) return undefined;
+    const now = this.#now();
+    await this.#deps.writer.run(() => this.#deps.store.resetPeer(peer, now));
+    return this.#report(b, this.#now());
+  }
+
+  // ---- used by Ticket ----
+
+  /** Queue a ledger write; `delta` counts on top of the ledger until it commits (or fails). */
+  write(peer: string, delta: Delta | undefined, fn: (store: LedgerStore) => void): void {
+    const list = this.#pendingOf(peer);
+    if (delta) list.push(delta);
+    const drop = () => {
+      const i = delta ? list.indexOf(delta) : -1;
+      if (i >= 0) list.splice(i, 1);
+    };
+    this.#deps.writer
+      .run(() => fn(this.#deps.store), drop)
+      .catch((err) => {
+        drop();
+        this.#deps.onWriteError?.(err);
+      });
+  }
+
+  /** At the moment a queued turn gets its slot: refuse it if tokens or cost ran out meanwhile. */
+  checkStart(b: PeerBudget): void {
+    this.#checkWindow(b, this.#now(), this.#pendingOf(b.peer), false);
+  }
+
+  now(): number {
+    return this.#now();
+  }
+
+  // internal
+
+  #checkWindow(b: PeerBudget, now: number, pending: readonly Delta[], newTurn: boolean): void {
+    const limits = windowLimits(b).filter((l) => newTurn || l.field !== "turns");
+    if (limits.length === 0) return;
+    const use = windowUse(this.#deps.store, b, now, pending);
+    for (const l of limits) {
+      const used = use[l.field];
+      const over = l.field === "turns" ? used + 1 > l.max : used >= l.max;
+      if (!over) continue;
+      const at = resetTime(this.#deps.store, b, l.field, used, l.max, now, pending);
+      throw budgetExceeded({
+        peer: b.peer,
+        limit: l.limit,
+        used: l.field === "cost" ? Math.round(used * 1e6) / 1e6 : used,
+        max: l.max,
+        resetAt: at === undefined ? undefined : new Date(at).toISOString(),
+        retryAfterS: at === undefined ? undefined : (at - now) / 1000,
+      });
+    }
+  }
+
+  #report(b: PeerBudget, now: number): BudgetReport {
+    const r = reportOf(this.#deps.store, b, now, this.#pendingOf(b.peer));
+    const slots = this.#slots.get(b.peer)!;
+    return { ...r, running: slots.running, queued: slots.inflight - slots.running };
+  }
+
+  #pendingOf(peer: string): Delta[] {
+    let l = this.#pending.get(peer);
+    if (!l) {
+      l = [];
+      this.#pending.set(peer, l);
+    }
+    return l;
+  }
+}
+
+// internal
+
+/** One admitted turn: reserved → (waiting for a slot) → started → settled, or refunded. */
+class Ticket implements AdmissionTicket {
+  #id: number | undefined;
+  #state: "reserved" | "started" | "done" = "reserved";
+  readonly #owner: Budgets;
+  readonly #b: PeerBudget;
+  readonly #slots: Slots;
+  readonly #req: AdmitRequest & { ts: number };
+
+  constructor(owner: Budgets, b: PeerBudget, slots: Slots, req: AdmitRequest & { ts: number }) {
+    this.#owner = owner;
+    this.#b = b;
+    this.#slots = slots;
+    this.#req = req;
+    const { peer, profile, contextId, taskId, ts } = req;
+    owner.write(peer, { ts, contextId, turns: 1, tokens: 0, cost: 0 }, (s) => {
+      this.#id = s.insert({ peer, profile, contextId, taskId, ts });
+    });
+  }
+
+  async acquire(signal: AbortSignal): Promise<void> {
+    if (this.#state !== "reserved") throw new Error("budget ticket: acquire called twice");
+    await this.#slots.acquire(signal, () => this.#owner.checkStart(this.#b));
+    this.#state = "started";
+    this.#owner.write(this.#req.peer, undefined, (s) => this.#id !== undefined && s.markStarted(this.#id));
+  }
+
+  settle(usage: Usage | undefined): void {
+    if (this.#state === "reserved") {
+      this.refund();
+      return;
+    }
+    if (this.#state === "done") return;
+    this.#state = "done";
+    const tokens = Math.max(0, (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0));
+    const cost = Math.max(0, usage?.costUsd ?? 0);
+    const now = this.#owner.now();
+    const { contextId, ts } = this.#req;
+    this.#owner.write(this.#req.peer, { ts, contextId, turns: 0, tokens, cost }, (s) => {
+      if (this.#id !== undefined) s.settle(this.#id, tokens, cost, now);
+    });
+    this.#slots.inflight--;
+    this.#slots.release();
+  }
+
+  refund(): void {
+    if (this.#state === "started") {
+      this.settle(undefined);
+      return;
+    }
+    if (this.#state === "done") return;
+    this.#state = "done";
+    const now = this.#owner.now();
+    const { contextId, ts } = this.#req;
+    this.#owner.write(this.#req.peer, { ts, contextId, turns: -1, tokens: 0, cost: 0 }, (s) => {
+      if (this.#id !== undefined) s.refund(this.#id, now);
+    });
+    this.#slots.inflight--;
+  }
+}

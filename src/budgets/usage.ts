@@ -1,0 +1,147 @@
+import type { BudgetConfig } from "../config/schema.ts";
+import type { LedgerStore, Sums } from "./store.ts";
+import { type BudgetWindow, nextUtcMidnight, parseWindow, windowStart } from "./window.ts";
+
+/** One peer's `[peers.X.budget]`, checked. */
+export interface PeerBudget {
+  peer: string;
+  window: BudgetWindow;
+  maxTurns?: number | undefined;
+  maxTokens?: number | undefined;
+  maxCostUsd?: number | undefined;
+  maxConcurrent?: number | undefined;
+  maxQueued: number;
+  maxTurnsPerContext?: number | undefined;
+}
+
+/** A use not yet committed (or committed after the last read): counted on top of the ledger. */
+export interface Delta extends Sums {
+  ts: number;
+  contextId: string;
+}
+
+export type WindowLimit = "max_turns" | "max_tokens" | "max_cost_usd";
+
+/** Checked budgets of every peer that has one. Throws ConfigError naming a bad window. */
+export function budgetsFromConfig(
+  peers: Record<string, { budget?: BudgetConfig | undefined }>,
+): Map<string, PeerBudget> {
+  const out = new Map<string, PeerBudget>();
+  for (const [peer, p] of Object.entries(peers)) {
+    const b = p.budget;
+    if (!b) continue;
+    out.set(peer, {
+      peer,
+      window: parseWindow(b.window, `peers.${peer}.budget.window`),
+      maxTurns: b.max_turns,
+      maxTokens: b.max_tokens,
+      maxCostUsd: b.max_cost_usd,
+      maxConcurrent: b.max_concurrent,
+      maxQueued: b.max_queued,
+      maxTurnsPerContext: b.max_turns_per_context,
+    });
+  }
+  return out;
+}
+
+/** The window limits a budget sets, with the usage field each one counts. */
+export function windowLimits(b: PeerBudget): Array<{ limit: WindowLimit; max: number; field: keyof Sums }> {
+  const out: Array<{ limit: WindowLimit; max: number; field: keyof Sums }> = [];
+  if (b.maxTurns !== undefined) out.push({ limit: "max_turns", max: b.maxTurns, field: "turns" });
+  if (b.maxTokens !== undefined) out.push({ limit: "max_tokens", max: b.maxTokens, field: "tokens" });
+  if (b.maxCostUsd !== undefined) out.push({ limit: "max_cost_usd", max: b.maxCostUsd, field: "cost" });
+  return out;
+}
+
+/** Use inside the window now: committed ledger rows plus `pending` deltas. */
+export function windowUse(
+  store: LedgerStore,
+  b: PeerBudget,
+  now: number,
+  pending: readonly Delta[] = [],
+): Sums & { since: number; afterId: number } {
+  const since = windowStart(b.window, now);
+  const { afterId } = store.reset(b.peer);
+  const s = store.sums(b.peer, since, afterId);
+  for (const d of pending) {
+    if (d.ts < since) continue;
+    s.turns += d.turns;
+    s.tokens += d.tokens;
+    s.cost += d.cost;
+  }
+  return { ...s, since, afterId };
+}
+
+/**
+ * When the use of `field` drops below `max` again by itself: the next UTC midnight (daily), the
+ * moment enough of the oldest rows leave a rolling window, or never (total).
+ */
+export function resetTime(
+  store: LedgerStore,
+  b: PeerBudget,
+  field: keyof Sums,
+  used: number,
+  max: number,
+  now: number,
+  pending: readonly Delta[] = [],
+): number | undefined {
+  const w = b.window;
+  if (w.kind === "total") return undefined;
+  if (w.kind === "daily") return nextUtcMidnight(now);
+  const since = windowStart(w, now);
+  const { afterId } = store.reset(b.peer);
+  const rows = [...store.oldest(b.peer, since, afterId), ...pending.filter((d) => d.ts >= since)];
+  let left = used;
+  for (const r of rows) {
+    left -= field === "turns" ? 1 : field === "tokens" ? r.tokens : r.cost;
+    // a turn limit needs room for one more turn; tokens and cost need use below the limit
+    if (field === "turns" ? left + 1 <= max : left < max) return r.ts + w.ms;
+  }
+  return now + w.ms;
+}
+
+/** A peer's budget and use, as `budget show` and `GET /admin/budgets` present it. */
+export interface BudgetReport {
+  peer: string;
+  window: string;
+  limits: Record<string, number>;
+  used: { turns: number; tokens: number; cost_usd: number };
+  /** Per limit that is reached now: when it frees up (ISO), or null when it never does by itself. */
+  exceeded: Record<string, string | null>;
+  running?: number;
+  queued?: number;
+  resetAt?: string;
+}
+
+export function reportOf(
+  store: LedgerStore,
+  b: PeerBudget,
+  now: number,
+  pending: readonly Delta[] = [],
+): BudgetReport {
+  const use = windowUse(store, b, now, pending);
+  const limits: Record<string, number> = {};
+  const exceeded: Record<string, string | null> = {};
+  for (const l of windowLimits(b)) {
+    limits[l.limit] = l.max;
+    const used = use[l.field];
+    if (l.field === "turns" ? used + 1 > l.max : used >= l.max) {
+      const at = resetTime(store, b, l.field, used, l.max, now, pending);
+      exceeded[l.limit] = at === undefined ? null : new Date(at).toISOString();
+    }
+  }
+  if (b.maxConcurrent !== undefined) {
+    limits.max_concurrent = b.maxConcurrent;
+    limits.max_queued = b.maxQueued;
+  }
+  if (b.maxTurnsPerContext !== undefined) limits.max_turns_per_context = b.maxTurnsPerContext;
+  const { resetAt } = store.reset(b.peer);
+  return {
+    peer: b.peer,
+    window: b.window.text,
+    limits,
+    used: { turns: use.turns, tokens: use.tokens, cost_usd: Math.round(use.cost * 1e6) / 1e6 },
+    exceeded,
+    ...(resetAt ? { resetAt: new Date(resetAt).toISOString() } : {}),
+  };
+}

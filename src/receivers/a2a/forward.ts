@@ -1,0 +1,164 @@
+import type { SessionStore } from "../../store/sessions.ts";
+import type { Receiver, Turn, TurnEmitter, TurnResult } from "../types.ts";
+import type { Dialect } from "./dialect.ts";
+import { apply, failed, Progress, parse, TurnFailure } from "./fold.ts";
+import { type FetchFn, rpcCall, rpcStream, type Upstream, UpstreamError } from "./http.ts";
+
+export { TurnFailure };
+
+/**
+ * One turn forwarded to an upstream A2A agent. The relay's task is what the caller sees; the
+ * upstream task/context ids are recorded in the result's metadata and, per (profile, peer,
+ * context), in the sessions table so the next turn continues the same upstream conversation (and,
+ * after INPUT_REQUIRED, the same upstream task).
+ */
+
+export interface ForwardOptions {
+  profile: string;
+  dialect: Dialect;
+  /** Where and with which headers (credential, hops) to send this turn; may throw TurnFailure. */
+  target(turn: Turn, signal: AbortSignal): Promise<{ url: string; headers: Record<string, string> }>;
+  fetch: FetchFn;
+  sessions: () => SessionStore | undefined;
+  newId?: () => string;
+  /** Bound on the best-effort upstream CancelTask after an abort. */
+  cancelTimeoutMs?: number;
+}
+
+type UpstreamSession = {
+  contextId?: string | undefined;
+  /** The upstream task waiting for input, and the relay task it belongs to. */
+  taskId?: string;
+  relayTaskId?: string;
+};
+
+export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver {
+  const newId = opts.newId ?? (() => crypto.randomUUID());
+  return {
+    kind,
+    async run(turn, emit, signal): Promise<TurnResult> {
+      let up: Upstream;
+      try {
+        const t = await opts.target(turn, signal);
+        up = { url: t.url, headers: { ...opts.dialect.headers, ...t.headers }, fetch: opts.fetch };
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        return failed(err, undefined);
+      }
+      const key = { profile: opts.profile, peer: turn.peer, contextId: turn.contextId };
+      const saved = (opts.sessions()?.get(key)?.data ?? {}) as UpstreamSession;
+      const state = new Progress(up.url, opts.dialect.protocol);
+      state.contextId = saved.contextId;
+      const continuing = saved.relayTaskId === turn.taskId ? saved.taskId : undefined;
+      const out = {
+        messageId: newId(),
+        parts: turn.message.parts,
+        contextId: saved.contextId,
+        taskId: continuing,
+      };
+      const link = linkAbort(signal, state);
+      let result: TurnResult | undefined;
+      try {
+        result = await exchange(opts.dialect, up, out, state, emit, link.signal);
+      } catch (err) {
+        if (!signal.aborted) result = failed(err, state);
+      } finally {
+        link.dispose();
+      }
+      if (signal.aborted || !result) {
+        await cancelUpstream(opts, up, state.taskId);
+        throw signal.reason;
+      }
+      const waiting = result.state === "TASK_STATE_INPUT_REQUIRED" ? state.taskId : undefined;
+      if (state.contextId || saved.contextId) {
+        await opts.sessions()?.put(key, state.contextId ?? "", {
+          contextId: state.contextId,
+          ...(waiting ? { taskId: waiting, relayTaskId: turn.taskId } : {}),
+        } satisfies UpstreamSession);
+      }
+      return result;
+    },
+  };
+}
+
+// internal
+
+async function exchange(
+  d: Dialect,
+  up: Upstream,
+  out: Parameters<Dialect["sendParams"]>[0],
+  st: Progress,
+  emit: TurnEmitter,
+  signal: AbortSignal,
+): Promise<TurnResult> {
+  const params = d.sendParams(out);
+  let events: AsyncIterable<unknown>;
+  if (d.stream) events = rpcStream(up, d.stream, params, signal);
+  else events = once(rpcCall(up, d.send, params, signal));
+  let seen = false;
+  try {
+    for await (const raw of events) {
+      seen = true;
+      const done = apply(parse(d, raw), st, emit);
+      if (done) return done;
+    }
+  } catch (err) {
+    // an upstream without streaming: fall back to a blocking send (nothing was accepted yet)
+    if (!seen && d.stream && isNoStreaming(err)) {
+      const done = apply(parse(d, await rpcCall(up, d.send, params, signal)), st, emit);
+      if (done) return done;
+    } else throw err;
+  }
+  // the stream ended before a final state: ask once where the task is
+  if (st.taskId && d.get) {
+    const t = d.task(await rpcCall(up, d.get, d.idParams(st.taskId), signal));
+    const done = apply({ task: t }, st, emit);
+    if (done) return done;
+    throw new UpstreamError(
+      `upstream unavailable: its stream ended while task ${st.taskId} was ${t.status.state}`,
+      "unavailable",
+    );
+  }
+  throw new UpstreamError("upstream unavailable: it answered without a task or a message", "invalid");
+}
+
+/**
+ * The signal for upstream I/O. On abort it fires at once if the upstream task id is known, else
+ * when it becomes known or after a second: so a cancel that comes early can still name the task.
+ */
+function linkAbort(signal: AbortSignal, state: Progress) {
+  const io = new AbortController();
+  const stop = () => io.abort(signal.reason);
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = () => {
+    if (state.taskId) stop();
+    else grace = setTimeout(stop, 1000);
+  };
+  state.onTaskId = () => {
+    if (signal.aborted) stop();
+  };
+  if (signal.aborted) stop();
+  else signal.addEventListener("abort", onAbort, { once: true });
+  return {
+    signal: io.signal,
+    dispose() {
+      signal.removeEventListener("abort", onAbort);
+      if (grace) clearTimeout(grace);
+    },
+  };
+}
+
+async function cancelUpstream(opts: ForwardOptions, up: Upstream, taskId: string | undefined): Promise<void> {
+  const method = opts.dialect.cancel;
+  if (!taskId || !method) return;
+  const bound = AbortSignal.timeout(opts.cancelTimeoutMs ?? 3000);
+  await rpcCall(up, method, opts.dialect.idParams(taskId), bound).catch(() => {});
+}
+
+function isNoStreaming(err: unknown): boolean {
+  return err instanceof UpstreamError && err.kind === "rpc" && (err.code === -32601 || err.code === -32004);
+}
+
+async function* once<T>(p: Promise<T>): AsyncGenerator<T> {
+  yield await p;
+}

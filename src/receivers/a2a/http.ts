@@ -1,0 +1,247 @@
+/**
+ * The outbound JSON-RPC client of `a2a`/`remote` profiles: one POST per call, a JSON answer or an
+ * SSE stream of answers. Every failure becomes an `UpstreamError` whose text a person can act on
+ * and which never contains a credential.
+ */
+
+/** The slice of `fetch` the relay uses (injectable in tests). */
+export type FetchFn = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+export interface Upstream {
+  url: string;
+  /** Auth, `A2A-Version`, hop count. */
+  headers: Record<string, string>;
+  fetch: FetchFn;
+}
+
+export type UpstreamErrorKind = "unavailable" | "refused" | "rpc" | "invalid";
+
+export class UpstreamError extends Error {
+  constructor(
+    message: string,
+    readonly kind: UpstreamErrorKind,
+    readonly code?: number,
+    readonly reason?: string,
+  ) {
+    super(message);
+    this.name = "UpstreamError";
+  }
+}
+
+/** Call a method and return its `result`. */
+export async function rpcCall(up: Upstream, method: string, params: unknown, signal: AbortSignal) {
+  const id = crypto.randomUUID();
+  const res = await post(up, { jsonrpc: "2.0", id, method, params }, "application/json", signal);
+  const body = await readJson(res, signal);
+  return resultOf(body, id, res.status);
+}
+
+/**
+ * Call a streaming method and yield each event's `result`. A server that answers with plain JSON
+ * (an error before the first event, or no streaming support) yields that one result or throws.
+ */
+export async function* rpcStream(
+  up: Upstream,
+  method: string,
+  params: unknown,
+  signal: AbortSignal,
+): AsyncGenerator<unknown> {
+  const id = crypto.randomUUID();
+  const res = await post(up, { jsonrpc: "2.0", id, method, params }, "text/event-stream", signal);
+  const type = res.headers.get("content-type") ?? "";
+  if (!type.includes("text/event-stream")) {
+    yield resultOf(await readJson(res, signal), id, res.status);
+    return;
+  }
+  if (!res.body) throw new UpstreamError("upstream unavailable: empty event stream", "unavailable");
+  for await (const frame of sseFrames(res.body, signal)) {
+    let data: unknown;
+    try {
+      data = JSON.parse(frame.data);
+    } catch {
+      throw new UpstreamError("upstream unavailable: an event in its stream is not JSON", "invalid");
+    }
+    yield resultOf(data, id, 200);
+  }
+}
+
+// internal
+
+const RETRIES_MS = [100, 400];
+
+/** POST, retrying only when the connection was refused (the request never reached the server). */
+async function post(up: Upstream, body: unknown, accept: string, signal: AbortSignal): Promise<Response> {
+  const init: RequestInit = {
+    method: "POST",
+    headers: { "content-type": "application/json", accept, ...up.headers },
+    body: JSON.stringify(body),
+    signal,
+  };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await up.fetch(up.url, init);
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      const refused = isConnectionRefused(err);
+      const wait = RETRIES_MS[attempt];
+      if (refused && wait !== undefined) {
+        await delay(wait, signal);
+        continue;
+      }
+      throw new UpstreamError(
+        `upstream unavailable: ${refused ? "connection refused" : describe(err)} (${safeUrl(up.url)})`,
+        "unavailable",
+      );
+    }
+  }
+}
+
+async function readJson(res: Response, signal: AbortSignal): Promise<unknown> {
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (err) {
+    if (signal.aborted) throw signal.reason;
+    throw new UpstreamError(`upstream unavailable: connection lost (${describe(err)})`, "unavailable");
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw httpError(res.status, undefined, text);
+  }
+  if (res.status >= 400 && !isRpcError(body)) throw httpError(res.status, body, text);
+  return body;
+}
+
+function resultOf(body: unknown, id: string, status: number): unknown {
+  if (typeof body !== "object" || body === null) {
+    throw new UpstreamError("upstream unavailable: the answer is not a JSON-RPC object", "invalid");
+  }
+  const b = body as { jsonrpc?: unknown; id?: unknown; result?: unknown; error?: unknown };
+  if (isRpcError(b)) {
+    const e = b.error as { code: number; message?: unknown; data?: unknown };
+    const reason = reasonOf(e.data);
+    const msg = typeof e.message === "string" ? e.message.slice(0, 500) : "error";
+    throw new UpstreamError(
+      `upstream error ${e.code}${reason ? ` ${reason}` : ""}: ${msg}`,
+      "rpc",
+      e.code,
+      reason,
+    );
+  }
+  if (b.jsonrpc !== "2.0" || !("result" in b)) {
+    throw new UpstreamError(
+      `upstream unavailable: the answer (HTTP ${status}) is not a JSON-RPC 2.0 result`,
+      "invalid",
+    );
+  }
+  if (b.id !== id && b.id !== null && b.id !== undefined) {
+    throw new UpstreamError("upstream unavailable: the answer's id does not match the request", "invalid");
+  }
+  return b.result;
+}
+
+function isRpcError(b: unknown): boolean {
+  const e = (b as { error?: { code?: unknown } } | null)?.error;
+  return typeof e === "object" && e !== null && typeof e.code === "number";
+}
+
+function reasonOf(data: unknown): string | undefined {
+  const first = Array.isArray(data) ? data[0] : data;
+  const r = (first as { reason?: unknown } | null)?.reason;
+  return typeof r === "string" ? r : undefined;
+}
+
+function httpError(status: number, body: unknown, text: string): UpstreamError {
+  const detail =
+    typeof (body as { error?: unknown } | null)?.error === "string"
+      ? String((body as { error: string }).error)
+      : text.replace(/\s+/g, " ").trim().slice(0, 200);
+  if (status === 401 || status === 403) {
+    return new UpstreamError(
+      `upstream refused the relay's credential (HTTP ${status}${detail ? `: ${detail}` : ""})`,
+      "refused",
+    );
+  }
+  if (status >= 400) {
+    return new UpstreamError(
+      `upstream unavailable: HTTP ${status}${detail ? ` (${detail})` : ""}`,
+      "unavailable",
+    );
+  }
+  return new UpstreamError("upstream unavailable: the answer is not JSON", "invalid");
+}
+
+/** Parse an SSE body into frames (comments skipped); `event: error` frames are data too. */
+export async function* sseFrames(body: ReadableStream<Uint8Array>, signal: AbortSignal) {
+  const reader = body.getReader();
+  const dec = new TextDecoder();
+  let buf = "";
+  let data: string[] = [];
+  try {
+    for (;;) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        throw new UpstreamError(`upstream unavailable: stream broken (${describe(err)})`, "unavailable");
+      }
+      if (chunk.done) break;
+      buf += dec.decode(chunk.value, { stream: true });
+      let nl = buf.indexOf("\n");
+      while (nl >= 0) {
+        const line = buf.slice(0, nl).replace(/\r$/, "");
+        buf = buf.slice(nl + 1);
+        if (line === "") {
+          if (data.length) yield { data: data.join("\n") };
+          data = [];
+        } else if (line.startsWith("data:")) {
+          data.push(line.slice(5).replace(/^ /, ""));
+        }
+        nl = buf.indexOf("\n");
+      }
+    }
+    if (data.length) yield { data: data.join("\n") };
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+export function isConnectionRefused(err: unknown): boolean {
+  const e = err as { code?: unknown; cause?: { code?: unknown }; message?: unknown };
+  const code = String(e?.code ?? e?.cause?.code ?? "");
+  return code === "ConnectionRefused" || code === "ECONNREFUSED" || /refused/i.test(String(e?.message ?? ""));
+}
+
+export function describe(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown };
+  const msg = typeof e?.message === "string" ? e.message : String(err);
+  return (e?.code ? `${String(e.code)}: ${msg}` : msg).slice(0, 200);
+}
+
+/** The URL without userinfo or query (which might carry secrets). */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return "(invalid url)";
+  }
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

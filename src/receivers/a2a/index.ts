@@ -1,0 +1,48 @@
+import type { ProfileConfig } from "../../config/schema.ts";
+import { ConfigError } from "../../errors.ts";
+import type { RoutingDeps } from "../../routing/deps.ts";
+import { nextHops } from "../../routing/hops.ts";
+import { resolveLeaseUrl } from "../../routing/lease.ts";
+import { isSelfUrl } from "../../routing/self.ts";
+import type { Receiver } from "../types.ts";
+import { dialectOf } from "./dialect.ts";
+import { forwardingReceiver, TurnFailure } from "./forward.ts";
+
+export { type Dialect, dialectOf, type Protocol } from "./dialect.ts";
+export { forwardingReceiver, TurnFailure } from "./forward.ts";
+
+/**
+ * `handler = "a2a"`: forward each turn to an A2A agent at `url` (or `lease`), speaking `protocol`
+ * ("1.0", "0.3" or "hermes-fleet"), with `Authorization: Bearer $token_env` when set.
+ */
+export function a2aReceiver(name: string, p: ProfileConfig, deps: RoutingDeps): Receiver {
+  if (!p.url && !p.lease) throw new ConfigError(`profiles.${name}: handler "a2a" needs url or lease`);
+  if (p.url && p.lease) throw new ConfigError(`profiles.${name}: set url or lease, not both`);
+  if (p.url && isSelfUrl(p.url, deps.self)) {
+    throw new ConfigError(`profiles.${name}.url: ${p.url} is this relay itself`);
+  }
+  const tokenEnv = p.token_env;
+  return forwardingReceiver("a2a", {
+    profile: name,
+    dialect: dialectOf(p.protocol),
+    fetch: deps.fetch,
+    sessions: deps.sessions,
+    async target(turn) {
+      const url = p.url ?? (await resolveLeaseUrl(p.lease ?? ""));
+      if (isSelfUrl(url, deps.self)) {
+        throw new TurnFailure(
+          `refusing to forward to ${url}: that is this relay itself`,
+          -32044,
+          "HOP_LIMIT",
+        );
+      }
+      const headers: Record<string, string> = { ...nextHops(turn.hops) };
+      if (tokenEnv) {
+        const token = deps.env[tokenEnv]?.trim();
+        if (!token) throw new TurnFailure(`profiles.${name}.token_env: ${tokenEnv} is not set on this relay`);
+        headers.Authorization = `Bearer ${token}`;
+      }
+      return { url, headers };
+    },
+  });
+}

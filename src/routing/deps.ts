@@ -1,0 +1,20 @@
+import type { ProfileConfig } from "../config/schema.ts";
+import type { FetchFn } from "../receivers/a2a/http.ts";
+import type { SessionStore } from "../store/sessions.ts";
+import type { SelfIdentity } from "./self.ts";
+
+/** What forwarding receivers (`a2a`, `remote`, `llm`) need from the relay. */
+export interface RoutingDeps {
+  /** Environment to read outbound credentials from (`token_env`, `api_key_env`, A2A_OC_TOKEN_*). */
+  env: Record<string, string | undefined>;
+  fetch: FetchFn;
+  /** The sessions store; undefined until the database is open. */
+  sessions: () => SessionStore | undefined;
+  self: SelfIdentity;
+  /**
+   * Hook for remote profiles: the auth module's `outboundCredential` (`auth = "jwt"`: a JWT signed
+   * with this relay's key; `auth = "token"`: the token chain), returning the `Authorization` value.
+   * When absent, `auth = "token"` is resolved here and `auth = "jwt"` fails the turn.
+   */
+  outboundCredential?: (profile: ProfileConfig, remoteId: string) => Promise<string>;
+}

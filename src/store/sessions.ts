@@ -1,0 +1,84 @@
+import { and, eq } from "drizzle-orm";
+import type { Drizzle } from "./db.ts";
+import { sessions } from "./schema.ts";
+import type { Writer } from "./writer.ts";
+
+/** Which conversation a CLI session belongs to: one per (profile, peer, A2A contextId). */
+export interface SessionKey {
+  profile: string;
+  peer: string;
+  contextId: string;
+}
+
+export interface StoredSession {
+  /** The CLI's own session id (Claude/Gemini uuid, Codex thread id, OpenCode ses_…, agy conversation). */
+  sessionId: string;
+  /** Receiver-specific state, e.g. Antigravity's last printed output. */
+  data?: Record<string, unknown>;
+  updatedAt: number;
+}
+
+/** The coding CLIs' sessions, kept in SQLite so a conversation survives a relay restart. */
+export interface SessionStore {
+  get(key: SessionKey): StoredSession | undefined;
+  put(key: SessionKey, sessionId: string, data?: Record<string, unknown>): Promise<void>;
+}
+
+/** Reads go straight to the database; writes go through the group-commit writer. */
+export class SessionRepo implements SessionStore {
+  readonly #db: Drizzle;
+  readonly #writer: Writer;
+  readonly #now: () => number;
+
+  constructor(db: Drizzle, writer: Writer, now: () => number = Date.now) {
+    this.#db = db;
+    this.#writer = writer;
+    this.#now = now;
+  }
+
+  get(key: SessionKey): StoredSession | undefined {
+    const row = this.#db.select().from(sessions).where(match(key)).get();
+    if (!row) return undefined;
+    return {
+      sessionId: row.sessionId,
+      ...(row.dataJson ? { data: JSON.parse(row.dataJson) as Record<string, unknown> } : {}),
+      updatedAt: row.updatedAt,
+    };
+  }
+
+  async put(key: SessionKey, sessionId: string, data?: Record<string, unknown>): Promise<void> {
+    const values = {
+      sessionId,
+      dataJson: data === undefined ? null : JSON.stringify(data),
+      updatedAt: this.#now(),
+    };
+    await this.#writer.run(() => {
+      this.#db
+        .insert(sessions)
+        .values({ ...key, ...values })
+        .onConflictDoUpdate({ target: [sessions.profile, sessions.peer, sessions.contextId], set: values })
+        .run();
+    });
+  }
+}
+
+/** A store that forgets everything (tests, and receivers used without a database). */
+export class MemorySessions implements SessionStore {
+  readonly #map = new Map<string, StoredSession>();
+  get(key: SessionKey): StoredSession | undefined {
+    return this.#map.get(id(key));
+  }
+  async put(key: SessionKey, sessionId: string, data?: Record<string, unknown>): Promise<void> {
+    this.#map.set(id(key), { sessionId, ...(data ? { data } : {}), updatedAt: Date.now() });
+  }
+}
+
+// internal
+
+function match(k: SessionKey) {
+  return and(eq(sessions.profile, k.profile), eq(sessions.peer, k.peer), eq(sessions.contextId, k.contextId));
+}
+
+function id(k: SessionKey): string {
+  return JSON.stringify([k.profile, k.peer, k.contextId]);
+}

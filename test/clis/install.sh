@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Install the pinned coding CLIs the real-CLI suite drives into .cache/clis (gitignored), outside the
+# project's own dependencies. Skips the install when every pinned version is present. Prints the
+# time and disk use, and checks that each CLI's binary actually runs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PREFIX=.cache/clis
+declare -A PINS=(
+  [opencode-ai]=1.18.33
+  [@anthropic-ai/claude-code]=2.1.332
+  [@openai/codex]=0.169.0
+  [@google/gemini-cli]=0.61.0
+)
+mkdir -p "$PREFIX"
+# npm 11 reviews install scripts (opencode and codex pick their platform binary at install): these
+# four are allowed explicitly.
+cat >"$PREFIX/package.json" <<'JSON'
+{
+  "name": "a2a-relay-test-clis",
+  "private": true,
+  "dependencies": {
+    "opencode-ai": "1.18.33",
+    "@anthropic-ai/claude-code": "2.1.332",
+    "@openai/codex": "0.169.0",
+    "@google/gemini-cli": "0.61.0"
+  },
+  "allowScripts": {
+    "opencode-ai": true,
+    "@anthropic-ai/claude-code": true,
+    "@openai/codex": true,
+    "@google/gemini-cli": true
+  }
+}
+JSON
+
+installed_version() {
+  node -e 'try{process.stdout.write(require(process.argv[1]).version)}catch{}' \
+    "$PWD/$PREFIX/node_modules/$1/package.json" 2>/dev/null || true
+}
+
+need=0
+for name in "${!PINS[@]}"; do
+  [ "$(installed_version "$name")" = "${PINS[$name]}" ] || need=1
+done
+
+start=$(date +%s)
+if [ $need = 1 ]; then
+  echo "installing the pinned CLIs into $PREFIX"
+  npm install --prefix "$PREFIX" --no-audit --no-fund 2>&1 | tail -20
+fi
+echo "install time: $(($(date +%s) - start)) s; disk use: $(du -sh "$PREFIX" | cut -f1)"
+
+BIN=$PREFIX/node_modules/.bin
+fail=0
+for exe in opencode claude codex gemini; do
+  if out=$(timeout 60 "$BIN/$exe" --version </dev/null 2>&1); then
+    echo "$exe: $(echo "$out" | tail -1)"
+  else
+    echo "$exe: does not run: $(echo "$out" | tail -3)" >&2
+    fail=1
+  fi
+done
+exit $fail

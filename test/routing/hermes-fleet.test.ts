@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type FleetAgent, startHermesFleetAgent } from "../helpers/hermes-fleet-agent.ts";
+import { type RoutingRelay, startRoutingRelay, v03Message } from "./_relay.ts";
+import { resultJson, sdkClientFor, sdkSend } from "./_sdk.ts";
+
+let node: FleetAgent;
+let relay: RoutingRelay;
+
+beforeAll(async () => {
+  node = startHermesFleetAgent({ token: "fleet-token" });
+  relay = await startRoutingRelay({
+    env: { FLEET_TOKEN: "fleet-token", WRONG_TOKEN: "nope" },
+    toml: `
+[profiles.fleet]
+handler = "a2a"
+url = "${node.url}"
+protocol = "hermes-fleet"
+token_env = "FLEET_TOKEN"
+
+[profiles.fleet-badauth]
+handler = "a2a"
+url = "${node.url}"
+protocol = "hermes-fleet"
+token_env = "WRONG_TOKEN"
+`,
+  });
+});
+afterAll(async () => {
+  await relay?.stop();
+  await node?.stop();
+});
+
+describe("an older Hermes fleet node behind an a2a profile (protocol = hermes-fleet)", () => {
+  test("a v1.0 SDK client: the node's message becomes a completed task; the context carries over", async () => {
+    const c = await sdkClientFor(`${relay.url}/a2a/fleet/`, relay.token);
+    const a = resultJson(await c.sendMessage(sdkSend("hello fleet"))).task;
+    expect(a.status.state).toBe("TASK_STATE_COMPLETED");
+    const text1: string = a.status.message.parts[0].text;
+    expect(text1).toMatch(/^turn 1 in fleet-[\w-]+: hello fleet$/);
+    const fleetCtx = text1.split(" ")[3]!.replace(":", "");
+    expect(a.metadata.upstream.contextId).toBe(fleetCtx);
+    const b = resultJson(await c.sendMessage(sdkSend("again", { message: { contextId: a.contextId } }))).task;
+    expect(b.status.message.parts[0].text).toBe(`turn 2 in ${fleetCtx}: again`);
+    // the node saw exactly its dialect: no messageId, no version header, the relay's token
+    const seen = node.received.at(-1)!;
+    expect(seen.contextId).toBe(fleetCtx);
+    expect(seen.headers["a2a-version"]).toBeUndefined();
+    expect(seen.headers.authorization).toBe("Bearer fleet-token");
+  });
+
+  test("a v0.3 client (plain fetch, message/send) gets a v0.3 task; multi-turn by context", async () => {
+    const path = "/a2a/fleet";
+    const headers = { "a2a-version": "" };
+    const first = (await relay.rpc("message/send", { message: v03Message("v03 one") }, { path, headers }))
+      .body.result;
+    expect(first.kind).toBe("task");
+    expect(first.status.state).toBe("completed");
+    expect(first.status.message.parts[0].text).toMatch(/^turn 1 in .*: v03 one$/);
+    const second = (
+      await relay.rpc(
+        "message/send",
+        { message: v03Message("v03 two", { contextId: first.contextId }) },
+        { path, headers },
+      )
+    ).body.result;
+    expect(second.status.message.parts[0].text).toMatch(/^turn 2 in .*: v03 two$/);
+  });
+
+  test("a bad upstream token ends the turn FAILED with the node's 401, never the token", async () => {
+    const r = await relay.rpc(
+      "SendMessage",
+      { message: { messageId: crypto.randomUUID(), role: "ROLE_USER", parts: [{ text: "x" }] } },
+      { path: "/a2a/fleet-badauth" },
+    );
+    const t = r.body.result.task;
+    expect(t.status.state).toBe("TASK_STATE_FAILED");
+    const text: string = t.status.message.parts[0].text;
+    expect(text).toContain("HTTP 401");
+    expect(text).toContain("invalid or missing bearer token");
+    expect(text).not.toContain("nope");
+  });
+});
