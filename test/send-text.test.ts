@@ -74,3 +74,26 @@ describe("POST /send/{profile}: plain text for curl", () => {
     expect((await send("   ")).status).toBe(400);
   });
 });
+
+describe("loop protection on the plain-text and REST doors", () => {
+  test("A2A-Relay-Hops over max_hops is refused before any task exists", async () => {
+    const res = await send("x", "", { "a2a-relay-hops": "9" });
+    expect(res.status).toBe(508);
+    const rest = await fetch(`${r.url}/a2a/echo/message:send`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${r.token}`,
+        "content-type": "application/json",
+        "a2a-relay-hops": "9",
+      },
+      body: JSON.stringify({ message: { messageId: "h", role: "ROLE_USER", parts: [{ text: "x" }] } }),
+    });
+    expect(rest.status).toBe(508);
+    const list = await r.rpc("ListTasks", {});
+    expect(
+      list.body.result.tasks.some(
+        (t: { history?: Array<{ messageId: string }> }) => t.history?.[0]?.messageId === "h",
+      ),
+    ).toBe(false);
+  });
+});

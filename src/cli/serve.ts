@@ -38,7 +38,10 @@ export const serve: Command = {
       prepare: true,
     });
     const logger = createLogger(config.server.log_level);
-    const relay = await startRelay(config, currentRuntime(), logger, { replace: values.replace ?? false });
+    const relay = await startRelay(config, currentRuntime(), logger, {
+      replace: values.replace ?? false,
+      env: io.env,
+    });
     const local = config.peers.local;
     const tokenFile = local?.credential.source.startsWith("file:")
       ? local.credential.source.slice(5)

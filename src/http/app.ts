@@ -144,6 +144,7 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
       engine,
       profiles,
       maxBodyBytes: config.server.max_body_bytes,
+      maxHops: config.server.max_hops,
       keepaliveMs,
       onOutcome: (method, outcome) => metrics.countRequest(method, outcome),
     }),
@@ -152,7 +153,12 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
   app.post(
     "/send/:profile",
     auth,
-    sendHandler({ engine, profiles, maxBodyBytes: config.server.max_body_bytes }),
+    sendHandler({
+      engine,
+      profiles,
+      maxBodyBytes: config.server.max_body_bytes,
+      maxHops: config.server.max_hops,
+    }),
   );
 
   // ---- admin ----

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { restError } from "../a2a/rest-errors.ts";
 import { SSE_HEADERS, sseStream } from "../a2a/sse.ts";
 import { internalError, invalidParams, methodNotFound, parseError, RelayError } from "../errors.ts";
+import { checkHops, HOPS_HEADER, readHops } from "../routing/hops.ts";
 import type { Engine } from "../tasks/engine.ts";
 import { readLimited, requireJson, resolveProfile, versionOf } from "./request.ts";
 import { findMethod } from "./rpc-methods.ts";
@@ -12,6 +13,8 @@ export interface RestRouteOptions {
   profiles: ReadonlySet<string>;
   maxBodyBytes: number;
   keepaliveMs: number;
+  /** `server.max_hops` (see routing/hops.ts). */
+  maxHops: number;
   onOutcome?: (method: string, outcome: string) => void;
 }
 
@@ -26,6 +29,8 @@ export function restHandler(opts: RestRouteOptions) {
     let method = "(unrouted)";
     try {
       versionOf(c.req.header("a2a-version"));
+      const hops = readHops(c.req.header(HOPS_HEADER));
+      checkHops(hops, opts.maxHops);
       const profile = resolveProfile(c.req.param("profile"), c.var.peer, opts.profiles);
       const tail = c.req.path.slice(`/a2a/${c.req.param("profile")}`.length);
       const call = await route(c, tail, opts.maxBodyBytes);
@@ -37,6 +42,7 @@ export function restHandler(opts: RestRouteOptions) {
         profile,
         scoped: true,
         dialect: "1.0",
+        hops,
         params: call.params,
         signal: c.req.raw.signal,
         keepOpen: () => c.env?.keepOpen?.(),

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { isSettled, type Message, type Task, textOf } from "../a2a/types.ts";
 import { stateToV03 } from "../a2a/v03.ts";
 import { internalError, invalidParams, RelayError } from "../errors.ts";
+import { checkHops, HOPS_HEADER, readHops } from "../routing/hops.ts";
 import type { Engine } from "../tasks/engine.ts";
 import { readLimited, resolveProfile } from "./request.ts";
 import type { AppEnv } from "./types.ts";
@@ -10,6 +11,8 @@ export interface SendRouteOptions {
   engine: Engine;
   profiles: ReadonlySet<string>;
   maxBodyBytes: number;
+  /** `server.max_hops` (see routing/hops.ts). */
+  maxHops: number;
 }
 
 /**
@@ -22,6 +25,8 @@ export function sendHandler(opts: SendRouteOptions) {
   return async (c: Context<AppEnv>) => {
     try {
       c.set("rpcMethod", "send");
+      const hops = readHops(c.req.header(HOPS_HEADER));
+      checkHops(hops, opts.maxHops);
       const peer = c.var.peer;
       const profile = resolveProfile(c.req.param("profile"), peer, opts.profiles);
       const text = (await readLimited(c.req.raw, opts.maxBodyBytes)).replace(/\r?\n$/, "");
@@ -34,7 +39,7 @@ export function sendHandler(opts: SendRouteOptions) {
         parts: [{ text }],
         ...(context ? { contextId: context } : {}),
       };
-      const task = await opts.engine.send({ peer: peer.name, profile, origin: "a2a", message });
+      const task = await opts.engine.send({ peer: peer.name, profile, origin: "a2a", message, hops });
       const ids = { "A2A-Task-Id": task.id, "A2A-Context-Id": task.contextId };
       if (c.req.query("wait") === "0") {
         return c.text(`${task.id}\n`, 202, { ...ids, "A2A-Task-State": stateToV03(task.status.state) });

@@ -39,12 +39,17 @@ export async function runTurn(
   );
   hooks.turnStarted?.(profile.name);
   const ids = { taskId: live.id, contextId: live.contextId };
-  await engine.record(live, {
-    statusUpdate: { ...ids, status: { state: "TASK_STATE_WORKING", timestamp: engine.iso() } },
-  });
+  // not awaited: the writer keeps events in order, and a fast receiver's whole turn then shares
+  // one commit with it
+  engine
+    .record(live, {
+      statusUpdate: { ...ids, status: { state: "TASK_STATE_WORKING", timestamp: engine.iso() } },
+    })
+    .catch(() => {});
   const who = { peer: live.peer, profile: profile.name, origin: live.origin, ...ids };
   hooks.turnMessage?.({ ...who, dir: "in", message });
 
+  let artifacts = 0;
   const emit: TurnEmitter = {
     progress(text, metadata) {
       if (abort.signal.aborted) return;
@@ -53,11 +58,14 @@ export async function runTurn(
         message: engine.agentMessage(live.pending, text),
         timestamp: engine.iso(),
       };
-      void engine.record(live, { statusUpdate: { ...ids, status, ...(metadata ? { metadata } : {}) } });
+      engine
+        .record(live, { statusUpdate: { ...ids, status, ...(metadata ? { metadata } : {}) } })
+        .catch(() => {});
     },
     artifact(artifact, opts) {
       if (abort.signal.aborted) return;
-      void engine.record(live, { artifactUpdate: { ...ids, artifact, ...opts } });
+      artifacts++;
+      engine.record(live, { artifactUpdate: { ...ids, artifact, ...opts } }).catch(() => {});
     },
   };
 
@@ -97,7 +105,7 @@ export async function runTurn(
     clearTimeout(timer);
   }
   ticket?.settle(result.usage);
-  const reply = await finish(engine, live, state, result, newId);
+  const reply = await finish(engine, live, state, result, newId, artifacts > 0);
   hooks.turnMessage?.({
     ...who,
     dir: "out",
@@ -116,11 +124,13 @@ async function finish(
   state: TaskState,
   result: Omit<TurnResult, "state">,
   newId: () => string,
+  /** The receiver streamed its own artifacts: the reply then goes only into the status message. */
+  hasArtifacts: boolean,
 ) {
   const ids = { taskId: live.id, contextId: live.contextId };
   const reply: Message = { messageId: newId(), role: "ROLE_AGENT", parts: result.parts, ...ids };
   const events: StreamResponse[] = [];
-  if (state === "TASK_STATE_COMPLETED" && result.parts.length) {
+  if (state === "TASK_STATE_COMPLETED" && result.parts.length && !hasArtifacts) {
     events.push({
       artifactUpdate: {
         ...ids,
@@ -131,7 +141,7 @@ async function finish(
   }
   const metadata = mergeUsage(live.pending.metadata, result);
   if (metadata) live.pending = { ...live.pending, metadata };
-  for (const e of events) void engine.record(live, e);
+  for (const e of events) engine.record(live, e).catch(() => {});
   await engine.record(live, {
     statusUpdate: { ...ids, status: { state, message: reply, timestamp: engine.iso() } },
   });
