@@ -1,8 +1,29 @@
 #!/usr/bin/env bash
-# Build the single-file relay binary: dist/a2a-relay for this host; --all also cross-compiles.
+# Build the single-file relay binary: dist/a2a-relay for this host; --all also cross-compiles;
+# --deno builds dist/a2a-relay-deno with `deno compile` instead.
 # Bun comes from node_modules (npm ci), so nothing else needs to be installed.
 set -euo pipefail
 cd "$(dirname "$0")"
+if [ "${1:-}" = "--deno" ]; then
+  # dist/a2a-relay-deno with `deno compile` (pinned Deno from test/deno/install.sh). deno compile
+  # needs the Deno runtime for compiling (denort), which it downloads from Deno's release server
+  # unless DENORT_BIN names a local one of the same version; where neither works it exits 3 saying so.
+  # The grants are fixed at compile time, so they cannot name the data dir chosen at run time.
+  DENO=$(test/deno/install.sh)
+  mkdir -p dist
+  log=/tmp/a2a-relay-compile-deno.log
+  if "$DENO" compile --quiet --output dist/a2a-relay-deno --unstable-no-legacy-abort --allow-net --allow-env \
+    --allow-sys=hostname,uid,gid,userInfo --allow-read --allow-write --allow-run src/main.ts >"$log" 2>&1; then
+    echo "built dist/a2a-relay-deno ($(du -h dist/a2a-relay-deno | cut -f1))"
+    exit 0
+  fi
+  if grep -qiE "denort|dl\.deno\.land|error sending request" "$log"; then
+    echo "compile.sh --deno: deno compile needs the Deno runtime for compiling (denort $("$DENO" --version | head -1 | cut -d' ' -f2)), which could not be fetched on this machine; run it where Deno's release downloads are reachable, or set DENORT_BIN to a local denort of that version (see $log)" >&2
+    exit 3
+  fi
+  cat "$log" >&2
+  exit 1
+fi
 BUN="${BUN:-node_modules/.bin/bun}"
 [ -x "$BUN" ] || { echo "compile.sh: $BUN not found; run npm ci first" >&2; exit 2; }
 mkdir -p dist

@@ -75,6 +75,7 @@ export function wrk(
   connections: number,
   seconds: number,
   sample: () => void = () => {},
+  extraEnv: Record<string, string> = {},
 ): Promise<WrkResult> {
   const threads = Math.min(2, connections);
   const child = spawn(
@@ -90,7 +91,13 @@ export function wrk(
       url,
     ],
     {
-      env: { ...process.env, BENCH_PATH: path, ...(token ? { BENCH_TOKEN: token } : {}) },
+      env: {
+        ...process.env,
+        BENCH_PATH: path,
+        BENCH_THREADS: String(threads),
+        ...(token ? { BENCH_TOKEN: token } : {}),
+        ...extraEnv,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );

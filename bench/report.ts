@@ -48,7 +48,7 @@ export function renderMarkdown(r: Results): string {
         `| ${k} | ${f(v.rps, 0)} | ${f(v.p50ms, 2)} | ${f(v.p99ms, 2)} | ${v.errors} | ${f(v.idleRssMiB)} | ${f(v.loadRssMiB)} |`,
     ),
     "",
-    "Targets: `sdk-echo` = echo agent on the official @a2a-js/sdk express server (Node, in-memory store); `relay-echo` = the compiled relay's `echo` profile; `relay-to-sdk` = the relay with an `a2a` profile in front of sdk-echo; `relay-budget` = the relay's echo profile for a peer with a budget (static token); `ceiling` = a bare Bun server answering a fixed JSON-RPC body.",
+    "Targets: `sdk-echo` = echo agent on the official @a2a-js/sdk express server (Node, in-memory store); `relay-echo` = the compiled relay's `echo` profile; `relay-to-sdk` = the relay with an `a2a` profile in front of sdk-echo; `relay-budget` = the relay's echo profile for a peer authenticated by EdDSA JWT (a fresh single-use token per request) with a budget; `ceiling` = a bare Bun server answering a fixed JSON-RPC body.",
     "",
     "| ratio | value | target | |",
     "|---|---|---|---|",

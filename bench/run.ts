@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { VERSION } from "../src/version.ts";
+import { createMinter } from "./jwt.ts";
 import { ensureWrk, median, type Proc, rssMiB, startProc, type WrkResult, wrk } from "./lib.ts";
 import { coldStartMs, firstEventMs } from "./probes.ts";
 
@@ -18,7 +19,7 @@ const work = mkdtempSync(join(tmpdir(), "a2a-relay-bench-"));
 
 ensureWrk();
 console.log("building the binary…");
-if (spawnSync(join(root, "compile.sh"), { stdio: "inherit" }).status !== 0)
+if (!process.env.BENCH_NO_BUILD && spawnSync(join(root, "compile.sh"), { stdio: "inherit" }).status !== 0)
   throw new Error("compile.sh failed");
 
 interface Target {
@@ -26,6 +27,8 @@ interface Target {
   proc: Proc;
   path: string;
   token?: string;
+  /** Per-run setup returning extra wrk environment (fresh single-use JWTs). */
+  prepare?: () => Promise<Record<string, string>>;
   idleRss?: number;
   loadRss: number;
   runs: WrkResult[];
@@ -88,22 +91,37 @@ try {
       () => tokenOf("relay-to-sdk"),
     );
   }
-  const benchToken = crypto.randomUUID();
-  await add(
+  // auth + budget: every request carries its own EdDSA JWT (each jti is single-use), minted before
+  // each run so signing costs the load generator nothing; the peer has a (never reached) budget.
+  const jwtDir = join(work, "relay-budget");
+  spawnSync("mkdir", ["-p", jwtDir]);
+  const minter = await createMinter({ iss: "bench", aud: "bench-relay" });
+  writeFileSync(join(jwtDir, "bench.pub.pem"), minter.publicKeyPem);
+  let jwtRun = 0;
+  const budgetTarget = await add(
     "relay-budget",
-    () => {
-      const toml = [
-        '[profiles.echo]\nhandler = "echo"',
-        '[peers.bench]\nprofiles = ["echo"]',
-        '[peers.bench.budget]\nwindow = "24h"\nmax_turns = 100000000\nmax_tokens = 1000000000',
-        "max_concurrent = 64\nmax_queued = 1024\n",
-      ].join("\n");
-      process.env.A2A_OC_TOKEN_BENCH = benchToken;
-      return relay("relay-budget", toml);
-    },
+    () =>
+      relay(
+        "relay-budget",
+        [
+          '[server]\nid = "bench-relay"',
+          '[profiles.echo]\nhandler = "echo"',
+          '[peers.bench]\nprofiles = ["echo"]',
+          `[peers.bench.jwt]\nalgorithms = ["EdDSA"]\npublic_key_file = "${join(jwtDir, "bench.pub.pem")}"`,
+          '[peers.bench.budget]\nwindow = "24h"\nmax_turns = 100000000\nmax_tokens = 1000000000',
+          "max_concurrent = 64\nmax_queued = 1024\n",
+        ].join("\n"),
+      ),
     "/a2a/echo",
-    () => benchToken,
   );
+  if (budgetTarget) {
+    budgetTarget.prepare = async () => {
+      const echoRps = targets.find((t) => t.name === "relay-echo")?.runs.at(-1)?.rps ?? 15_000;
+      const file = join(jwtDir, `run${++jwtRun}.jwt`);
+      await minter.mint(Math.ceil(Math.max(5_000, echoRps * 1.5) * SECONDS), file);
+      return { BENCH_TOKENS_FILE: file };
+    };
+  }
   await add(
     "ceiling",
     () => startProc("ceiling", process.execPath, [join(import.meta.dir, "ceiling.ts"), "0"]),
@@ -116,9 +134,18 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     const order = [...targets.slice(round % targets.length), ...targets.slice(0, round % targets.length)];
     for (const t of order) {
-      const r = await wrk(t.proc.url, t.path, t.token, CONNS, SECONDS, () => {
-        t.loadRss = Math.max(t.loadRss, rssMiB(t.proc.pid));
-      });
+      const extra = t.prepare ? await t.prepare() : {};
+      const r = await wrk(
+        t.proc.url,
+        t.path,
+        t.token,
+        CONNS,
+        SECONDS,
+        () => {
+          t.loadRss = Math.max(t.loadRss, rssMiB(t.proc.pid));
+        },
+        extra,
+      );
       t.runs.push(r);
       console.log(
         `round ${round + 1} ${t.name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  errors ${r.errors + r.non2xx}`,

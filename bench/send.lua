@@ -3,6 +3,9 @@
 -- Env: BENCH_PATH (default "/"), BENCH_TOKEN (optional).
 local path = os.getenv("BENCH_PATH") or "/"
 local token = os.getenv("BENCH_TOKEN")
+-- BENCH_TOKENS_FILE: one single-use credential (a JWT) a line; each thread takes every Nth line
+local tokens_file = os.getenv("BENCH_TOKENS_FILE")
+local nthreads = tonumber(os.getenv("BENCH_THREADS") or "1")
 local counter = 0
 local thread_id = 0
 
@@ -13,6 +16,15 @@ end
 
 function init(args)
   prefix = string.format("%d-%d-%d", os.time(), math.random(1, 1e9), tid or 0)
+  tokens = nil
+  if tokens_file then
+    tokens = {}
+    local i = 0
+    for line in io.lines(tokens_file) do
+      if i % nthreads == (tid or 0) then tokens[#tokens + 1] = line end
+      i = i + 1
+    end
+  end
 end
 
 function request()
@@ -20,7 +32,11 @@ function request()
   local body = '{"jsonrpc":"2.0","id":' .. counter .. ',"method":"SendMessage","params":{"message":{"messageId":"'
     .. prefix .. '-' .. counter .. '","role":"ROLE_USER","parts":[{"text":"hello bench"}]}}}'
   local headers = { ["Content-Type"] = "application/json", ["A2A-Version"] = "1.0" }
-  if token then headers["Authorization"] = "Bearer " .. token end
+  if tokens then
+    headers["Authorization"] = "Bearer " .. (tokens[counter] or "exhausted")
+  elseif token then
+    headers["Authorization"] = "Bearer " .. token
+  end
   return wrk.format("POST", path, headers, body)
 end
 

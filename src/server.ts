@@ -12,6 +12,8 @@ import { ConfigError } from "./errors.ts";
 import { createApp } from "./http/app.ts";
 import { Metrics } from "./metrics.ts";
 import { bindListener, type Lease, prepareLease } from "./portlock/index.ts";
+import { createPush } from "./push/index.ts";
+import { replyMessage } from "./push/reply.ts";
 import type { FetchFn } from "./receivers/a2a/http.ts";
 import { buildReceiver } from "./receivers/index.ts";
 import type { RoutingDeps } from "./routing/deps.ts";
@@ -88,6 +90,7 @@ export async function startRelay(
     env: opts.env ?? process.env,
     fetch: opts.fetch ?? fetch,
     sessions: () => sessions,
+    lockDir: server.lockDir,
     self: {
       id: server.id,
       origins: () => [boundUrl, server.public_url].filter((u): u is string => !!u),
@@ -124,10 +127,23 @@ export async function startRelay(
     root: transcriptRoot(server.dataDir),
     onError: (err) => logger.error({ err: String(err) }, "transcript write failed"),
   });
+  const push = createPush({
+    db: store.db,
+    writer,
+    peers: config.peers,
+    fetch: routing.fetch,
+    logger,
+    maxAttempts: server.push_max_attempts,
+    retryBaseMs: server.push_retry_base_s * 1000,
+    local: async (peer, profile, task) => {
+      await engine.send({ peer, profile, origin: "local", message: replyMessage(task) });
+    },
+  });
   const engine = new Engine({
     repo,
     writer,
     profiles,
+    events: push.sink,
     maxContextQueue: server.max_context_queue,
     admission: budgets,
     hooks: {
@@ -162,6 +178,7 @@ export async function startRelay(
     logger,
     metrics,
     budgets,
+    push: push.service,
     transcriptRoot: transcriptRoot(server.dataDir),
     ready: () => {
       if (!ready) return false;
@@ -177,6 +194,7 @@ export async function startRelay(
   const { listener, lease, release } = bindListener(runtime, config, (req, info) => app.fetch(req, info));
   const url = `http://${listener.hostname.includes(":") ? `[${listener.hostname}]` : listener.hostname}:${listener.port}`;
   boundUrl = url;
+  void push.deliverer.run(); // resume deliveries left pending by a previous process
   let stopping: Promise<void> | undefined;
   return {
     url,
@@ -189,6 +207,7 @@ export async function startRelay(
         release();
         await listener.stop(false);
         await engine.shutdown(server.shutdown_grace_s * 1000);
+        await push.deliverer.stop();
         transcripts.close();
         writer.close();
         store.close();

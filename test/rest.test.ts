@@ -105,12 +105,12 @@ describe("HTTP+JSON errors", () => {
     ["bad params", "POST", "/a2a/echo/message:send", '{"message":{}}', 400, "INVALID_PARAMS"],
     ["bad query", "GET", "/a2a/echo/tasks?pageSize=x", undefined, 400, "INVALID_PARAMS"],
     [
-      "push configs",
+      "push configs of an unknown task",
       "GET",
       "/a2a/echo/tasks/x/pushNotificationConfigs",
       undefined,
-      400,
-      "PUSH_NOTIFICATION_NOT_SUPPORTED",
+      404,
+      "TASK_NOT_FOUND",
     ],
     [
       "extended card",

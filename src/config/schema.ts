@@ -41,6 +41,9 @@ const Server = z.strictObject({
   metrics_public: z.boolean().default(true),
   max_hops: z.number().int().min(1).max(32).default(4),
   log_level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** Push delivery: attempts before giving up, and the first retry delay (doubling, capped at 60 s). */
+  push_max_attempts: z.number().int().min(1).max(100).default(8),
+  push_retry_base_s: z.number().min(0.01).max(600).default(1),
   /** Failed authentications from one address within a minute before it gets 429. */
   auth_max_failures: z.number().int().min(1).default(20),
   /** Seconds an address that failed too often is answered 429. */

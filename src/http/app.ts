@@ -85,7 +85,7 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
         skillOf(p, config.profiles[p]?.description, config.profiles[p]?.handler),
       ),
       streaming: true,
-      pushNotifications: false,
+      pushNotifications: deps.push !== undefined,
       extendedAgentCard: false,
     };
   };
@@ -110,7 +110,7 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
       restUrl: `${base}/a2a/${name}`,
       skills: [skillOf(name, p.description, p.handler)],
       streaming: true,
-      pushNotifications: false,
+      pushNotifications: deps.push !== undefined,
       extendedAgentCard: false,
     });
   });
@@ -133,6 +133,7 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
     keepaliveMs,
     maxHops: config.server.max_hops,
     onOutcome: (method, outcome) => metrics.countRequest(method, outcome),
+    push: deps.push,
   });
   app.post("/a2a", auth, rpc);
   app.post("/a2a/:profile", auth, rpc);
@@ -147,6 +148,7 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
       maxHops: config.server.max_hops,
       keepaliveMs,
       onOutcome: (method, outcome) => metrics.countRequest(method, outcome),
+      push: deps.push,
     }),
   );
 
@@ -169,6 +171,7 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
   });
   app.get("/admin/peers", (c) => c.json({ peers: describePeers(config) }));
   app.get("/admin/ports", (c) => c.json({ leases: listLeases(config.server.lockDir) }));
+  app.get("/admin/push", (c) => c.json({ deliveries: deps.push?.recent(200) ?? [] }));
   if (deps.budgets) app.route("/admin/budgets", budgetRoutes(deps.budgets));
   if (deps.transcriptRoot) app.route("/admin/transcripts", transcriptRoutes(deps.transcriptRoot));
 

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { restError } from "../a2a/rest-errors.ts";
 import { SSE_HEADERS, sseStream } from "../a2a/sse.ts";
 import { internalError, invalidParams, methodNotFound, parseError, RelayError } from "../errors.ts";
+import type { PushService } from "../push/service.ts";
 import { checkHops, HOPS_HEADER, readHops } from "../routing/hops.ts";
 import type { Engine } from "../tasks/engine.ts";
 import { readLimited, requireJson, resolveProfile, versionOf } from "./request.ts";
@@ -16,6 +17,7 @@ export interface RestRouteOptions {
   /** `server.max_hops` (see routing/hops.ts). */
   maxHops: number;
   onOutcome?: (method: string, outcome: string) => void;
+  push?: PushService | undefined;
 }
 
 const A2A_JSON = "application/a2a+json";
@@ -43,6 +45,7 @@ export function restHandler(opts: RestRouteOptions) {
         scoped: true,
         dialect: "1.0",
         hops,
+        push: opts.push,
         params: call.params,
         signal: c.req.raw.signal,
         keepOpen: () => c.env?.keepOpen?.(),

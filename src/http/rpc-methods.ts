@@ -16,6 +16,8 @@ import {
 } from "../a2a/types.ts";
 import { eventToV03, SendParamsV03, sendParamsFromV03, stateToV03, taskToV03 } from "../a2a/v03.ts";
 import type { Peer } from "../auth/peers.ts";
+import { mayUse } from "../auth/peers.ts";
+import { type Brief, parseBrief } from "../brief/schema.ts";
 import {
   extendedCardNotConfigured,
   invalidParams,
@@ -25,6 +27,9 @@ import {
   taskNotFound,
   unsupportedOperation,
 } from "../errors.ts";
+import { type PushMethod, pushConfigOf, pushMethod } from "../push/methods.ts";
+import type { PushService } from "../push/service.ts";
+import type { PushConfig } from "../push/store.ts";
 import type { Engine } from "../tasks/engine.ts";
 import { view } from "../tasks/snapshot.ts";
 
@@ -41,6 +46,8 @@ export interface RpcCall {
   keepOpen: () => void;
   /** `A2A-Relay-Hops` of the request (relay forwards so far). */
   hops?: number;
+  /** Push notifications (undefined: not offered). */
+  push?: PushService | undefined;
 }
 
 export type RpcOutcome =
@@ -57,10 +64,10 @@ const V1: Record<string, Handler> = {
   ListTasks: listTasks,
   CancelTask: cancelTask,
   SubscribeToTask: subscribe,
-  CreateTaskPushNotificationConfig: push,
-  GetTaskPushNotificationConfig: push,
-  ListTaskPushNotificationConfigs: push,
-  DeleteTaskPushNotificationConfig: push,
+  CreateTaskPushNotificationConfig: push("create"),
+  GetTaskPushNotificationConfig: push("get"),
+  ListTaskPushNotificationConfigs: push("list"),
+  DeleteTaskPushNotificationConfig: push("delete"),
   GetExtendedAgentCard: () => {
     throw extendedCardNotConfigured();
   },
@@ -72,10 +79,10 @@ const V03: Record<string, Handler> = {
   "tasks/get": getTask,
   "tasks/cancel": cancelTask,
   "tasks/resubscribe": subscribe,
-  "tasks/pushNotificationConfig/set": push,
-  "tasks/pushNotificationConfig/get": push,
-  "tasks/pushNotificationConfig/list": push,
-  "tasks/pushNotificationConfig/delete": push,
+  "tasks/pushNotificationConfig/set": push("create"),
+  "tasks/pushNotificationConfig/get": push("get"),
+  "tasks/pushNotificationConfig/list": push("list"),
+  "tasks/pushNotificationConfig/delete": push("delete"),
   "agent/getAuthenticatedExtendedCard": () => {
     throw extendedCardNotConfigured();
   },
@@ -103,12 +110,15 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   throw invalidParams(`invalid params${path ? ` at ${path}` : ""}: ${issue.message}`, path || undefined);
 }
 
-function sendParams(engine: Engine, call: RpcCall): SendMessageParams {
-  if (call.dialect === "hermes") {
-    return { message: messageFromHermes(parse(HermesParams, call.params), engine.deps.newId) };
-  }
-  if (call.dialect === "0.3") return sendParamsFromV03(parse(SendParamsV03, call.params));
-  return parse(SendMessageParamsSchema, call.params);
+/** The send params in v1.0 form; a bad brief is refused here, before any task exists. */
+function sendParams(engine: Engine, call: RpcCall): SendMessageParams & { brief?: Brief | undefined } {
+  const p =
+    call.dialect === "hermes"
+      ? { message: messageFromHermes(parse(HermesParams, call.params), engine.deps.newId) }
+      : call.dialect === "0.3"
+        ? sendParamsFromV03(parse(SendParamsV03, call.params))
+        : parse(SendMessageParamsSchema, call.params);
+  return { ...p, brief: parseBrief(p.message) };
 }
 
 /** A task as the caller's dialect shows it (v1.0 GetTask/CancelTask return the bare Task). */
@@ -129,6 +139,7 @@ async function sendMessage(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
     origin: "a2a",
     message: p.message,
     hops: call.hops ?? 0,
+    onCreated: pushOnCreate(engine, call, p.brief),
   });
   const hl = p.configuration?.historyLength;
   if (p.configuration?.returnImmediately && call.dialect !== "hermes") {
@@ -172,6 +183,7 @@ async function sendStreaming(engine: Engine, call: RpcCall): Promise<RpcOutcome>
     origin: "a2a",
     message: p.message,
     hops: call.hops ?? 0,
+    onCreated: pushOnCreate(engine, call, p.brief),
   });
   return streamTask(engine, call, task.id);
 }
@@ -209,6 +221,48 @@ function subscribe(engine: Engine, call: RpcCall): RpcOutcome {
   return streamTask(engine, call, p.id);
 }
 
-function push(): RpcOutcome {
-  throw pushNotSupported();
+function push(kind: PushMethod): Handler {
+  return async (engine, call) => ({
+    kind: "result",
+    result: await pushMethod(kind, engine, call.push, {
+      peer: call.peer.name,
+      dialect: call.dialect,
+      params: call.params,
+    }),
+  });
+}
+
+/**
+ * Push targets a SendMessage carries (its push config; its brief's `reply_to`): validated now,
+ * before any task exists, and stored in the task's own transaction so no event is missed.
+ */
+function pushOnCreate(
+  engine: Engine,
+  call: RpcCall,
+  brief: Brief | undefined,
+): ((taskId: string) => void) | undefined {
+  const input = pushConfigOf(call.params);
+  const replyTo = brief?.reply_to;
+  if (input === undefined && !replyTo) return undefined;
+  if (!call.push) throw pushNotSupported();
+  const push = call.push;
+  const peer = call.peer.name;
+  const configs: PushConfig[] = [];
+  if (input !== undefined)
+    configs.push(push.prepare(peer, "", input, "configuration.pushNotificationConfig"));
+  if (replyTo?.startsWith("relay:")) {
+    const profile = replyTo.slice("relay:".length);
+    if (!engine.deps.profiles.has(profile) || !mayUse(call.peer, profile)) {
+      throw invalidParams(`brief.reply_to: no profile "${profile}" this peer may use`, "brief.reply_to");
+    }
+    configs.push({ taskId: "", id: "reply_to", url: replyTo, finalOnly: true });
+  } else if (replyTo) {
+    configs.push({
+      ...push.prepare(peer, "", { id: "reply_to", url: replyTo }, "brief.reply_to"),
+      finalOnly: true,
+    });
+  }
+  return (taskId) => {
+    for (const c of configs) push.putSync(peer, { ...c, taskId });
+  };
 }

@@ -10,6 +10,7 @@ import {
 } from "../a2a/jsonrpc.ts";
 import { SSE_HEADERS, sseStream } from "../a2a/sse.ts";
 import { internalError, parseError, RelayError } from "../errors.ts";
+import type { PushService } from "../push/service.ts";
 import { checkHops, HOPS_HEADER, readHops } from "../routing/hops.ts";
 import type { Engine } from "../tasks/engine.ts";
 import { readLimited, requireJson, resolveProfile, versionOf } from "./request.ts";
@@ -22,6 +23,7 @@ export interface RpcRouteOptions {
   maxBodyBytes: number;
   keepaliveMs: number;
   onOutcome?: (method: string, outcome: string) => void;
+  push?: PushService | undefined;
   /** `server.max_hops`: requests forwarded more often than this get -32044 (default 4). */
   maxHops?: number;
 }
@@ -68,6 +70,7 @@ export function rpcHandler(opts: RpcRouteOptions) {
         signal: c.req.raw.signal,
         keepOpen: () => c.env?.keepOpen?.(),
         hops,
+        push: opts.push,
       });
       opts.onOutcome?.(method, "ok");
       if (outcome.kind === "result") return c.json(rpcResult(id, outcome.result));

@@ -5,6 +5,7 @@ import type { FailureLimiter } from "../auth/limiter.ts";
 import type { Peer, TokenDirectory } from "../auth/peers.ts";
 import type { Config } from "../config/load.ts";
 import type { Metrics } from "../metrics.ts";
+import type { PushService } from "../push/service.ts";
 import type { RequestInfo } from "../runtime/index.ts";
 import type { Engine } from "../tasks/engine.ts";
 
@@ -25,6 +26,8 @@ export interface AppDeps {
   /** Whether the database accepts writes (readiness). */
   ready: () => boolean;
   keepaliveMs?: number;
+  /** Push notifications (absent: the push methods answer -32003). */
+  push?: PushService;
 }
 
 export type AppEnv = {

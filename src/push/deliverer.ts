@@ -1,10 +1,12 @@
+import type { Task } from "../a2a/types.ts";
+import type { FetchFn } from "../receivers/a2a/http.ts";
 import type { Writer } from "../store/writer.ts";
 import type { OutboxRow, PushStore } from "./store.ts";
 
 export interface DelivererOptions {
   store: PushStore;
   writer: Writer;
-  fetch?: typeof fetch;
+  fetch?: FetchFn;
   now?: () => number;
   /** Give up on a delivery after this many attempts (then it reads "failed" in /admin/push). */
   maxAttempts?: number;
@@ -14,6 +16,11 @@ export interface DelivererOptions {
   /** Deliveries in flight at once (different tasks; one task is always in order). */
   concurrency?: number;
   onError?: (row: OutboxRow, error: string, final: boolean) => void;
+  /**
+   * `relay:<profile>` targets (a brief's reply_to): hand the settled task to that profile as a new
+   * local turn of `peer`. Must be idempotent per source task (it may be retried).
+   */
+  local?: (peer: string, profile: string, task: Task) => Promise<void>;
 }
 
 /**
@@ -21,7 +28,8 @@ export interface DelivererOptions {
  * with exponential backoff. State lives in SQLite, so a restart resumes where it stopped.
  */
 export class PushDeliverer {
-  readonly #o: Required<Omit<DelivererOptions, "onError">> & Pick<DelivererOptions, "onError">;
+  readonly #o: Required<Omit<DelivererOptions, "onError" | "local">> &
+    Pick<DelivererOptions, "onError" | "local">;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running = false;
   #again = false;
@@ -92,6 +100,17 @@ export class PushDeliverer {
   async #deliver(row: OutboxRow): Promise<void> {
     let error: string | undefined;
     try {
+      if (row.url.startsWith("relay:")) {
+        const peer = this.#o.store.peerOf(row.taskId, row.configId);
+        if (!this.#o.local || !peer) throw new Error("local delivery is not available");
+        await this.#o.local(
+          peer,
+          row.url.slice("relay:".length),
+          (JSON.parse(row.bodyJson) as { task: Task }).task,
+        );
+        await this.#o.writer.run(() => this.#o.store.markDelivered(row.seq, this.#o.now()));
+        return;
+      }
       const res = await this.#o.fetch(row.url, {
         method: "POST",
         headers: JSON.parse(row.headersJson) as Record<string, string>,

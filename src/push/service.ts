@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { StreamResponse } from "../a2a/types.ts";
+import type { StreamResponse, Task } from "../a2a/types.ts";
 import { invalidParams, taskNotFound } from "../errors.ts";
 import type { Writer } from "../store/writer.ts";
 import type { PushDeliverer } from "./deliverer.ts";
@@ -77,8 +77,8 @@ export class PushService {
   }
 
   /** Inside the transaction that records a task event. Returns whether anything was queued. */
-  enqueue(taskId: string, event: StreamResponse): boolean {
-    return this.#d.store.enqueue(taskId, event, this.#d.now()) > 0;
+  enqueue(taskId: string, event: StreamResponse, task: Task): boolean {
+    return this.#d.store.enqueue(taskId, event, task, this.#d.now()) > 0;
   }
 
   /** After the commit of queued deliveries. */

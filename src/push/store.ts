@@ -1,12 +1,15 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import type { StreamResponse } from "../a2a/types.ts";
+import { isSettled, type StreamResponse, type Task } from "../a2a/types.ts";
 import type { Drizzle } from "../store/db.ts";
-import { pushConfigs, pushOutbox } from "./schema.ts";
+import { pushConfigs, pushOutbox } from "../store/schema.ts";
 
 export interface PushConfig {
   taskId: string;
   id: string;
+  /** An http(s) URL, or `relay:<profile>` (a brief's reply_to: a new local turn on that profile). */
   url: string;
+  /** Deliver only the settled task, once (a brief's `reply_to`). */
+  finalOnly?: boolean;
   token?: string | undefined;
   authentication?: { scheme: string; credentials?: string | undefined } | undefined;
 }
@@ -37,6 +40,7 @@ export class PushStore {
       token: c.token ?? null,
       authScheme: c.authentication?.scheme ?? null,
       authCredentials: c.authentication?.credentials ?? null,
+      finalOnly: c.finalOnly ? 1 : 0,
       createdAt: now,
     };
     this.#db
@@ -60,6 +64,15 @@ export class PushStore {
     return r ? toConfig(r) : undefined;
   }
 
+  /** The peer that registered a config (the owner of its task). */
+  peerOf(taskId: string, id: string): string | undefined {
+    return this.#db
+      .select({ peer: pushConfigs.peer })
+      .from(pushConfigs)
+      .where(and(eq(pushConfigs.taskId, taskId), eq(pushConfigs.id, id)))
+      .get()?.peer;
+  }
+
   delete(taskId: string, id: string): boolean {
     const existed = this.get(taskId, id) !== undefined;
     this.#db
@@ -71,10 +84,12 @@ export class PushStore {
   }
 
   /** Inside the transaction that records `event`: queue it for every config of its task. */
-  enqueue(taskId: string, event: StreamResponse, now: number): number {
+  enqueue(taskId: string, event: StreamResponse, task: Task, now: number): number {
     if (!this.#withPush.has(taskId)) return 0;
-    const configs = this.list(taskId);
+    const settled = "statusUpdate" in event && isSettled(event.statusUpdate.status.state);
+    const configs = this.list(taskId).filter((c) => !c.finalOnly || settled);
     const body = JSON.stringify(event);
+    const final = JSON.stringify({ task });
     for (const c of configs) {
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (c.authentication) {
@@ -87,7 +102,7 @@ export class PushStore {
           configId: c.id,
           url: c.url,
           headersJson: JSON.stringify(headers),
-          bodyJson: body,
+          bodyJson: c.finalOnly ? final : body,
           state: "pending",
           attempts: 0,
           nextAt: now,
@@ -164,6 +179,7 @@ function toConfig(r: typeof pushConfigs.$inferSelect): PushConfig {
     id: r.id,
     url: r.url,
     ...(r.token ? { token: r.token } : {}),
+    ...(r.finalOnly ? { finalOnly: true } : {}),
     ...(r.authScheme
       ? {
           authentication: {

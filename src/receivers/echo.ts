@@ -1,4 +1,5 @@
 import { textOf } from "../a2a/types.ts";
+import { contextText } from "../brief/render.ts";
 import type { Receiver, TurnResult } from "./types.ts";
 
 export interface EchoOptions {
@@ -9,7 +10,8 @@ export interface EchoOptions {
 /**
  * Answers with the text it was sent. A message text of the form `sleep:<ms> rest` waits that long
  * first (bounded by the turn cap and cancel), `fail: reason` fails the turn, and `ask: question`
- * ends the turn in INPUT_REQUIRED: handy for exercising every path of a client.
+ * ends the turn in INPUT_REQUIRED: handy for exercising every path of a client. A message with a
+ * structured brief is answered with the brief's context, so tests can see the brief arrived.
  */
 export function echoReceiver(opts: EchoOptions = {}): Receiver {
   return {
@@ -33,7 +35,8 @@ export function echoReceiver(opts: EchoOptions = {}): Receiver {
       if (text.startsWith("ask:")) {
         return { state: "TASK_STATE_INPUT_REQUIRED", parts: [{ text: text.slice(4).trim() }], usage };
       }
-      return { state: "TASK_STATE_COMPLETED", parts: [{ text }], usage };
+      const answer = turn.brief ? contextText(turn.brief) : text;
+      return { state: "TASK_STATE_COMPLETED", parts: [{ text: answer }], usage };
     },
   };
 }

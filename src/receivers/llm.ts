@@ -1,4 +1,4 @@
-import { textOf } from "../a2a/types.ts";
+import { promptText } from "../brief/render.ts";
 import { readTextFile } from "../config/load.ts";
 import type { ProfileConfig } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
@@ -34,7 +34,7 @@ export function llmReceiver(name: string, p: ProfileConfig, deps: RoutingDeps, f
     kind: "llm",
     async run(turn, emit, signal): Promise<TurnResult> {
       const key = { profile: name, peer: turn.peer, contextId: turn.contextId };
-      const user: ChatMessage = { role: "user", content: textOf(turn.message.parts) };
+      const user: ChatMessage = { role: "user", content: promptText(turn) };
       const messages = [...(system ? [{ role: "system", content: system }] : []), ...history.load(key), user];
       const headers: Record<string, string> = {
         "content-type": "application/json",

@@ -1,3 +1,6 @@
+import { renderBrief } from "../brief/render.ts";
+import type { Brief } from "../brief/schema.ts";
+
 /** What the role preamble says about a turn. Everything here comes from the relay, not the message. */
 export interface PreambleInput {
   peer: string;
@@ -6,6 +9,8 @@ export interface PreambleInput {
   origin: "a2a" | "local";
   taskId: string;
   contextId: string;
+  /** The message's structured brief, rendered after the message text (`renderBrief`). */
+  brief?: Brief | undefined;
 }
 
 /**
@@ -25,7 +30,8 @@ export function rolePreamble(p: PreambleInput): string {
   ].join("\n");
 }
 
-/** The prompt of one turn: the preamble, then the message text. */
+/** The prompt of one turn: the preamble, then the message text (and its brief, if any). */
 export function withPreamble(p: PreambleInput, text: string): string {
-  return `${rolePreamble(p)}\n\n--- message from "${p.peer}" ---\n${text}`;
+  const body = p.brief ? renderBrief(p.brief, text) : text;
+  return `${rolePreamble(p)}\n\n--- message from "${p.peer}" ---\n${body}`;
 }

@@ -1,4 +1,5 @@
 import type { Artifact, Message, Part, TaskState } from "../a2a/types.ts";
+import type { Brief } from "../brief/schema.ts";
 
 export interface Usage {
   inputTokens?: number;
@@ -6,7 +7,7 @@ export interface Usage {
   costUsd?: number;
 }
 
-/** Everything a receiver needs to run one turn. Nothing here comes from the message but `message`. */
+/** Everything a receiver needs to run one turn. Nothing here comes from the message but `message` (and `brief`, parsed from it). */
 export interface Turn {
   taskId: string;
   contextId: string;
@@ -17,8 +18,10 @@ export interface Turn {
   message: Message;
   /** All earlier messages of this task (oldest first), for receivers that keep no session. */
   history: Message[];
-  /** Wall-clock cap for this turn, in milliseconds. */
+  /** Wall-clock cap for this turn, in milliseconds (lowered by the brief's `deadline_s`). */
   timeoutMs: number;
+  /** The message's structured brief, validated at the edge (render it with `promptText`). */
+  brief?: Brief;
   /** Relay forwards this dispatch went through before reaching us (`A2A-Relay-Hops`; absent = 0). */
   hops?: number;
 }

@@ -11,6 +11,8 @@ export interface RoutingDeps {
   /** The sessions store; undefined until the database is open. */
   sessions: () => SessionStore | undefined;
   self: SelfIdentity;
+  /** Where port leases live (`lease = NAME` profiles). */
+  lockDir: string;
   /**
    * Hook for remote profiles: the auth module's `outboundCredential` (`auth = "jwt"`: a JWT signed
    * with this relay's key; `auth = "token"`: the token chain), returning the `Authorization` value.

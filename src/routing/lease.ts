@@ -1,12 +1,20 @@
+import { RelayError } from "../errors.ts";
+import { resolveLease } from "../portlock/index.ts";
 import { TurnFailure } from "../receivers/a2a/forward.ts";
 
 /**
- * `lease = NAME` on an `a2a` profile: the upstream URL is found at dispatch time in the port
- * leases of the port-lock module. That module is not part of this build yet; until it is, a
- * profile with `lease` fails its turns with this message. Replace this one function when it lands.
+ * `lease = NAME` on an `a2a` profile: the relay instance holding lease NAME is found in the port
+ * leases at dispatch time, so the profile follows it across restarts and port changes. The URL is
+ * `<its base>/a2a/<remote_profile>`, or `<its base>/a2a` (its default profile) without one.
  */
-export async function resolveLeaseUrl(name: string): Promise<string> {
-  throw new TurnFailure(
-    `upstream unavailable: lease "${name}" cannot be resolved: lease resolution is not available yet (set url instead)`,
-  );
+export function resolveLeaseUrl(lockDir: string, name: string, remoteProfile: string | undefined): string {
+  let base: string;
+  try {
+    base = resolveLease(lockDir, name);
+  } catch (err) {
+    if (err instanceof RelayError)
+      throw new TurnFailure(`upstream unavailable: ${err.message}`, err.code, err.reason);
+    throw err;
+  }
+  return `${base}/a2a${remoteProfile ? `/${encodeURIComponent(remoteProfile)}` : ""}`;
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { openNodeSqlite } from "../store/node-sqlite.ts";
 import type { ChildProcess, Listener, Runtime, ServeOptions, SpawnOptions } from "./types.ts";
@@ -67,7 +68,22 @@ function spawn(opts: SpawnOptions): ChildProcess {
   };
 }
 
-export const denoRuntime: Runtime = { name: "deno", openSqlite: openNodeSqlite, serve, spawn };
+/** `/proc` needs `--allow-all` in Deno; `cat` needs only the run permission the relay has anyway. */
+function readProcFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    // not allowed (or absent): try cat
+  }
+  try {
+    const out = new (deno().Command)("cat", { args: [path], stdout: "piped", stderr: "null" }).outputSync();
+    return out.success ? new TextDecoder().decode(out.stdout) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const denoRuntime: Runtime = { name: "deno", openSqlite: openNodeSqlite, serve, spawn, readProcFile };
 
 // internal
 
@@ -100,15 +116,15 @@ interface DenoApi {
     cmd: string,
     opts: {
       args: string[];
-      cwd: string;
-      env: Record<string, string>;
-      clearEnv: boolean;
-      stdin: "null";
+      cwd?: string;
+      env?: Record<string, string>;
+      clearEnv?: boolean;
+      stdin?: "null";
       stdout: "piped";
-      stderr: "piped";
-      detached: boolean;
+      stderr: "piped" | "null";
+      detached?: boolean;
     },
-  ) => { spawn(): DenoChild };
+  ) => { spawn(): DenoChild; outputSync(): { success: boolean; stdout: Uint8Array } };
 }
 
 function deno(): DenoApi {

@@ -51,4 +51,9 @@ export interface Runtime {
   openSqlite(path: string): { conn: SqliteConnection; drizzle: unknown };
   serve(opts: ServeOptions): Listener;
   spawn(opts: SpawnOptions): ChildProcess;
+  /**
+   * Read a `/proc` file (port-lease liveness); undefined when it cannot be read. Absent: read it
+   * directly. Deno reads `/proc` only with `--allow-all`, so its runtime reads it through `cat`.
+   */
+  readProcFile?(path: string): string | undefined;
 }

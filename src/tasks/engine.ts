@@ -68,6 +68,16 @@ export interface AdmissionTicket {
   refund(): void;
 }
 
+/**
+ * Sees every task event inside the transaction that records it (the push outbox), and hears once
+ * that transaction has committed.
+ */
+export interface EventSink {
+  /** Synchronous, inside the writer's transaction. Returns true when it queued work. */
+  written(taskId: string, event: StreamResponse, task: Task): boolean;
+  committed(): void;
+}
+
 export interface EngineDeps {
   repo: TaskRepo;
   writer: Writer;
@@ -77,6 +87,7 @@ export interface EngineDeps {
   maxContextQueue?: number;
   hooks?: EngineHooks;
   admission?: Admission | undefined;
+  events?: EventSink | undefined;
 }
 
 export interface SendInput {
@@ -86,6 +97,8 @@ export interface SendInput {
   message: Message;
   /** Relay forwards before this one (`A2A-Relay-Hops`), passed to the receiver. */
   hops?: number;
+  /** Runs inside the transaction that creates the task (e.g. storing its push config). */
+  onCreated?: (taskId: string) => void;
 }
 
 /** A task with a turn queued or running in this process. */
@@ -117,9 +130,10 @@ export class Engine {
   readonly bus: TaskBus = new Bus();
   readonly queues: ContextQueues;
   readonly live = new Map<string, LiveTask>();
-  readonly #deps: Required<Omit<EngineDeps, "hooks" | "admission">> & {
+  readonly #deps: Required<Omit<EngineDeps, "hooks" | "admission" | "events">> & {
     hooks: EngineHooks;
     admission?: Admission | undefined;
+    events?: EventSink | undefined;
   };
   readonly #inflightDispatch = new Map<string, Promise<Task>>();
   #closing = false;
@@ -323,14 +337,22 @@ export class Engine {
     const seq = ++live.pendingSeq;
     live.pending = task;
     const now = this.#deps.now();
-    return this.#deps.writer.run(
-      () => this.#deps.repo.update(live.id, task, seq, now, event),
-      () => {
-        live.committed = task;
-        live.committedSeq = seq;
-        this.bus.publish(live.id, { seq, event, task });
-      },
-    );
+    const sink = this.#deps.events;
+    return this.#deps.writer
+      .run(
+        () => {
+          this.#deps.repo.update(live.id, task, seq, now, event);
+          return sink?.written(live.id, event, task) ?? false;
+        },
+        () => {
+          live.committed = task;
+          live.committedSeq = seq;
+          this.bus.publish(live.id, { seq, event, task });
+        },
+      )
+      .then((queued) => {
+        if (queued) sink?.committed();
+      });
   }
 
   settle(live: LiveTask, state: TaskState, text: string): Promise<void> {
@@ -444,7 +466,12 @@ export class Engine {
     };
     this.live.set(id, live);
     try {
-      await this.#deps.writer.run(() => this.#deps.repo.insert(row, { task }, message.messageId));
+      const queued = await this.#deps.writer.run(() => {
+        this.#deps.repo.insert(row, { task }, message.messageId);
+        input.onCreated?.(id);
+        return this.#deps.events?.written(id, { task }, task) ?? false;
+      });
+      if (queued) this.#deps.events?.committed();
     } catch (err) {
       this.live.delete(id);
       ticket?.refund();

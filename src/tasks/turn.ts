@@ -1,4 +1,6 @@
-import type { Message, StreamResponse, TaskState } from "../a2a/types.ts";
+import type { Artifact, Message, StreamResponse, TaskState } from "../a2a/types.ts";
+import { checkExpectedOutput } from "../brief/output.ts";
+import { planTurn, withReplyTo } from "../brief/plan.ts";
 import type { TurnEmitter, TurnResult } from "../receivers/types.ts";
 import {
   type AdmissionTicket,
@@ -26,16 +28,20 @@ export async function runTurn(
     await engine.settle(live, "TASK_STATE_FAILED", "relay shut down before this task started");
     return;
   }
+  const plan = planTurn(message, profile.timeoutMs);
+  if (plan.error) {
+    ticket?.refund();
+    await engine.settle(live, "TASK_STATE_FAILED", plan.error);
+    return;
+  }
+  live.pending = withReplyTo(live.pending, plan.brief);
   const abort = new AbortController();
   live.abort = abort;
   if (ticket && !(await admitted(engine, live, ticket, abort.signal))) return;
   const started = Date.now();
   const timer = setTimeout(
-    () =>
-      abort.abort(
-        new CancelReason(`turn exceeded ${Math.round(profile.timeoutMs / 1000)} s`, "TASK_STATE_FAILED"),
-      ),
-    profile.timeoutMs,
+    () => abort.abort(new CancelReason(`turn exceeded ${plan.limitText}`, "TASK_STATE_FAILED")),
+    plan.timeoutMs,
   );
   hooks.turnStarted?.(profile.name);
   const ids = { taskId: live.id, contextId: live.contextId };
@@ -82,7 +88,8 @@ export async function runTurn(
           origin: live.origin,
           message,
           history,
-          timeoutMs: profile.timeoutMs,
+          timeoutMs: plan.timeoutMs,
+          ...(plan.brief ? { brief: plan.brief } : {}),
           ...(live.hops !== undefined ? { hops: live.hops } : {}),
         },
         emit,
@@ -104,8 +111,12 @@ export async function runTurn(
   } finally {
     clearTimeout(timer);
   }
+  // a JSON Schema expected_output: validate the answer, return it as the `result` artifact
+  const checked = checkExpectedOutput(plan.brief, { state, parts: result.parts }, newId);
+  state = checked.state;
+  result = { ...result, parts: checked.parts };
   ticket?.settle(result.usage);
-  const reply = await finish(engine, live, state, result, newId, artifacts > 0);
+  const reply = await finish(engine, live, state, result, newId, artifacts > 0, checked.artifact);
   hooks.turnMessage?.({
     ...who,
     dir: "out",
@@ -126,11 +137,15 @@ async function finish(
   newId: () => string,
   /** The receiver streamed its own artifacts: the reply then goes only into the status message. */
   hasArtifacts: boolean,
+  /** The validated `result` of a brief's JSON Schema; it replaces the text answer artifact. */
+  resultArtifact?: Artifact,
 ) {
   const ids = { taskId: live.id, contextId: live.contextId };
   const reply: Message = { messageId: newId(), role: "ROLE_AGENT", parts: result.parts, ...ids };
   const events: StreamResponse[] = [];
-  if (state === "TASK_STATE_COMPLETED" && result.parts.length && !hasArtifacts) {
+  if (state === "TASK_STATE_COMPLETED" && resultArtifact) {
+    events.push({ artifactUpdate: { ...ids, artifact: resultArtifact, lastChunk: true } });
+  } else if (state === "TASK_STATE_COMPLETED" && result.parts.length && !hasArtifacts) {
     events.push({
       artifactUpdate: {
         ...ids,

@@ -24,12 +24,16 @@ describe("migration 0001_budgets", () => {
     const now = openStore(currentRuntime(), path);
     expect(tables(now)).toEqual(expect.arrayContaining(["budget_ledger", "budget_resets", "dispatches"]));
     expect(now.conn.query("SELECT task_id FROM dispatches")).toEqual([{ task_id: "t1" }]);
-    expect(now.conn.query<{ n: number }>("SELECT count(*) AS n FROM __drizzle_migrations")[0]?.n).toBe(2);
+    expect(now.conn.query<{ n: number }>("SELECT count(*) AS n FROM __drizzle_migrations")[0]?.n).toBe(
+      MIGRATIONS.length,
+    );
     now.close();
 
     // opening again applies nothing twice
     const again = openStore(currentRuntime(), path);
-    expect(again.conn.query<{ n: number }>("SELECT count(*) AS n FROM __drizzle_migrations")[0]?.n).toBe(2);
+    expect(again.conn.query<{ n: number }>("SELECT count(*) AS n FROM __drizzle_migrations")[0]?.n).toBe(
+      MIGRATIONS.length,
+    );
     again.close();
   });
 });

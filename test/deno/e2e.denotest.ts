@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import { ListTasksRequest } from "@a2a-js/sdk";
 import type { Client } from "@a2a-js/sdk/client";
 import { rpc, sdkClient, sdkSend, taskJson, userMessage, userMessageV03 } from "../e2e/_client.ts";
@@ -42,12 +43,12 @@ async function stateOf(id: string): Promise<string> {
 }
 
 describe("on Deno", () => {
-  test("started with the least-privilege flags of `deno task serve`, no --allow-all", () => {
+  test("started with the least-privilege flags of `deno task serve`: writes only to the data and lock dirs", () => {
     expect(r.flags).toContain("--allow-net");
     expect(r.flags.some((f) => f.startsWith("--allow-write="))).toBe(true);
     expect(r.flags).not.toContain("--allow-all");
     expect(r.flags).not.toContain("-A");
-    expect(r.flags.some((f) => f.startsWith("--allow-run"))).toBe(false); // no CLI profile
+    expect(r.flags).toContain(`--allow-write=${r.dataDir},${join(r.dataDir, "..", "locks")}`);
   });
 
   test("the agent card resolves and names the profile endpoint", async () => {

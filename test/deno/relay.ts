@@ -5,15 +5,16 @@ import { join, resolve } from "node:path";
 import type { RelayProcess } from "../helpers/binary.ts";
 
 /**
- * Start the relay from source on Deno, as `deno task serve` does: the permission flags come from
- * src/runtime/deno-permissions.ts (so the tests prove the least-privilege set suffices), then
- * `deno run <flags> src/main.ts serve --port 0` with a temp data dir and lock dir. The result has
- * the shape of the compiled-binary harness's RelayProcess, so test/e2e/_client.ts works with it.
- * Deno is the pinned one from test/deno/install.sh (or $DENO).
+ * Start the relay from source on Deno through test/deno/a2a-relay-deno.sh, which runs
+ * `deno run <flags> src/main.ts serve …` with the least-privilege flags of
+ * src/runtime/deno-permissions.ts (so the tests prove that set suffices), with a temp data dir and
+ * lock dir. The result has the shape of the compiled-binary harness's RelayProcess, so
+ * test/e2e/_client.ts works with it. Deno is the pinned one from test/deno/install.sh (or $DENO).
  */
 
 export const ROOT = resolve(import.meta.dir, "../..");
 export const DENO = process.env.DENO ?? join(ROOT, ".cache", "deno", "deno");
+export const LAUNCHER = join(ROOT, "test", "deno", "a2a-relay-deno.sh");
 
 export interface DenoStartOptions {
   toml?: string;
@@ -26,12 +27,18 @@ export interface DenoStartOptions {
 
 export type DenoRelay = RelayProcess & { flags: string[] };
 
-/** The flags `deno task serve` would pass for this environment. */
-export function serveFlags(env: Record<string, string>): string[] {
+/** The flags the launcher passes to `deno run` for this environment and these serve arguments. */
+export function serveFlags(env: Record<string, string>, args: string[] = []): string[] {
+  const script = "src/runtime/deno-permissions.ts";
   const r = spawnSync(
     DENO,
-    ["run", "--quiet", "--allow-env", "--allow-sys", "--allow-read", "src/runtime/deno-permissions.ts"],
-    { cwd: ROOT, env, encoding: "utf8", timeout: 60_000 },
+    ["run", "--quiet", "--allow-env", "--allow-sys", "--allow-read", script, ...args],
+    {
+      cwd: ROOT,
+      env,
+      encoding: "utf8",
+      timeout: 60_000,
+    },
   );
   if (r.status !== 0) throw new Error(`deno-permissions.ts failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout.trim().split(/\s+/);
@@ -46,6 +53,7 @@ export async function startDenoRelay(opts: DenoStartOptions = {}): Promise<DenoR
   const env: Record<string, string> = {
     ...cleanEnv(),
     NO_COLOR: "1",
+    DENO,
     A2A_RELAY_HOME: dataDir,
     A2A_RELAY_LOCK_DIR: join(dir, "locks"),
     ...opts.env,
@@ -54,10 +62,10 @@ export async function startDenoRelay(opts: DenoStartOptions = {}): Promise<DenoR
     writeFileSync(join(dir, "config.toml"), opts.toml);
     env.A2A_RELAY_CONFIG = join(dir, "config.toml");
   }
-  const flags = serveFlags(env);
-  const args = ["run", ...flags, "src/main.ts", "serve", "--port", "0", ...(opts.args ?? [])];
-  const proc = Bun.spawn([DENO, ...args], {
-    cwd: ROOT,
+  const args = ["serve", "--port", "0", ...(opts.args ?? [])];
+  const flags = serveFlags(env, args);
+  const proc = Bun.spawn([LAUNCHER, ...args], {
+    cwd: dir,
     env,
     stdin: "ignore",
     stdout: "pipe",

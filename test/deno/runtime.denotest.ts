@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -135,6 +136,21 @@ describe("processes (Deno.Command, detached)", () => {
     while (isRunning(grandchild) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     assert.equal(isRunning(grandchild), false, "the grandchild got the signal too");
     reader.releaseLock();
+  });
+});
+
+describe("/proc (lease liveness)", () => {
+  test("readProcFile reads /proc with only --allow-run (Deno wants --allow-all for it directly)", () => {
+    const r = spawnSync(
+      process.execPath,
+      ["run", "--quiet", "--allow-run", join(import.meta.dirname!, "proc-read.ts")],
+      { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const seen = JSON.parse(r.stdout);
+    assert.match(seen.self, /^\d+$/);
+    assert.equal(seen.bootId, readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim());
+    assert.equal(seen.missing, null);
   });
 });
 

@@ -5,19 +5,58 @@ import { currentRuntime } from "../../src/runtime/index.ts";
  * `messageId`, answered after the "turn" with `{"kind":"message","message":{…}}`; HTTP 401
  * `{"error": …}` for a bad token. It numbers the turns of each context, so multi-turn is visible:
  * the answer to "hi" on the 2nd turn of context C is `turn 2 in C: hi`.
+ *
+ * It can also *call out*, as a Hermes profile does: `fleetSend` speaks the same dialect to a relay,
+ * and `forward` makes the node, after answering, send a follow-up of its own (the model of two
+ * agents that keep answering each other).
  */
 export interface FleetAgent {
   url: string;
   received: Array<{ text: string; contextId: string | undefined; headers: Record<string, string> }>;
+  /** The texts this node received per context, in order (its view of each conversation). */
+  history(contextId: string): string[];
+  /** Follow-ups sent by `forward` and what became of each. */
+  sent: FleetSendResult[];
+  /** Set (or clear) the follow-up behaviour at any time, e.g. once the relay's URL is known. */
+  forward: FleetForward | undefined;
   stop(): Promise<void>;
 }
 
-export function startHermesFleetAgent(opts: { token: string }): FleetAgent {
+export interface FleetForward {
+  /** A relay's `…/a2a/<profile>` URL this node calls. */
+  url: string;
+  token: string;
+  /** The conversation it continues there (fixed), else the context it was called in. */
+  contextId?: string;
+  /** The follow-up text for a received text; undefined sends nothing. */
+  next(text: string): string | undefined;
+  /** Bound on one follow-up request. */
+  timeoutMs?: number;
+}
+
+export interface FleetSendResult {
+  text: string;
+  status: number;
+  answer?: { text: string; contextId: string | undefined };
+  error?: { code: number; message: string; data?: unknown };
+}
+
+export function startHermesFleetAgent(opts: {
+  token: string;
+  hostname?: string;
+  /** 0 (default): a free port. */
+  port?: number;
+  forward?: FleetForward;
+}): FleetAgent {
   const turns = new Map<string, number>();
+  const histories = new Map<string, string[]>();
   const received: FleetAgent["received"] = [];
+  const sent: FleetSendResult[] = [];
+  const pending = new Set<Promise<void>>();
+  let forward = opts.forward;
   const listener = currentRuntime().serve({
-    hostname: "127.0.0.1",
-    port: 0,
+    hostname: opts.hostname ?? "127.0.0.1",
+    port: opts.port ?? 0,
     async fetch(req) {
       if (req.headers.get("authorization") !== `Bearer ${opts.token}`) {
         return Response.json({ error: "invalid or missing bearer token" }, { status: 401 });
@@ -40,6 +79,19 @@ export function startHermesFleetAgent(opts: { token: string }): FleetAgent {
       const ctx = m.contextId ?? `fleet-${crypto.randomUUID()}`;
       const n = (turns.get(ctx) ?? 0) + 1;
       turns.set(ctx, n);
+      histories.set(ctx, [...(histories.get(ctx) ?? []), text]);
+      const f = forward;
+      const follow = f?.next(text);
+      if (f && follow !== undefined) {
+        // after this answer is on its way: the node's own next message, like an agent replying
+        const p = new Promise<void>((r) => setTimeout(r, 5))
+          .then(() => fleetSend(f.url, f.token, follow, f.contextId ?? ctx, f.timeoutMs))
+          .then((r) => {
+            sent.push(r);
+          })
+          .finally(() => pending.delete(p));
+        pending.add(p);
+      }
       return Response.json({
         jsonrpc: "2.0",
         id: body.id,
@@ -51,8 +103,51 @@ export function startHermesFleetAgent(opts: { token: string }): FleetAgent {
     },
   });
   return {
-    url: `http://127.0.0.1:${listener.port}/jsonrpc`,
+    url: `http://${opts.hostname ?? "127.0.0.1"}:${listener.port}/jsonrpc`,
     received,
-    stop: () => listener.stop(true),
+    history: (ctx) => histories.get(ctx) ?? [],
+    sent,
+    get forward() {
+      return forward;
+    },
+    set forward(f) {
+      forward = f;
+    },
+    async stop() {
+      await Promise.allSettled([...pending]);
+      await listener.stop(true);
+    },
   };
+}
+
+/** One message as an older Hermes node sends it: no `A2A-Version`, no `messageId`; bounded. */
+export async function fleetSend(
+  url: string,
+  token: string,
+  text: string,
+  contextId?: string,
+  timeoutMs = 20_000,
+): Promise<FleetSendResult> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: crypto.randomUUID(),
+      method: "SendMessage",
+      params: { message: { role: "user", parts: [{ text }], ...(contextId ? { contextId } : {}) } },
+    }),
+    signal: AbortSignal.timeout(timeoutMs),
+  }).catch((err: unknown) => err as Error);
+  if (res instanceof Error) return { text, status: 0, error: { code: 0, message: res.message } };
+  const body = (await res.json().catch(() => ({}))) as {
+    result?: { message?: { parts?: Array<{ text?: string }>; contextId?: string } };
+    error?: { code: number; message: string; data?: unknown } | string;
+  };
+  if (typeof body.error === "string")
+    return { text, status: res.status, error: { code: 0, message: body.error } };
+  if (body.error) return { text, status: res.status, error: body.error };
+  const msg = body.result?.message;
+  const answer = (msg?.parts ?? []).map((p) => p.text ?? "").join("\n");
+  return { text, status: res.status, answer: { text: answer, contextId: msg?.contextId } };
 }

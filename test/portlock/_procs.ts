@@ -12,6 +12,8 @@ import { join, resolve } from "node:path";
 export const ROOT = resolve(import.meta.dir, "../..");
 const BUN = join(ROOT, "node_modules", ".bin", "bun");
 const MAIN = join(ROOT, "src", "main.ts");
+/** `A2A_RELAY_BIN=dist/a2a-relay` runs the compiled binary instead (faster starts, e.g. in CI). */
+const COMMAND = process.env.A2A_RELAY_BIN ? [resolve(ROOT, process.env.A2A_RELAY_BIN)] : [BUN, MAIN];
 
 export interface Sandbox {
   dir: string;
@@ -54,7 +56,7 @@ export function serve(sb: Sandbox, name: string, extra: string[] = [], timeoutMs
   mkdirSync(dataDir, { recursive: true });
   const args = ["serve", "--config", sb.config, "--port", "auto", "--band", "hermes", "--data-dir", dataDir];
   if (name) args.push("--name", name);
-  const proc = Bun.spawn([BUN, MAIN, ...args, ...extra], {
+  const proc = Bun.spawn([...COMMAND, ...args, ...extra], {
     cwd: sb.dir,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: sb.dir, A2A_RELAY_LOCK_DIR: sb.lockDir },
     stdin: "ignore",

@@ -97,8 +97,9 @@ describe("upstream failures end the turn FAILED, with a clear message, in bounde
     expect(f.text).toBe("upstream error -32603: boom inside");
   });
 
-  test("lease = NAME is not resolvable yet: a clear message", async () => {
-    expect((await failedText("leased")).text).toContain("lease resolution is not available yet");
+  test("lease = NAME with no live holder: -32045 naming the lease", async () => {
+    const f = await failedText("leased");
+    expect(f.text).toContain('no live relay holds lease "hermes-b"');
   });
 
   test("a token_env that is not set names the variable", async () => {

@@ -137,7 +137,9 @@ export function failed(err: unknown, st: Progress | undefined): TurnResult {
       err.kind === "rpc"
         ? { code: err.code, reason: err.reason ?? "UPSTREAM_ERROR" }
         : { code: -32045, reason: "UPSTREAM_UNAVAILABLE" };
-    return { state: "TASK_STATE_FAILED", parts: [{ text: err.message }], metadata: { ...meta, error } };
+    // the upstream relay declined to run the turn at all (a budget, e.g. max_turns_per_context)
+    const state = err.kind === "rpc" && err.code === -32042 ? "TASK_STATE_REJECTED" : "TASK_STATE_FAILED";
+    return { state, parts: [{ text: err.message }], metadata: { ...meta, error } };
   }
   throw err;
 }

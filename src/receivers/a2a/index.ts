@@ -28,7 +28,7 @@ export function a2aReceiver(name: string, p: ProfileConfig, deps: RoutingDeps): 
     fetch: deps.fetch,
     sessions: deps.sessions,
     async target(turn) {
-      const url = p.url ?? (await resolveLeaseUrl(p.lease ?? ""));
+      const url = p.url ?? resolveLeaseUrl(deps.lockDir, p.lease ?? "", p.remote_profile);
       if (isSelfUrl(url, deps.self)) {
         throw new TurnFailure(
           `refusing to forward to ${url}: that is this relay itself`,
