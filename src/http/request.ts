@@ -37,6 +37,8 @@ export function resolveProfile(name: string | undefined, peer: Peer, profiles: R
 export async function readLimited(req: Request, limit: number): Promise<string> {
   const len = Number(req.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(len) && len > limit) throw bodyTooLarge(limit);
+  // a declared length within the limit: the server reads exactly that many bytes, in one go
+  if (Number.isFinite(len)) return req.text();
   if (!req.body) return "";
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];

@@ -8,6 +8,8 @@ export interface SqliteConnection {
   exec(sql: string): void;
   /** Run a statement and return all rows as objects. */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): T[];
+  /** Prepare a parameterless statement once, to run it many times (transaction control). */
+  prepare(sql: string): { run(): void };
   close(): void;
 }
 

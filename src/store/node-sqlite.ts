@@ -19,6 +19,10 @@ export function openNodeSqlite(path: string): { conn: SqliteConnection; drizzle:
   const conn: SqliteConnection = {
     exec: (sql) => db.exec(sql),
     query: <T>(sql: string, params: unknown[] = []) => db.prepare(sql).all(...(params as Param[])) as T[],
+    prepare: (sql: string) => {
+      const stmt = db.prepare(sql);
+      return { run: () => void stmt.run() };
+    },
     close: () => db.close(),
   };
   const dialect = new SQLiteSyncDialect();

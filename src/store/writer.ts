@@ -19,12 +19,21 @@ export class Writer {
   #closed = false;
   readonly #conn: SqliteConnection;
   readonly #schedule: (fn: () => void) => void;
+  // transaction control runs for every op: prepared once, not parsed each time
+  readonly #sql: Record<"begin" | "savepoint" | "release" | "rollbackTo" | "commit", { run(): void }>;
   /** Called after each commit with the number of ops in it (metrics). */
   onCommit: ((ops: number) => void) | undefined;
 
   constructor(conn: SqliteConnection, schedule: (fn: () => void) => void = (fn) => setImmediate(fn)) {
     this.#conn = conn;
     this.#schedule = schedule;
+    this.#sql = {
+      begin: conn.prepare("BEGIN IMMEDIATE"),
+      savepoint: conn.prepare("SAVEPOINT op"),
+      release: conn.prepare("RELEASE op"),
+      rollbackTo: conn.prepare("ROLLBACK TO op"),
+      commit: conn.prepare("COMMIT"),
+    };
   }
 
   /**
@@ -56,25 +65,32 @@ export class Writer {
     const results: Array<{ ok: boolean; value: unknown }> = [];
     const conn = this.#conn;
     try {
-      conn.exec("BEGIN IMMEDIATE");
+      this.#sql.begin.run();
     } catch (err) {
       for (const op of batch) op.reject(err);
       return;
     }
+    // a lone op needs no savepoint: if it fails, the whole (one-op) transaction is rolled back
+    const isolate = batch.length > 1;
     for (const op of batch) {
-      conn.exec("SAVEPOINT op");
+      if (isolate) this.#sql.savepoint.run();
       try {
         const value = op.fn();
-        conn.exec("RELEASE op");
+        if (isolate) this.#sql.release.run();
         results.push({ ok: true, value });
       } catch (err) {
-        conn.exec("ROLLBACK TO op");
-        conn.exec("RELEASE op");
+        if (!isolate) {
+          conn.exec("ROLLBACK");
+          op.reject(err);
+          return;
+        }
+        this.#sql.rollbackTo.run();
+        this.#sql.release.run();
         results.push({ ok: false, value: err });
       }
     }
     try {
-      conn.exec("COMMIT");
+      this.#sql.commit.run();
     } catch (err) {
       try {
         conn.exec("ROLLBACK");

@@ -35,9 +35,48 @@ export class TaskRepo {
   readonly #db: Drizzle;
   readonly #getById;
   readonly #getDispatch;
+  readonly #insertTask;
+  readonly #insertEvent;
+  readonly #insertDispatch;
+  readonly #updateTask;
 
   constructor(db: Drizzle) {
     this.#db = db;
+    // the hot path (every task change) uses statements prepared once
+    const p = (name: string) => sql.placeholder(name);
+    this.#insertTask = db
+      .insert(tasks)
+      .values({
+        id: p("id"),
+        peer: p("peer"),
+        profile: p("profile"),
+        contextId: p("contextId"),
+        origin: p("origin"),
+        state: p("state"),
+        taskJson: p("taskJson"),
+        seq: p("seq"),
+        createdAt: p("createdAt"),
+        updatedAt: p("updatedAt"),
+      })
+      .prepare();
+    this.#insertEvent = db
+      .insert(taskEvents)
+      .values({ taskId: p("taskId"), seq: p("seq"), ts: p("ts"), eventJson: p("eventJson") })
+      .prepare();
+    this.#insertDispatch = db
+      .insert(dispatches)
+      .values({ peer: p("peer"), messageId: p("messageId"), taskId: p("taskId"), createdAt: p("createdAt") })
+      .prepare();
+    this.#updateTask = db
+      .update(tasks)
+      .set({
+        state: sql`${p("state")}`,
+        taskJson: sql`${p("taskJson")}`,
+        seq: sql`${p("seq")}`,
+        updatedAt: sql`${p("updatedAt")}`,
+      })
+      .where(eq(tasks.id, p("id")))
+      .prepare();
     this.#getById = db
       .select()
       .from(tasks)
@@ -62,43 +101,39 @@ export class TaskRepo {
   }
 
   insert(row: TaskRow, event: StreamResponse, messageId: string | undefined): void {
-    this.#db
-      .insert(tasks)
-      .values({
-        id: row.id,
-        peer: row.peer,
-        profile: row.profile,
-        contextId: row.contextId,
-        origin: row.origin,
-        state: row.state,
-        taskJson: JSON.stringify(row.task),
-        seq: row.seq,
-        createdAt: row.createdAt,
-        updatedAt: row.updatedAt,
-      })
-      .run();
+    this.#insertTask.run({
+      id: row.id,
+      peer: row.peer,
+      profile: row.profile,
+      contextId: row.contextId,
+      origin: row.origin,
+      state: row.state,
+      taskJson: JSON.stringify(row.task),
+      seq: row.seq,
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+    });
     this.appendEvent(row.id, row.seq, row.updatedAt, event);
     if (messageId) this.recordDispatch(row.peer, messageId, row.id, row.updatedAt);
   }
 
   recordDispatch(peer: string, messageId: string, taskId: string, now: number): void {
-    this.#db.insert(dispatches).values({ peer, messageId, taskId, createdAt: now }).run();
+    this.#insertDispatch.run({ peer, messageId, taskId, createdAt: now });
   }
 
   update(id: string, task: Task, seq: number, now: number, event: StreamResponse): void {
-    this.#db
-      .update(tasks)
-      .set({ state: task.status.state, taskJson: JSON.stringify(task), seq, updatedAt: now })
-      .where(eq(tasks.id, id))
-      .run();
+    this.#updateTask.run({
+      id,
+      state: task.status.state,
+      taskJson: JSON.stringify(task),
+      seq,
+      updatedAt: now,
+    });
     this.appendEvent(id, seq, now, event);
   }
 
   appendEvent(taskId: string, seq: number, ts: number, event: StreamResponse): void {
-    this.#db
-      .insert(taskEvents)
-      .values({ taskId, seq, ts, eventJson: JSON.stringify(event) })
-      .run();
+    this.#insertEvent.run({ taskId, seq, ts, eventJson: JSON.stringify(event) });
   }
 
   eventsAfter(taskId: string, seq: number): Array<{ seq: number; event: StreamResponse }> {

@@ -11,6 +11,10 @@ function conn(): { c: SqliteConnection; db: Database } {
     c: {
       exec: (s) => db.run(s),
       query: (s, p = []) => db.query(s).all(...(p as never[])) as never[],
+      prepare: (sql) => {
+        const q = db.query(sql);
+        return { run: () => void q.run() };
+      },
       close: () => db.close(),
     },
   };
