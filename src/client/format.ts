@@ -1,4 +1,12 @@
-import type { Artifact, Message, Part, StreamResponse, Task, TaskState } from "../a2a/types.ts";
+import {
+  type Artifact,
+  type Message,
+  type Part,
+  type StreamResponse,
+  TASK_STATES,
+  type Task,
+  type TaskState,
+} from "../a2a/types.ts";
 
 /** Human-readable renderings of tasks and stream events, shared by `send` and `tasks`. */
 
@@ -16,17 +24,7 @@ export function parseState(s: string): TaskState | undefined {
     .replace(/^TASK_STATE_/i, "")
     .toUpperCase()
     .replace(/-/g, "_")}`;
-  const known: readonly string[] = [
-    "TASK_STATE_SUBMITTED",
-    "TASK_STATE_WORKING",
-    "TASK_STATE_COMPLETED",
-    "TASK_STATE_FAILED",
-    "TASK_STATE_CANCELED",
-    "TASK_STATE_INPUT_REQUIRED",
-    "TASK_STATE_REJECTED",
-    "TASK_STATE_AUTH_REQUIRED",
-  ];
-  return known.includes(v) ? (v as TaskState) : undefined;
+  return (TASK_STATES as readonly string[]).includes(v) ? (v as TaskState) : undefined;
 }
 
 /** The text of parts: text parts as they are, data parts as compact JSON, files by name/URL. */

@@ -131,7 +131,8 @@ function sendOut(call: RpcCall, task: Task): unknown {
   return call.dialect === "1.0" ? { task } : taskToV03(task);
 }
 
-async function sendMessage(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
+/** Validate a send (message, brief, push targets) and hand it to the engine. */
+async function dispatch(engine: Engine, call: RpcCall) {
   const p = sendParams(engine, call);
   const task = await engine.send({
     peer: call.peer.name,
@@ -141,6 +142,11 @@ async function sendMessage(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
     hops: call.hops ?? 0,
     onCreated: pushOnCreate(engine, call, p.brief),
   });
+  return { p, task };
+}
+
+async function sendMessage(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
+  const { p, task } = await dispatch(engine, call);
   const hl = p.configuration?.historyLength;
   if (p.configuration?.returnImmediately && call.dialect !== "hermes") {
     return { kind: "result", result: sendOut(call, view(task, { historyLength: hl })) };
@@ -176,15 +182,7 @@ function streamTask(engine: Engine, call: RpcCall, taskId: string): RpcOutcome {
 }
 
 async function sendStreaming(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
-  const p = sendParams(engine, call);
-  const task = await engine.send({
-    peer: call.peer.name,
-    profile: call.profile,
-    origin: "a2a",
-    message: p.message,
-    hops: call.hops ?? 0,
-    onCreated: pushOnCreate(engine, call, p.brief),
-  });
+  const { task } = await dispatch(engine, call);
   return streamTask(engine, call, task.id);
 }
 

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../errors.ts";
 import type { Runtime, SqliteConnection } from "../runtime/index.ts";
+import { retryLocked as retryStoreLocked } from "../store/db.ts";
 
 /**
  * The lease database: one small SQLite file in the lock dir, shared by every relay on the host.
@@ -106,23 +107,7 @@ export function withWriteLock<T>(conn: SqliteConnection, fn: () => T): T {
   return result;
 }
 
-/** Retry what fails with "database is locked/busy" (many processes creating the file at once). */
+/** Retry "database is locked/busy" generously: many relays may start at the same instant. */
 export function retryLocked(fn: () => void, attempts = 200): void {
-  for (let i = 0; ; i++) {
-    try {
-      fn();
-      return;
-    } catch (err) {
-      const msg = String((err as Error).message ?? err);
-      if (i >= attempts || !/locked|busy/i.test(msg)) throw err;
-      sleepSync(5 + Math.random() * 20);
-    }
-  }
-}
-
-// internal
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-function sleepSync(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
+  retryStoreLocked(fn, attempts);
 }

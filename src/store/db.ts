@@ -61,9 +61,8 @@ export function migrate(
   }
 }
 
-// internal
-
-function retryLocked(fn: () => void, attempts = 50): void {
+/** Retry what fails with "database is locked/busy" (several processes creating a file at once). */
+export function retryLocked(fn: () => void, attempts = 50): void {
   for (let i = 0; ; i++) {
     try {
       fn();
@@ -75,6 +74,8 @@ function retryLocked(fn: () => void, attempts = 50): void {
     }
   }
 }
+
+// internal
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 function sleepSync(ms: number): void {
