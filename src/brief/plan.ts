@@ -13,7 +13,7 @@ export interface TurnPlan {
 
 /** What a turn's brief changes about how it runs. Pure; never throws. */
 export function planTurn(message: Pick<Message, "parts" | "metadata">, profileTimeoutMs: number): TurnPlan {
-  const profileText = `${seconds(profileTimeoutMs)} s`;
+  const profileText = `its turn cap of ${seconds(profileTimeoutMs)} s (turn_timeout_s)`;
   let brief: Brief | undefined;
   try {
     brief = parseBrief(message);

@@ -114,7 +114,10 @@ describe("the prompt template", () => {
 describe("planTurn and reply_to", () => {
   const msg = (brief?: unknown) => ({ parts: [{ text: "x" }], ...(brief ? { metadata: { brief } } : {}) });
   test("deadline_s lowers the cap, never raises it", () => {
-    expect(planTurn(msg(), 300_000)).toEqual({ timeoutMs: 300_000, limitText: "300 s" });
+    expect(planTurn(msg(), 300_000)).toEqual({
+      timeoutMs: 300_000,
+      limitText: "its turn cap of 300 s (turn_timeout_s)",
+    });
     const low = planTurn(msg({ context: "c", expected_output: "e", deadline_s: 0.5 }), 300_000);
     expect(low.timeoutMs).toBe(500);
     expect(low.limitText).toBe("the brief's deadline_s (0.5 s)");

@@ -178,7 +178,8 @@ export function cliSuite(c: CliCase) {
       expect(task.status.message.parts[0].text).toMatch(/credential|401|api key/i);
       expect(task.status.message.parts[0].text).not.toContain(TOKEN);
       expect(Date.now() - t0).toBeLessThan(turnS * 1000);
-      expect(survivors(env.workdir("denied"))).toEqual([]);
+      // helpers a CLI started outside its process group may take a moment to notice and exit
+      await until(() => survivors(env.workdir("denied")).length === 0, 5_000);
     });
 
     test("an unreachable model is FAILED with a readable message in bounded time", async () => {
@@ -187,7 +188,7 @@ export function cliSuite(c: CliCase) {
       expect(task.status.state).toBe("TASK_STATE_FAILED");
       expect(task.status.message.parts[0].text).toMatch(/unreachable|connect|turn cap/i);
       expect(Date.now() - t0).toBeLessThan(25_000 + 15_000);
-      expect(survivors(env.workdir("down"))).toEqual([]);
+      await until(() => survivors(env.workdir("down")).length === 0, 5_000);
     });
 
     test("a missing executable is FAILED naming the command key", async () => {
