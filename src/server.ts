@@ -17,6 +17,7 @@ import { replyMessage } from "./push/reply.ts";
 import type { FetchFn } from "./receivers/a2a/http.ts";
 import { buildReceiver } from "./receivers/index.ts";
 import type { RoutingDeps } from "./routing/deps.ts";
+import { UpstreamCards } from "./routing/upstream-card.ts";
 import type { Runtime } from "./runtime/index.ts";
 import { openStore } from "./store/db.ts";
 import { SessionRepo } from "./store/sessions.ts";
@@ -86,9 +87,11 @@ export async function startRelay(
 
   let sessions: SessionRepo | undefined;
   let boundUrl: string | undefined;
+  const outFetch = opts.fetch ?? fetch;
   const routing: RoutingDeps = {
     env: opts.env ?? process.env,
-    fetch: opts.fetch ?? fetch,
+    fetch: outFetch,
+    cards: new UpstreamCards({ fetch: outFetch }),
     sessions: () => sessions,
     lockDir: server.lockDir,
     self: {
@@ -179,6 +182,7 @@ export async function startRelay(
     metrics,
     budgets,
     push: push.service,
+    upstreamCards: routing.cards,
     transcriptRoot: transcriptRoot(server.dataDir),
     ready: () => {
       if (!ready) return false;

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { type CardInput, cardV1, cardV03, publicBase } from "../a2a/cards.ts";
 import { describePeers } from "../auth/describe.ts";
 import { type Budgets, budgetRoutes } from "../budgets/index.ts";
+import type { Config } from "../config/load.ts";
 import { RelayError } from "../errors.ts";
 import { listLeases } from "../portlock/index.ts";
 import { transcriptRoutes } from "../transcripts/index.ts";
@@ -97,18 +98,19 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
   ]) {
     app.get(path, (c) => sendCard(c, relayCard(c)));
   }
-  app.get("/a2a/:profile/.well-known/agent-card.json", (c) => {
+  app.get("/a2a/:profile/.well-known/agent-card.json", async (c) => {
     const name = c.req.param("profile");
     const p = config.profiles[name];
     if (!p) return c.json({ error: `unknown profile "${name}"` }, 404);
     const base = publicBase(config.server.public_url, c.req.raw.headers, c.req.raw.url);
+    const upstream = await upstreamSkills(deps, name, p);
     return sendCard(c, {
       name: `${config.server.id}/${name}`,
       description: p.description ?? `${p.handler ?? "remote"} profile "${name}" on ${config.server.id}`,
       version: VERSION,
       url: `${base}/a2a/${name}`,
       restUrl: `${base}/a2a/${name}`,
-      skills: [skillOf(name, p.description, p.handler)],
+      skills: upstream ?? [skillOf(name, p.description, p.handler)],
       streaming: true,
       pushNotifications: deps.push !== undefined,
       extendedAgentCard: false,
@@ -179,6 +181,21 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
 }
 
 // internal
+
+/** A forwarded profile's upstream skills, within a bound (the fetch goes on and fills the cache). */
+async function upstreamSkills(deps: AppDeps, name: string, p: Config["profiles"][string]) {
+  if (!deps.upstreamCards || (!p.remote && p.handler !== "a2a")) return undefined;
+  let stop = () => {};
+  const bound = new Promise<undefined>((resolve) => {
+    const t = setTimeout(() => resolve(undefined), deps.upstreamCardWaitMs ?? 1000);
+    stop = () => clearTimeout(t);
+  });
+  try {
+    return await Promise.race([deps.upstreamCards.skills(name, p), bound]);
+  } finally {
+    stop();
+  }
+}
 
 function skillOf(name: string, description: string | undefined, handler: string | undefined) {
   return {

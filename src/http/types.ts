@@ -6,6 +6,7 @@ import type { Peer, TokenDirectory } from "../auth/peers.ts";
 import type { Config } from "../config/load.ts";
 import type { Metrics } from "../metrics.ts";
 import type { PushService } from "../push/service.ts";
+import type { UpstreamCards } from "../routing/upstream-card.ts";
 import type { RequestInfo } from "../runtime/index.ts";
 import type { Engine } from "../tasks/engine.ts";
 
@@ -28,6 +29,10 @@ export interface AppDeps {
   keepaliveMs?: number;
   /** Push notifications (absent: the push methods answer -32003). */
   push?: PushService;
+  /** Upstream cards: forwarded profiles' cards show the upstream's skills (absent: the local entry). */
+  upstreamCards?: UpstreamCards;
+  /** Bound on reading an upstream card for a profile card (default 1000 ms). */
+  upstreamCardWaitMs?: number;
 }
 
 export type AppEnv = {

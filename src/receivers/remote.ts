@@ -1,6 +1,7 @@
 import { tokenEnvName } from "../config/load.ts";
 import type { ProfileConfig } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
+import { chooseBinding } from "../routing/binding.ts";
 import type { RoutingDeps } from "../routing/deps.ts";
 import { nextHops } from "../routing/hops.ts";
 import { isSelfUrl } from "../routing/self.ts";
@@ -43,7 +44,9 @@ export function remoteReceiver(name: string, p: ProfileConfig, deps: RoutingDeps
           "HOP_LIMIT",
         );
       }
-      return { url, headers: { ...nextHops(turn.hops), Authorization: await credential(name, p, deps, id) } };
+      const chosen = await chooseBinding(name, p, url, deps.cards, signal);
+      const headers = { ...nextHops(turn.hops), Authorization: await credential(name, p, deps, id) };
+      return { url: chosen.url, headers, binding: chosen.binding };
     },
   });
 }

@@ -2,6 +2,7 @@ import type { ProfileConfig } from "../config/schema.ts";
 import type { FetchFn } from "../receivers/a2a/http.ts";
 import type { SessionStore } from "../store/sessions.ts";
 import type { SelfIdentity } from "./self.ts";
+import type { UpstreamCards } from "./upstream-card.ts";
 
 /** What forwarding receivers (`a2a`, `remote`, `llm`) need from the relay. */
 export interface RoutingDeps {
@@ -11,6 +12,8 @@ export interface RoutingDeps {
   /** The sessions store; undefined until the database is open. */
   sessions: () => SessionStore | undefined;
   self: SelfIdentity;
+  /** Upstream cards (`binding = "auto"`); absent: JSON-RPC. */
+  cards?: UpstreamCards;
   /** Where port leases live (`lease = NAME` profiles). */
   lockDir: string;
   /**

@@ -2,19 +2,33 @@ import type { CardSkill } from "../a2a/cards.ts";
 import type { ProfileConfig } from "../config/schema.ts";
 import type { FetchFn } from "../receivers/a2a/http.ts";
 
+/** One interface an upstream card offers (v1.0 `supportedInterfaces`, or v0.3 transports). */
+export interface CardInterface {
+  url: string;
+  /** "JSONRPC", "HTTP+JSON", "GRPC", … as the card spells it. */
+  binding: string;
+  /** Empty when the card does not say. */
+  version: string;
+}
+
+export interface UpstreamCard {
+  skills: CardSkill[] | undefined;
+  interfaces: CardInterface[];
+}
+
 /**
- * The skills a forwarded profile (`a2a` or `remote`) shows on its card: read from the upstream's
- * own card within `timeoutMs`, cached for `ttlMs`. Only the skills are copied (id, name,
- * description, tags): the card's interfaces stay this relay's, so every URL a caller sees points
- * here. A failed fetch is cached briefly and yields nothing (the relay's generic skill is shown).
+ * Upstream agent cards of forwarded profiles (`a2a` or `remote`), read within `timeoutMs` and
+ * cached for `ttlMs`: their skills (shown on this relay's profile cards: id, name, description,
+ * tags only, so every URL a caller sees points here) and their interfaces (`binding = "auto"`).
+ * A failed fetch is cached briefly and yields nothing.
  */
 export class UpstreamCards {
   readonly #fetch: FetchFn;
   readonly #now: () => number;
   readonly #timeoutMs: number;
   readonly #ttlMs: number;
-  readonly #cache = new Map<string, { at: number; skills: CardSkill[] | undefined }>();
-  readonly #inflight = new Map<string, Promise<CardSkill[] | undefined>>();
+  readonly #cache = new Map<string, { at: number; card: UpstreamCard | undefined }>();
+  readonly #inflight = new Map<string, Promise<UpstreamCard | undefined>>();
 
   constructor(o: { fetch: FetchFn; now?: () => number; timeoutMs?: number; ttlMs?: number }) {
     this.#fetch = o.fetch;
@@ -26,29 +40,39 @@ export class UpstreamCards {
   /** The upstream's skills for a profile, or undefined (not forwarded, unreachable, no skills). */
   async skills(name: string, p: ProfileConfig): Promise<CardSkill[] | undefined> {
     const url = cardUrl(name, p);
-    if (!url) return undefined;
-    const hit = this.#cache.get(url);
-    const fresh = hit && this.#now() - hit.at < (hit.skills ? this.#ttlMs : Math.min(this.#ttlMs, 30_000));
-    if (hit && fresh) return hit.skills;
-    let p2 = this.#inflight.get(url);
-    if (!p2) {
-      p2 = this.#read(url).finally(() => this.#inflight.delete(url));
-      this.#inflight.set(url, p2);
-    }
-    const skills = await p2;
-    this.#cache.set(url, { at: this.#now(), skills });
-    return skills;
+    return url ? (await this.card(url))?.skills : undefined;
   }
 
-  async #read(url: string): Promise<CardSkill[] | undefined> {
+  /**
+   * The card at `url` (cached), or undefined when it cannot be read. `signal` stops this caller's
+   * wait (rejecting with its reason); the shared fetch goes on, bounded by `timeoutMs`.
+   */
+  async card(url: string, signal?: AbortSignal): Promise<UpstreamCard | undefined> {
+    const hit = this.#cache.get(url);
+    const ttl = hit?.card ? this.#ttlMs : Math.min(this.#ttlMs, 30_000);
+    if (hit && this.#now() - hit.at < ttl) return hit.card;
+    let pending = this.#inflight.get(url);
+    if (!pending) {
+      pending = this.#read(url).finally(() => this.#inflight.delete(url));
+      this.#inflight.set(url, pending);
+    }
+    const filled = pending.then((card) => {
+      this.#cache.set(url, { at: this.#now(), card });
+      return card;
+    });
+    return signal ? untilAborted(filled, signal) : filled;
+  }
+
+  async #read(url: string): Promise<UpstreamCard | undefined> {
     try {
       const res = await this.#fetch(url, {
         headers: { "A2A-Version": "1.0", accept: "application/json" },
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
       if (!res.ok) return undefined;
-      const card = (await res.json()) as { skills?: unknown };
-      return skillsOf(card.skills);
+      const card = (await res.json()) as Record<string, unknown>;
+      if (typeof card !== "object" || card === null) return undefined;
+      return { skills: skillsOf(card.skills), interfaces: interfacesOf(card) };
     } catch {
       return undefined;
     }
@@ -56,13 +80,14 @@ export class UpstreamCards {
 }
 
 /** Where a forwarded profile's upstream card lives: the relay profile card, or the agent's origin. */
-export function cardUrl(name: string, p: ProfileConfig): string | undefined {
+export function cardUrl(name: string, p: ProfileConfig, resolvedUrl?: string): string | undefined {
   try {
     if (p.remote) {
       const base = p.remote.replace(/\/+$/, "");
       return `${base}/a2a/${encodeURIComponent(p.remote_profile ?? name)}/.well-known/agent-card.json`;
     }
-    if (p.handler === "a2a" && p.url) return `${new URL(p.url).origin}/.well-known/agent-card.json`;
+    const url = resolvedUrl ?? p.url;
+    if (p.handler === "a2a" && url) return `${new URL(url).origin}/.well-known/agent-card.json`;
   } catch {
     return undefined;
   }
@@ -70,6 +95,15 @@ export function cardUrl(name: string, p: ProfileConfig): string | undefined {
 }
 
 // internal
+
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
 
 function skillsOf(raw: unknown): CardSkill[] | undefined {
   if (!Array.isArray(raw)) return undefined;
@@ -87,4 +121,27 @@ function skillsOf(raw: unknown): CardSkill[] | undefined {
     });
   }
   return out.length ? out : undefined;
+}
+
+/** v1.0 `supportedInterfaces`, else the v0.3 `url` + `preferredTransport` + `additionalInterfaces`. */
+function interfacesOf(card: Record<string, unknown>): CardInterface[] {
+  const str = (v: unknown) => (typeof v === "string" ? v : "");
+  const out: CardInterface[] = [];
+  if (Array.isArray(card.supportedInterfaces)) {
+    for (const i of card.supportedInterfaces.slice(0, 20) as Record<string, unknown>[]) {
+      if (str(i?.protocolBinding)) {
+        out.push({ url: str(i.url), binding: str(i.protocolBinding), version: str(i.protocolVersion) });
+      }
+    }
+    return out;
+  }
+  const version = str(card.protocolVersion);
+  if (str(card.url))
+    out.push({ url: str(card.url), binding: str(card.preferredTransport) || "JSONRPC", version });
+  if (Array.isArray(card.additionalInterfaces)) {
+    for (const i of card.additionalInterfaces.slice(0, 20) as Record<string, unknown>[]) {
+      if (str(i?.transport)) out.push({ url: str(i.url), binding: str(i.transport), version });
+    }
+  }
+  return out;
 }

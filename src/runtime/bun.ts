@@ -1,5 +1,5 @@
 /// <reference types="@types/bun" />
-import { openNodeSqlite } from "../store/node-sqlite.ts";
+import { openBunSqlite } from "./bun-sqlite.ts";
 import type { ChildProcess, Listener, Runtime, ServeOptions, SpawnOptions } from "./types.ts";
 
 function serve(opts: ServeOptions): Listener {
@@ -53,10 +53,5 @@ function spawn(opts: SpawnOptions): ChildProcess {
   };
 }
 
-/**
- * SQLite is `node:sqlite` on Bun too (src/store/node-sqlite.ts): measured against `bun:sqlite`
- * through drizzle (20k-row loops, CPU time) it was within noise (plain insert ~60–100 µs, prepared
- * ~7–12 µs, select ~90–145 µs for both), one storage module serves Bun and Deno, and this module
- * no longer imports `bun:sqlite`, so the runtime index can load it on Deno.
- */
-export const bunRuntime: Runtime = { name: "bun", openSqlite: openNodeSqlite, serve, spawn };
+/** Bun: `bun:sqlite` (the chosen stack); Deno uses `node:sqlite` behind the same seam. */
+export const bunRuntime: Runtime = { name: "bun", openSqlite: openBunSqlite, serve, spawn };

@@ -23,8 +23,9 @@ import { resolveExecutable } from "../receivers/supervise.ts";
  *   (`kill(-pgid)`), and port-lease holders (`kill(pid, 0)` liveness, `serve --replace`). With a
  *   list those calls fail and a live lease holder would look dead.
  *
- * Deno reads `/proc` only with `--allow-all`, so lease liveness is "the pid exists" here, without
- * the start-time check that guards against a recycled pid on Bun (src/portlock/liveness.ts).
+ * Deno reads `/proc` only with `--allow-all`; `denoRuntime.readProcFile` reads it through `cat`
+ * (run permission) for the lease start-time check that guards against a recycled pid
+ * (src/portlock/liveness.ts). Where /proc is not read that way, liveness is "the pid exists".
  *
  * Plus `--unstable-no-legacy-abort`: a request's `signal` then aborts only when the client goes
  * away (as on Bun), not also after every complete response (Deno's legacy behaviour, which warns).

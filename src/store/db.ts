@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
-import type { StatementResultingChanges } from "node:sqlite";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import type { Runtime, SqliteConnection } from "../runtime/index.ts";
 import { MIGRATIONS } from "./migrations.ts";
 
-/** drizzle's synchronous SQLite database (the node:sqlite adapter in node-sqlite.ts, on Bun and Deno). */
-export type Drizzle = BaseSQLiteDatabase<"sync", StatementResultingChanges>;
+/** drizzle's synchronous SQLite database: bun:sqlite on Bun, the node:sqlite adapter on Deno. */
+export type Drizzle = BaseSQLiteDatabase<"sync", unknown>;
 
 export interface Store {
   conn: SqliteConnection;

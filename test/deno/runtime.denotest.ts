@@ -50,7 +50,7 @@ describe("SQLite (node:sqlite under drizzle's synchronous API)", () => {
   });
 
   test("insert, get, all, update with run() results", () => {
-    const r = db.insert(tasks).values(row("a")).run();
+    const r = db.insert(tasks).values(row("a")).run() as { changes: number };
     assert.equal(r.changes, 1);
     db.insert(tasks).values(row("b", 2)).run();
     assert.equal(db.select().from(tasks).where(eq(tasks.id, "a")).get()?.profile, "echo");
@@ -64,7 +64,9 @@ describe("SQLite (node:sqlite under drizzle's synchronous API)", () => {
         .map((t) => t.id),
       ["a", "b"],
     );
-    const u = db.update(tasks).set({ state: "TASK_STATE_FAILED" }).where(eq(tasks.id, "b")).run();
+    const u = db.update(tasks).set({ state: "TASK_STATE_FAILED" }).where(eq(tasks.id, "b")).run() as {
+      changes: number;
+    };
     assert.equal(u.changes, 1);
   });
 

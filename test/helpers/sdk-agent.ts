@@ -8,11 +8,12 @@ import {
   InMemoryTaskStore,
   type RequestContext,
 } from "@a2a-js/sdk/server";
-import { agentCardHandler, jsonRpcHandler, UserBuilder } from "@a2a-js/sdk/server/express";
+import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from "@a2a-js/sdk/server/express";
 import express from "express";
 
 /**
- * An A2A v1.0 agent built on the official SDK (express, port 0), v0.3 compat on. What it does
+ * An A2A v1.0 agent built on the official SDK (express, port 0), v0.3 compat on; with
+ * `binding: "rest"` it offers only the HTTP+JSON interface (at `restUrl`, v1.0). What it does
  * depends on the text it gets:
  *   `ask: Q`     → INPUT_REQUIRED asking Q; the next message on that task completes with `got: TEXT`
  *   `slow`       → WORKING, then waits until canceled (or 20 s)
@@ -24,6 +25,8 @@ export interface SdkAgent {
   url: string;
   /** The JSON-RPC endpoint (what a relay profile's `url` points at). */
   rpcUrl: string;
+  /** The HTTP+JSON base URL (served only with `binding: "rest"`). */
+  restUrl: string;
   /** Every inbound message: text, ids and the relay headers seen. */
   received: Array<{
     text: string;
@@ -37,14 +40,19 @@ export interface SdkAgent {
   stop(): Promise<void>;
 }
 
-export async function startSdkAgent(opts: { token?: string } = {}): Promise<SdkAgent> {
+export async function startSdkAgent(
+  opts: { token?: string; binding?: "jsonrpc" | "rest" } = {},
+): Promise<SdkAgent> {
+  const rest = opts.binding === "rest";
   const card: AgentCard = {
     name: "sdk-echo",
     description: "SDK v1.0 echo / input-required test agent",
-    supportedInterfaces: [
-      { url: "", protocolBinding: "JSONRPC", tenant: "", protocolVersion: "1.0" },
-      { url: "", protocolBinding: "JSONRPC", tenant: "", protocolVersion: "0.3" },
-    ],
+    supportedInterfaces: rest
+      ? [{ url: "", protocolBinding: "HTTP+JSON", tenant: "", protocolVersion: "1.0" }]
+      : [
+          { url: "", protocolBinding: "JSONRPC", tenant: "", protocolVersion: "1.0" },
+          { url: "", protocolBinding: "JSONRPC", tenant: "", protocolVersion: "0.3" },
+        ],
     provider: undefined,
     version: "1.0.0",
     capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
@@ -92,16 +100,20 @@ export async function startSdkAgent(opts: { token?: string } = {}): Promise<SdkA
     received.push({ text, taskId, contextId, ...lastHeaders });
   app.use(
     "/.well-known/agent-card.json",
-    agentCardHandler({ agentCardProvider: handler, legacyCompat: { enabled: true } }),
+    agentCardHandler({ agentCardProvider: handler, legacyCompat: { enabled: !rest } }),
   );
-  app.use(
-    "/a2a/jsonrpc",
-    jsonRpcHandler({
-      requestHandler: handler,
-      userBuilder: UserBuilder.noAuthentication,
-      legacyCompat: { enabled: true },
-    }),
-  );
+  if (rest) {
+    app.use("/a2a/rest", restHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication }));
+  } else {
+    app.use(
+      "/a2a/jsonrpc",
+      jsonRpcHandler({
+        requestHandler: handler,
+        userBuilder: UserBuilder.noAuthentication,
+        legacyCompat: { enabled: true },
+      }),
+    );
+  }
   const server = app.listen(0, "127.0.0.1");
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
@@ -109,10 +121,11 @@ export async function startSdkAgent(opts: { token?: string } = {}): Promise<SdkA
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
-  for (const i of card.supportedInterfaces) i.url = `${url}/a2a/jsonrpc`;
+  for (const i of card.supportedInterfaces) i.url = `${url}/a2a/${rest ? "rest" : "jsonrpc"}`;
   return {
     url,
     rpcUrl: `${url}/a2a/jsonrpc`,
+    restUrl: `${url}/a2a/rest`,
     received,
     canceled: executor.canceled,
     stop: () =>

@@ -4,10 +4,18 @@ import {
   ClientFactory,
   ClientFactoryOptions,
   JsonRpcTransportFactory,
+  RestTransportFactory,
 } from "@a2a-js/sdk/client";
 
-/** The official SDK client (v1.0) against `base` (a card base URL), with an optional bearer token. */
-export async function sdkClientFor(base: string, token?: string): Promise<Client> {
+/**
+ * The official SDK client (v1.0) against `base` (a card base URL), with an optional bearer token,
+ * over JSON-RPC (default) or HTTP+JSON (`binding: "rest"`).
+ */
+export async function sdkClientFor(
+  base: string,
+  token?: string,
+  binding: "jsonrpc" | "rest" = "jsonrpc",
+): Promise<Client> {
   const fetchImpl: typeof fetch = Object.assign(
     (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
       const headers = new Headers(init?.headers);
@@ -18,7 +26,9 @@ export async function sdkClientFor(base: string, token?: string): Promise<Client
   );
   const factory = new ClientFactory(
     ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
-      transports: [new JsonRpcTransportFactory({ fetchImpl })],
+      ...(binding === "rest"
+        ? { transports: [new RestTransportFactory({ fetchImpl })], preferredTransports: ["HTTP+JSON"] }
+        : { transports: [new JsonRpcTransportFactory({ fetchImpl })] }),
     }),
   );
   return factory.createFromUrl(base);

@@ -6,9 +6,13 @@ import { freePort, type RoutingRelay, startRoutingRelay, v1Message } from "./_re
 let relay: RoutingRelay;
 const servers: Listener[] = [];
 
-/** A fake upstream answering every POST with `respond` (port 0). */
+/** A fake upstream answering every POST with `respond` (port 0); it has no card (404). */
 function upstream(respond: (req: Request) => Response | Promise<Response>): string {
-  const l = currentRuntime().serve({ hostname: "127.0.0.1", port: 0, fetch: respond });
+  const l = currentRuntime().serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (req) => (req.method === "POST" ? respond(req) : new Response("no card", { status: 404 })),
+  });
   servers.push(l);
   return `http://127.0.0.1:${l.port}/rpc`;
 }

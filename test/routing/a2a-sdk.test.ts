@@ -47,6 +47,8 @@ describe("an SDK v1.0 agent behind an a2a profile, SDK client talking v1.0 to th
     // the caller sees the relay's task id; the upstream ids are in metadata
     expect(b.id).not.toBe(a.id);
     expect(b.metadata.upstream.url).toBe(agent.rpcUrl);
+    // binding = "auto": the agent's card offers JSON-RPC, so JSON-RPC it is
+    expect(b.metadata.upstream.binding).toBe("jsonrpc");
     expect(b.metadata.upstream.taskId).toBeString();
     // the relay presented its own credential and the hop count upstream
     const last = agent.received.at(-1)!;

@@ -33,6 +33,8 @@ export interface Dialect {
   stream: string | undefined;
   get: string | undefined;
   cancel: string | undefined;
+  /** Re-attach to a task's event stream (its events come as `stream` events do). */
+  subscribe: string | undefined;
   sendParams(m: OutboundMessage): unknown;
   idParams(id: string): unknown;
   /** A `send` result or stream event as a v1.0 stream event; throws on anything else. */
@@ -102,6 +104,7 @@ const V1: Dialect = {
   stream: "SendStreamingMessage",
   get: "GetTask",
   cancel: "CancelTask",
+  subscribe: "SubscribeToTask",
   sendParams: (m) => ({
     message: {
       messageId: m.messageId,
@@ -123,6 +126,7 @@ const V03: Dialect = {
   stream: "message/stream",
   get: "tasks/get",
   cancel: "tasks/cancel",
+  subscribe: "tasks/resubscribe",
   sendParams: (m) => ({
     message: messageToV03({
       messageId: m.messageId,
@@ -145,6 +149,7 @@ function hermes(newId: () => string): Dialect {
     stream: undefined,
     get: undefined,
     cancel: undefined,
+    subscribe: undefined,
     sendParams: (m) =>
       hermesRequest(
         m.parts

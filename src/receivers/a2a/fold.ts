@@ -36,12 +36,14 @@ export class Progress {
   constructor(
     readonly url: string,
     readonly protocol: string,
+    readonly binding = "jsonrpc",
   ) {}
   metadata() {
     return {
       upstream: {
         url: this.url,
         protocol: this.protocol,
+        binding: this.binding,
         ...(this.taskId ? { taskId: this.taskId } : {}),
         ...(this.contextId ? { contextId: this.contextId } : {}),
       },

@@ -2,7 +2,8 @@ import type { SessionStore } from "../../store/sessions.ts";
 import type { Receiver, Turn, TurnEmitter, TurnResult } from "../types.ts";
 import type { Dialect } from "./dialect.ts";
 import { apply, failed, Progress, parse, TurnFailure } from "./fold.ts";
-import { type FetchFn, rpcCall, rpcStream, type Upstream, UpstreamError } from "./http.ts";
+import { type FetchFn, type Upstream, UpstreamError } from "./http.ts";
+import { type Binding, type Wire, wireFor } from "./wire.ts";
 
 export { TurnFailure };
 
@@ -16,8 +17,14 @@ export { TurnFailure };
 export interface ForwardOptions {
   profile: string;
   dialect: Dialect;
-  /** Where and with which headers (credential, hops) to send this turn; may throw TurnFailure. */
-  target(turn: Turn, signal: AbortSignal): Promise<{ url: string; headers: Record<string, string> }>;
+  /**
+   * Where, over which binding (default JSON-RPC) and with which headers (credential, hops) to
+   * send this turn; may throw TurnFailure.
+   */
+  target(
+    turn: Turn,
+    signal: AbortSignal,
+  ): Promise<{ url: string; headers: Record<string, string>; binding?: Binding }>;
   fetch: FetchFn;
   sessions: () => SessionStore | undefined;
   newId?: () => string;
@@ -38,16 +45,20 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
     kind,
     async run(turn, emit, signal): Promise<TurnResult> {
       let up: Upstream;
+      let wire: Wire;
+      let binding: Binding;
       try {
         const t = await opts.target(turn, signal);
         up = { url: t.url, headers: { ...opts.dialect.headers, ...t.headers }, fetch: opts.fetch };
+        binding = t.binding ?? "jsonrpc";
+        wire = wireFor(binding, opts.dialect, up);
       } catch (err) {
         if (signal.aborted) throw signal.reason;
         return failed(err, undefined);
       }
       const key = { profile: opts.profile, peer: turn.peer, contextId: turn.contextId };
       const saved = (opts.sessions()?.get(key)?.data ?? {}) as UpstreamSession;
-      const state = new Progress(up.url, opts.dialect.protocol);
+      const state = new Progress(up.url, opts.dialect.protocol, binding);
       state.contextId = saved.contextId;
       const continuing = saved.relayTaskId === turn.taskId ? saved.taskId : undefined;
       const out = {
@@ -59,14 +70,14 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
       const link = linkAbort(signal, state);
       let result: TurnResult | undefined;
       try {
-        result = await exchange(opts.dialect, up, out, state, emit, link.signal);
+        result = await exchange(opts.dialect, wire, out, state, emit, link.signal);
       } catch (err) {
         if (!signal.aborted) result = failed(err, state);
       } finally {
         link.dispose();
       }
       if (signal.aborted || !result) {
-        await cancelUpstream(opts, up, state.taskId);
+        await cancelUpstream(opts, wire, state.taskId);
         throw signal.reason;
       }
       const waiting = result.state === "TASK_STATE_INPUT_REQUIRED" ? state.taskId : undefined;
@@ -85,7 +96,7 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
 
 async function exchange(
   d: Dialect,
-  up: Upstream,
+  wire: Wire,
   out: Parameters<Dialect["sendParams"]>[0],
   st: Progress,
   emit: TurnEmitter,
@@ -93,8 +104,8 @@ async function exchange(
 ): Promise<TurnResult> {
   const params = d.sendParams(out);
   let events: AsyncIterable<unknown>;
-  if (d.stream) events = rpcStream(up, d.stream, params, signal);
-  else events = once(rpcCall(up, d.send, params, signal));
+  if (wire.stream) events = wire.stream(params, signal);
+  else events = once(wire.send(params, signal));
   let seen = false;
   try {
     for await (const raw of events) {
@@ -104,14 +115,25 @@ async function exchange(
     }
   } catch (err) {
     // an upstream without streaming: fall back to a blocking send (nothing was accepted yet)
-    if (!seen && d.stream && isNoStreaming(err)) {
-      const done = apply(parse(d, await rpcCall(up, d.send, params, signal)), st, emit);
+    if (!seen && wire.stream && isNoStreaming(err)) {
+      const done = apply(parse(d, await wire.send(params, signal)), st, emit);
       if (done) return done;
     } else throw err;
   }
-  // the stream ended before a final state: ask once where the task is
-  if (st.taskId && d.get) {
-    const t = d.task(await rpcCall(up, d.get, d.idParams(st.taskId), signal));
+  // the stream ended before a final state: follow the task once more, then ask where it is
+  if (st.taskId && wire.subscribe) {
+    try {
+      for await (const raw of wire.subscribe(st.taskId, signal)) {
+        const done = apply(parse(d, raw), st, emit);
+        if (done) return done;
+      }
+    } catch (err) {
+      if (signal.aborted) throw err;
+      // not resubscribable (unsupported, or the task already ended): GetTask tells
+    }
+  }
+  if (st.taskId && wire.get) {
+    const t = d.task(await wire.get(st.taskId, signal));
     const done = apply({ task: t }, st, emit);
     if (done) return done;
     throw new UpstreamError(
@@ -148,11 +170,10 @@ function linkAbort(signal: AbortSignal, state: Progress) {
   };
 }
 
-async function cancelUpstream(opts: ForwardOptions, up: Upstream, taskId: string | undefined): Promise<void> {
-  const method = opts.dialect.cancel;
-  if (!taskId || !method) return;
+async function cancelUpstream(opts: ForwardOptions, wire: Wire, taskId: string | undefined): Promise<void> {
+  if (!taskId || !wire.cancel) return;
   const bound = AbortSignal.timeout(opts.cancelTimeoutMs ?? 3000);
-  await rpcCall(up, method, opts.dialect.idParams(taskId), bound).catch(() => {});
+  await wire.cancel(taskId, bound).catch(() => {});
 }
 
 function isNoStreaming(err: unknown): boolean {

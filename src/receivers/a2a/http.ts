@@ -1,7 +1,7 @@
 /**
- * The outbound JSON-RPC client of `a2a`/`remote` profiles: one POST per call, a JSON answer or an
- * SSE stream of answers. Every failure becomes an `UpstreamError` whose text a person can act on
- * and which never contains a credential.
+ * The outbound JSON-RPC client of `a2a`/`remote` profiles (HTTP+JSON: rest.ts): one POST per
+ * call, a JSON answer or an SSE stream of answers. Every failure becomes an `UpstreamError` whose
+ * text a person can act on and which never contains a credential.
  */
 
 /** The slice of `fetch` the relay uses (injectable in tests). */
@@ -69,17 +69,22 @@ export async function* rpcStream(
 
 const RETRIES_MS = [100, 400];
 
-/** POST, retrying only when the connection was refused (the request never reached the server). */
-async function post(up: Upstream, body: unknown, accept: string, signal: AbortSignal): Promise<Response> {
-  const init: RequestInit = {
-    method: "POST",
-    headers: { "content-type": "application/json", accept, ...up.headers },
-    body: JSON.stringify(body),
-    signal,
-  };
+function post(up: Upstream, body: unknown, accept: string, signal: AbortSignal): Promise<Response> {
+  const headers = { "content-type": "application/json", accept, ...up.headers };
+  return deliver(up, up.url, { method: "POST", headers, body: JSON.stringify(body) }, signal);
+}
+
+/** One request, retried only when the connection was refused (it never reached the server). */
+export async function deliver(
+  up: Upstream,
+  url: string,
+  request: Omit<RequestInit, "signal">,
+  signal: AbortSignal,
+): Promise<Response> {
+  const init: RequestInit = { ...request, signal };
   for (let attempt = 0; ; attempt++) {
     try {
-      return await up.fetch(up.url, init);
+      return await up.fetch(url, init);
     } catch (err) {
       if (signal.aborted) throw signal.reason;
       const refused = isConnectionRefused(err);
@@ -89,7 +94,7 @@ async function post(up: Upstream, body: unknown, accept: string, signal: AbortSi
         continue;
       }
       throw new UpstreamError(
-        `upstream unavailable: ${refused ? "connection refused" : describe(err)} (${safeUrl(up.url)})`,
+        `upstream unavailable: ${refused ? "connection refused" : describe(err)} (${safeUrl(url)})`,
         "unavailable",
       );
     }

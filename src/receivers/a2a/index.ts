@@ -1,5 +1,6 @@
 import type { ProfileConfig } from "../../config/schema.ts";
 import { ConfigError } from "../../errors.ts";
+import { checkBinding, chooseBinding } from "../../routing/binding.ts";
 import type { RoutingDeps } from "../../routing/deps.ts";
 import { nextHops } from "../../routing/hops.ts";
 import { resolveLeaseUrl } from "../../routing/lease.ts";
@@ -13,7 +14,8 @@ export { forwardingReceiver, TurnFailure } from "./forward.ts";
 
 /**
  * `handler = "a2a"`: forward each turn to an A2A agent at `url` (or `lease`), speaking `protocol`
- * ("1.0", "0.3" or "hermes-fleet"), with `Authorization: Bearer $token_env` when set.
+ * ("1.0", "0.3" or "hermes-fleet") over `binding` (JSON-RPC or, v1.0 only, HTTP+JSON), with
+ * `Authorization: Bearer $token_env` when set.
  */
 export function a2aReceiver(name: string, p: ProfileConfig, deps: RoutingDeps): Receiver {
   if (!p.url && !p.lease) throw new ConfigError(`profiles.${name}: handler "a2a" needs url or lease`);
@@ -21,14 +23,16 @@ export function a2aReceiver(name: string, p: ProfileConfig, deps: RoutingDeps): 
   if (p.url && isSelfUrl(p.url, deps.self)) {
     throw new ConfigError(`profiles.${name}.url: ${p.url} is this relay itself`);
   }
+  checkBinding(name, p);
   const tokenEnv = p.token_env;
   return forwardingReceiver("a2a", {
     profile: name,
     dialect: dialectOf(p.protocol),
     fetch: deps.fetch,
     sessions: deps.sessions,
-    async target(turn) {
-      const url = p.url ?? resolveLeaseUrl(deps.lockDir, p.lease ?? "", p.remote_profile);
+    async target(turn, signal) {
+      const configured = p.url ?? resolveLeaseUrl(deps.lockDir, p.lease ?? "", p.remote_profile);
+      const { binding, url } = await chooseBinding(name, p, configured, deps.cards, signal);
       if (isSelfUrl(url, deps.self)) {
         throw new TurnFailure(
           `refusing to forward to ${url}: that is this relay itself`,
@@ -42,7 +46,7 @@ export function a2aReceiver(name: string, p: ProfileConfig, deps: RoutingDeps): 
         if (!token) throw new TurnFailure(`profiles.${name}.token_env: ${tokenEnv} is not set on this relay`);
         headers.Authorization = `Bearer ${token}`;
       }
-      return { url, headers };
+      return { url, headers, binding };
     },
   });
 }
