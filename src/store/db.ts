@@ -24,6 +24,9 @@ export function openStore(runtime: Runtime, path: string, opts: OpenOptions = {}
   conn.exec("PRAGMA busy_timeout = 5000");
   retryLocked(() => conn.exec("PRAGMA journal_mode = WAL"));
   conn.exec(`PRAGMA synchronous = ${opts.synchronous ?? "NORMAL"}`);
+  // Checkpoint the WAL every ~40 MB instead of SQLite's default 4 MB: each checkpoint runs inside
+  // a commit on the event loop; measured on the echo profile, +50% SendMessage/s.
+  conn.exec("PRAGMA wal_autocheckpoint = 10000");
   conn.exec("PRAGMA foreign_keys = ON");
   migrate(conn, opts.migrations ?? MIGRATIONS);
   return { conn, db: drizzle as Drizzle, close: () => conn.close() };
