@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 // Render bench/results.md from the results object: the table, the ratios, and the targets.
 type Row = {
   rps: number;
@@ -64,5 +66,7 @@ export function renderMarkdown(r: Results): string {
     `| binary size | ${f(r.binaryBytes / 1024 / 1024)} MiB | | |`,
     "",
   ];
+  const notes = join(import.meta.dir, "NOTES.md");
+  if (existsSync(notes)) lines.push(readFileSync(notes, "utf8"));
   return lines.join("\n");
 }

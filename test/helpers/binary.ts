@@ -23,7 +23,8 @@ import { join, resolve } from "node:path";
  */
 
 export const ROOT = resolve(import.meta.dir, "../..");
-export const BINARY = join(ROOT, "dist", "a2a-relay");
+/** The relay under test: the compiled binary, or `A2A_RELAY_BIN` (e.g. the Deno launcher). */
+export const BINARY = process.env.A2A_RELAY_BIN ? resolve(process.env.A2A_RELAY_BIN) : join(ROOT, "dist", "a2a-relay");
 
 export interface StartOptions {
   /** TOML written to a temp file and passed with `--config`. */
@@ -52,6 +53,7 @@ export interface RelayProcess {
 
 /** Build the binary if needed. Memoised: one build per test run, shared by every file. */
 export function ensureBinary(): Promise<void> {
+  if (process.env.A2A_RELAY_BIN) return Promise.resolve();
   built ??= Promise.resolve().then(buildIfStale);
   return built;
 }
