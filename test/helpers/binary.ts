@@ -24,7 +24,9 @@ import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 /** The relay under test: the compiled binary, or `A2A_RELAY_BIN` (e.g. the Deno launcher). */
-export const BINARY = process.env.A2A_RELAY_BIN ? resolve(process.env.A2A_RELAY_BIN) : join(ROOT, "dist", "a2a-relay");
+export const BINARY = process.env.A2A_RELAY_BIN
+  ? resolve(process.env.A2A_RELAY_BIN)
+  : join(ROOT, "dist", "a2a-relay");
 
 export interface StartOptions {
   /** TOML written to a temp file and passed with `--config`. */
