@@ -1,6 +1,7 @@
+// Render bench/results.md from the results object: the table, the ratios, and the targets.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-// Render bench/results.md from the results object: the table, the ratios, and the targets.
+
 type Row = {
   rps: number;
   p50ms: number;
