@@ -54,6 +54,11 @@ export interface TurnResult {
 export interface Receiver {
   readonly kind: string;
   run(turn: Turn, emit: TurnEmitter, signal: AbortSignal): Promise<TurnResult>;
+  /**
+   * A task waiting for input (no turn running) is canceled: release what the receiver keeps for
+   * it elsewhere (an upstream task). Best effort and bounded; optional.
+   */
+  cancelWaiting?(task: { taskId: string; peer: string; contextId: string }): Promise<void>;
 }
 
 export type AgentMessage = Pick<Message, "parts">;

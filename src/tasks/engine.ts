@@ -288,7 +288,11 @@ export class Engine {
       const row = this.#deps.repo.get(id);
       if (!row || row.peer !== peer) throw taskNotFound(id);
       if (isTerminal(row.state)) throw taskNotCancelable(id, row.state);
-      // interrupted (input-required): nothing runs, settle it here
+      // interrupted (input-required): nothing runs here; let the receiver release its side
+      await this.#deps.profiles
+        .get(row.profile)
+        ?.receiver.cancelWaiting?.({ taskId: id, peer, contextId: row.contextId })
+        .catch(() => {});
       const l = this.#adopt(row);
       await this.settle(l, "TASK_STATE_CANCELED", "canceled by the peer");
       this.live.delete(id);

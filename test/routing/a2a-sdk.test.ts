@@ -126,6 +126,15 @@ describe("streaming, multi-turn, get, list, cancel through the relay (SDK client
     expect(list.tasks.map((x) => x.id)).toContain(t.id);
   });
 
+  test("canceling a task that waits for input cancels the upstream task too", async () => {
+    const first = resultJson(await viaRelay.sendMessage(sdkSend("ask: which branch?"))).task;
+    expect(first.status.state).toBe("TASK_STATE_INPUT_REQUIRED");
+    const upstreamTask = first.metadata.upstream.taskId as string;
+    const c = taskJson(await viaRelay.cancelTask({ id: first.id, tenant: "", metadata: undefined }));
+    expect(c.status.state).toBe("TASK_STATE_CANCELED");
+    expect(agent.canceled.has(upstreamTask)).toBe(true);
+  });
+
   test("cancel reaches the upstream task and the relay task ends CANCELED", async () => {
     const t = resultJson(
       await viaRelay.sendMessage(sdkSend("slow", { configuration: { returnImmediately: true } })),

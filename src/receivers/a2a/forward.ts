@@ -89,6 +89,27 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
       }
       return result;
     },
+    async cancelWaiting(task) {
+      const key = { profile: opts.profile, peer: task.peer, contextId: task.contextId };
+      const saved = (opts.sessions()?.get(key)?.data ?? {}) as UpstreamSession;
+      if (saved.relayTaskId !== task.taskId || !saved.taskId) return;
+      const bound = AbortSignal.timeout(opts.cancelTimeoutMs ?? 3000);
+      const probe = {
+        ...task,
+        profile: opts.profile,
+        origin: "a2a",
+        message: { messageId: "", role: "ROLE_USER", parts: [] },
+        history: [],
+        timeoutMs: 3000,
+      } as unknown as Turn;
+      try {
+        const t = await opts.target(probe, bound);
+        const up = { url: t.url, headers: { ...opts.dialect.headers, ...t.headers }, fetch: opts.fetch };
+        await cancelUpstream(opts, wireFor(t.binding ?? "jsonrpc", opts.dialect, up), saved.taskId);
+      } catch {
+        // best effort: the relay's own task is canceled whatever the upstream says
+      }
+    },
   };
 }
 
