@@ -1,5 +1,6 @@
 import { textOf } from "../a2a/types.ts";
 import { contextText } from "../brief/render.ts";
+import { sleep } from "./sleep.ts";
 import type { Receiver, TurnResult } from "./types.ts";
 
 export interface EchoOptions {
@@ -45,19 +46,4 @@ export function echoReceiver(opts: EchoOptions = {}): Receiver {
 
 function countTokens(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

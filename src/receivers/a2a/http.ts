@@ -1,3 +1,4 @@
+import { sleep as delay } from "../sleep.ts";
 /**
  * The outbound JSON-RPC client of `a2a`/`remote` profiles (HTTP+JSON: rest.ts): one POST per
  * call, a JSON answer or an SSE stream of answers. Every failure becomes an `UpstreamError` whose
@@ -234,19 +235,4 @@ export function safeUrl(url: string): string {
   } catch {
     return "(invalid url)";
   }
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
