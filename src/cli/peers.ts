@@ -1,19 +1,27 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { describePeers } from "../auth/describe.ts";
+import { type BudgetReport, budgetsFromConfig, LedgerStore, reportOf } from "../budgets/index.ts";
 import { loadConfig } from "../config/load.ts";
+import { currentRuntime } from "../runtime/index.ts";
+import { openStore } from "../store/db.ts";
 import type { Command } from "./io.ts";
 
 export const peers: Command = {
   name: "peers",
-  summary: "configured peers: which credential source resolved (never its value), allowed profiles",
-  usage: "a2a-relay peers [--config F] [--json]",
+  summary:
+    "configured peers: which credential source resolved (never its value), allowed profiles, budget use",
+  usage: "a2a-relay peers [--config F] [--data-dir D] [--json]",
   async run(argv, io) {
     const { values } = parseArgs({
       args: argv,
-      options: { config: { type: "string" }, json: { type: "boolean" } },
+      options: { config: { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" } },
       strict: true,
     });
-    const list = describePeers(loadConfig({ file: values.config, env: io.env }));
+    const config = loadConfig({ file: values.config, env: io.env, dataDir: values["data-dir"] });
+    const budgets = budgetUse(config);
+    const list = describePeers(config).map((p) => ({ ...p, budget: budgets.get(p.name) ?? null }));
     if (values.json) {
       io.out(`${JSON.stringify({ peers: list }, null, 2)}\n`);
       return 0;
@@ -28,8 +36,34 @@ export const peers: Command = {
         const state = j.resolved ? "resolved" : `NOT resolved (${j.error})`;
         lines.push(`  jwt:   ${j.kind} ${j.source}, issuer ${j.issuer}, ${j.algorithms.join("/")}: ${state}`);
       }
+      if (p.budget) {
+        const u = p.budget.used;
+        const l = p.budget.limits as Record<string, number | undefined>;
+        const of = (n: number, max: number | undefined) => (max === undefined ? `${n}` : `${n}/${max}`);
+        lines.push(
+          `  budget (${p.budget.window}): turns ${of(u.turns, l.max_turns)}, tokens ${of(u.tokens, l.max_tokens)}, cost $${of(u.cost_usd, l.max_cost_usd)}`,
+        );
+      }
     }
     io.out(`${lines.join("\n")}\n`);
     return 0;
   },
 };
+
+// internal
+
+/** Budget use per budgeted peer, read from the data dir's database (none yet: nothing used). */
+function budgetUse(config: ReturnType<typeof loadConfig>): Map<string, BudgetReport> {
+  const out = new Map<string, BudgetReport>();
+  const budgets = budgetsFromConfig(config.peers);
+  const dbPath = join(config.server.dataDir, "relay.db");
+  if (budgets.size === 0 || !existsSync(dbPath)) return out;
+  const store = openStore(currentRuntime(), dbPath);
+  try {
+    const ledger = new LedgerStore(store.db);
+    for (const b of budgets.values()) out.set(b.peer, reportOf(ledger, b, Date.now()));
+  } finally {
+    store.close();
+  }
+  return out;
+}

@@ -78,6 +78,14 @@ describe("budget operations: admin HTTP, /metrics, CLI", () => {
     expect(shown.budgets.map((b) => [b.peer, b.used.turns])).toEqual([["bot", 1]]);
     expect(await c.run("budget", "show", "bot")).toBe(0);
     expect(c.out()).toMatch(/max_turns\s+1 of 1\s+EXCEEDED, until reset/);
+    expect(await c.run("peers")).toBe(0);
+    expect(c.out()).toContain("budget (total): turns 1/1");
+    expect(await c.run("peers", "--json")).toBe(0);
+    const listed = JSON.parse(c.out()) as {
+      peers: Array<{ name: string; budget: { used: { turns: number } } | null }>;
+    };
+    expect(listed.peers.find((p) => p.name === "bot")?.budget?.used.turns).toBe(1);
+    expect(listed.peers.find((p) => p.name === "local")?.budget).toBeNull();
 
     expect(await c.run("budget", "reset", "bot")).toBe(0);
     expect(c.out()).toContain("reset");
