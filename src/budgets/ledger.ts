@@ -35,11 +35,15 @@ export class Budgets implements Admission {
   readonly #now: () => number;
   readonly #pending = new Map<string, Delta[]>();
   readonly #slots = new Map<string, Slots>();
+  /** The largest usage one settled turn of a peer reported (this process): the estimate of the next. */
+  readonly #perTurn = new Map<string, { tokens: number; cost: number }>();
 
   constructor(deps: BudgetsDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
-    for (const b of deps.budgets.values()) this.#slots.set(b.peer, new Slots(b.maxConcurrent));
+    for (const b of deps.budgets.values()) {
+      this.#slots.set(b.peer, new Slots(b.maxConcurrent, (running) => this.#mayStartAnother(b, running)));
+    }
   }
 
   /** After a restart: refund turns that never started, count those that were running. */
@@ -125,6 +129,12 @@ export class Budgets implements Admission {
     this.#checkWindow(b, this.#now(), this.#pendingOf(b.peer), false);
   }
 
+  /** A turn settled with this usage: it sets the estimate of a turn for the token/cost gate. */
+  observe(peer: string, tokens: number, cost: number): void {
+    const e = this.#perTurn.get(peer) ?? { tokens: 0, cost: 0 };
+    this.#perTurn.set(peer, { tokens: Math.max(e.tokens, tokens), cost: Math.max(e.cost, cost) });
+  }
+
   now(): number {
     return this.#now();
   }
@@ -149,6 +159,24 @@ export class Budgets implements Admission {
         retryAfterS: at === undefined ? undefined : (at - now) / 1000,
       });
     }
+  }
+
+  /**
+   * Token and cost limits are only known after a turn: another turn may start beside `running`
+   * ones only if, at the largest usage a turn has reported so far, none of them could cross a
+   * limit. Until a turn has reported, they run one at a time. So a limit is overshot only by the
+   * turn that crossed it.
+   */
+  #mayStartAnother(b: PeerBudget, running: number): boolean {
+    const limits = windowLimits(b).filter((l) => l.field !== "turns");
+    if (limits.length === 0) return true;
+    const est = this.#perTurn.get(b.peer);
+    if (!est) return false;
+    const use = windowUse(this.#deps.store, b, this.#now(), this.#pendingOf(b.peer));
+    return limits.every((l) => {
+      const per = l.field === "tokens" ? est.tokens : est.cost;
+      return use[l.field] + (running + 1) * per <= l.max;
+    });
   }
 
   #report(b: PeerBudget, now: number): BudgetReport {
@@ -210,6 +238,7 @@ class Ticket implements AdmissionTicket {
     this.#owner.write(this.#req.peer, { ts, contextId, turns: 0, tokens, cost }, (s) => {
       if (this.#id !== undefined) s.settle(this.#id, tokens, cost, now);
     });
+    this.#owner.observe(this.#req.peer, tokens, cost);
     this.#slots.inflight--;
     this.#slots.release();
   }

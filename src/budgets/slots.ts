@@ -1,6 +1,13 @@
 type Waiter = { grant: () => boolean; cancel: () => void };
 
 /**
+ * May one more turn start now, given `running` turns? (Token and cost limits: only while the
+ * turns that could still report usage cannot, together, cross the limit.) Must be true when
+ * nothing runs, or the queue would stall.
+ */
+export type Gate = (running: number) => boolean;
+
+/**
  * A peer's concurrency: at most `max` turns hold a slot; the rest wait in FIFO order. Grants are
  * synchronous (the count moves before the waiter's continuation runs), so it is never exceeded.
  */
@@ -10,9 +17,11 @@ export class Slots {
   inflight = 0;
   readonly #waiting: Waiter[] = [];
   readonly #max: number | undefined;
+  readonly #gate: Gate;
 
-  constructor(max: number | undefined) {
+  constructor(max: number | undefined, gate: Gate = () => true) {
     this.#max = max;
+    this.#gate = gate;
   }
 
   get max(): number | undefined {
@@ -41,7 +50,7 @@ export class Slots {
         resolve();
         return true;
       };
-      if (this.#max === undefined || (this.running < this.#max && this.#waiting.length === 0)) {
+      if (this.#free() && this.#waiting.length === 0) {
         take();
         return;
       }
@@ -65,13 +74,20 @@ export class Slots {
   /** A turn that held a slot ended: hand the slot to the next waiter that may still run. */
   release(): void {
     this.running--;
-    if (this.#max !== undefined) this.#next();
+    this.#next();
   }
 
   // internal
 
+  #free(): boolean {
+    return (
+      this.running < (this.#max ?? Number.POSITIVE_INFINITY) &&
+      (this.running === 0 || this.#gate(this.running))
+    );
+  }
+
   #next(): void {
-    while (this.running < (this.#max ?? Number.POSITIVE_INFINITY)) {
+    while (this.#free()) {
       const w = this.#waiting.shift();
       if (!w) return;
       w.grant();

@@ -19,10 +19,12 @@ import type { Peer } from "../auth/peers.ts";
 import { mayUse } from "../auth/peers.ts";
 import { type Brief, parseBrief } from "../brief/schema.ts";
 import {
+  type ErrorData,
   extendedCardNotConfigured,
   invalidParams,
   methodNotFound,
   pushNotSupported,
+  RelayError,
   taskFailed,
   taskNotFound,
   unsupportedOperation,
@@ -121,6 +123,31 @@ function sendParams(engine: Engine, call: RpcCall): SendMessageParams & { brief?
   return { ...p, brief: parseBrief(p.message) };
 }
 
+/**
+ * A blocking caller whose turn waited in its peer's queue and was then refused by the budget
+ * (tokens or cost ran out meanwhile) gets the same -32042 as a dispatch refused on arrival.
+ */
+function budgetRefusal(task: Task): RelayError | undefined {
+  const e = task.metadata?.error as
+    | { code?: number; message?: string; data?: ErrorData; source?: string }
+    | undefined;
+  // only this relay's own admission; an upstream's refusal stays a REJECTED task
+  if (task.status.state !== "TASK_STATE_REJECTED" || e?.code !== -32042 || e.source !== "admission") {
+    return undefined;
+  }
+  const resetAt = typeof e.data?.resetAt === "string" ? Date.parse(e.data.resetAt) : Number.NaN;
+  const retry = Number.isFinite(resetAt) ? Math.max(1, Math.ceil((resetAt - Date.now()) / 1000)) : undefined;
+  return new RelayError({
+    code: -32042,
+    reason: "BUDGET_EXCEEDED",
+    message: e.message ?? "budget exceeded",
+    status: 429,
+    exitCode: 4,
+    data: { ...e.data, taskId: task.id },
+    headers: retry === undefined ? {} : { "Retry-After": String(retry) },
+  });
+}
+
 /** A task as the caller's dialect shows it (v1.0 GetTask/CancelTask return the bare Task). */
 function out(call: RpcCall, task: Task): unknown {
   return call.dialect === "1.0" ? task : taskToV03(task);
@@ -153,6 +180,8 @@ async function sendMessage(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
   }
   call.keepOpen();
   const settled = await engine.waitSettled(task.id, call.peer.name, call.signal);
+  const refused = budgetRefusal(settled);
+  if (refused) throw refused;
   if (call.dialect === "hermes") {
     const { state } = settled.status;
     if (state !== "TASK_STATE_COMPLETED" && state !== "TASK_STATE_INPUT_REQUIRED") {

@@ -1,6 +1,7 @@
 import type { Artifact, Message, StreamResponse, TaskState } from "../a2a/types.ts";
 import { checkExpectedOutput } from "../brief/output.ts";
 import { planTurn, withReplyTo } from "../brief/plan.ts";
+import { RelayError } from "../errors.ts";
 import type { TurnEmitter, TurnResult } from "../receivers/types.ts";
 import {
   type AdmissionTicket,
@@ -172,7 +173,20 @@ async function admitted(engine: Engine, live: LiveTask, ticket: AdmissionTicket,
     ticket.refund();
     const reason = signal.aborted ? signal.reason : undefined;
     if (reason instanceof CancelReason) await engine.settle(live, reason.state, reason.text);
-    else await engine.settle(live, "TASK_STATE_REJECTED", errorText(err));
+    else {
+      // keep the typed refusal (a budget's -32042) so a caller still waiting can be told exactly that
+      if (err instanceof RelayError) {
+        const error = {
+          code: err.code,
+          reason: err.reason,
+          message: err.message,
+          data: err.data ?? {},
+          source: "admission",
+        };
+        live.pending = { ...live.pending, metadata: { ...live.pending.metadata, error } };
+      }
+      await engine.settle(live, "TASK_STATE_REJECTED", errorText(err));
+    }
     return false;
   }
 }
