@@ -2,6 +2,7 @@ import { budgetExceeded } from "../errors.ts";
 import type { Usage } from "../receivers/types.ts";
 import type { Writer } from "../store/writer.ts";
 import type { Admission, AdmissionTicket, AdmitRequest } from "../tasks/engine.ts";
+import { checkProfile } from "./profile.ts";
 import { Slots } from "./slots.ts";
 import type { LedgerStore } from "./store.ts";
 import {
@@ -69,6 +70,8 @@ export class Budgets implements Admission {
     }
     const pending = this.#pendingOf(b.peer);
     this.#checkWindow(b, now, pending, true);
+    const perProfile = b.profiles.get(req.profile);
+    if (perProfile) checkProfile(store, b.peer, perProfile, req.contextId, pending, now, true);
     if (b.maxTurnsPerContext !== undefined) {
       const { afterId } = store.reset(b.peer);
       let n = store.contextTurns(b.peer, req.contextId, afterId);
@@ -125,8 +128,12 @@ export class Budgets implements Admission {
   }
 
   /** At the moment a queued turn gets its slot: refuse it if tokens or cost ran out meanwhile. */
-  checkStart(b: PeerBudget): void {
-    this.#checkWindow(b, this.#now(), this.#pendingOf(b.peer), false);
+  checkStart(b: PeerBudget, profile: string, contextId: string): void {
+    const now = this.#now();
+    const pending = this.#pendingOf(b.peer);
+    this.#checkWindow(b, now, pending, false);
+    const perProfile = b.profiles.get(profile);
+    if (perProfile) checkProfile(this.#deps.store, b.peer, perProfile, contextId, pending, now, false);
   }
 
   /** A turn settled with this usage: it sets the estimate of a turn for the token/cost gate. */
@@ -212,14 +219,16 @@ class Ticket implements AdmissionTicket {
     this.#slots = slots;
     this.#req = req;
     const { peer, profile, contextId, taskId, ts } = req;
-    owner.write(peer, { ts, contextId, turns: 1, tokens: 0, cost: 0 }, (s) => {
+    owner.write(peer, { ts, contextId, profile, turns: 1, tokens: 0, cost: 0 }, (s) => {
       this.#id = s.insert({ peer, profile, contextId, taskId, ts });
     });
   }
 
   async acquire(signal: AbortSignal): Promise<void> {
     if (this.#state !== "reserved") throw new Error("budget ticket: acquire called twice");
-    await this.#slots.acquire(signal, () => this.#owner.checkStart(this.#b));
+    await this.#slots.acquire(signal, () =>
+      this.#owner.checkStart(this.#b, this.#req.profile, this.#req.contextId),
+    );
     this.#state = "started";
     this.#owner.write(this.#req.peer, undefined, (s) => this.#id !== undefined && s.markStarted(this.#id));
   }
@@ -234,8 +243,8 @@ class Ticket implements AdmissionTicket {
     const tokens = Math.max(0, (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0));
     const cost = Math.max(0, usage?.costUsd ?? 0);
     const now = this.#owner.now();
-    const { contextId, ts } = this.#req;
-    this.#owner.write(this.#req.peer, { ts, contextId, turns: 0, tokens, cost }, (s) => {
+    const { contextId, ts, profile } = this.#req;
+    this.#owner.write(this.#req.peer, { ts, contextId, profile, turns: 0, tokens, cost }, (s) => {
       if (this.#id !== undefined) s.settle(this.#id, tokens, cost, now);
     });
     this.#owner.observe(this.#req.peer, tokens, cost);
@@ -251,8 +260,8 @@ class Ticket implements AdmissionTicket {
     if (this.#state === "done") return;
     this.#state = "done";
     const now = this.#owner.now();
-    const { contextId, ts } = this.#req;
-    this.#owner.write(this.#req.peer, { ts, contextId, turns: -1, tokens: 0, cost: 0 }, (s) => {
+    const { contextId, ts, profile } = this.#req;
+    this.#owner.write(this.#req.peer, { ts, contextId, profile, turns: -1, tokens: 0, cost: 0 }, (s) => {
       if (this.#id !== undefined) s.refund(this.#id, now);
     });
     this.#slots.inflight--;

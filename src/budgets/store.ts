@@ -75,6 +75,52 @@ export class LedgerStore {
     return { turns: r?.turns ?? 0, tokens: r?.tokens ?? 0, cost: r?.cost ?? 0 };
   }
 
+  /** Use of `peer` on one profile inside a window (per-profile limits). */
+  profileSums(
+    peer: string,
+    profile: string,
+    since: number,
+    afterId: number,
+  ): Sums & { contextTurns: number } {
+    const r = this.#db
+      .select({
+        turns: sql<number>`count(*)`,
+        tokens: sql<number>`coalesce(sum(${budgetLedger.tokens}), 0)`,
+        cost: sql<number>`coalesce(sum(${budgetLedger.costUsd}), 0)`,
+      })
+      .from(budgetLedger)
+      .where(
+        and(
+          eq(budgetLedger.peer, peer),
+          eq(budgetLedger.profile, profile),
+          gte(budgetLedger.ts, since),
+          gt(budgetLedger.id, afterId),
+          ne(budgetLedger.state, "refunded"),
+        ),
+      )
+      .get();
+    return { turns: r?.turns ?? 0, tokens: r?.tokens ?? 0, cost: r?.cost ?? 0, contextTurns: 0 };
+  }
+
+  /** Turns of `peer` in one conversation on one profile, all time since the last reset. */
+  profileContextTurns(peer: string, profile: string, contextId: string, afterId: number): number {
+    return (
+      this.#db
+        .select({ n: sql<number>`count(*)` })
+        .from(budgetLedger)
+        .where(
+          and(
+            eq(budgetLedger.peer, peer),
+            eq(budgetLedger.profile, profile),
+            eq(budgetLedger.contextId, contextId),
+            gt(budgetLedger.id, afterId),
+            ne(budgetLedger.state, "refunded"),
+          ),
+        )
+        .get()?.n ?? 0
+    );
+  }
+
   contextTurns(peer: string, contextId: string, afterId: number): number {
     return this.#contextTurns.get({ peer, ctx: contextId, afterId })?.n ?? 0;
   }

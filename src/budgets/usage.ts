@@ -12,12 +12,24 @@ export interface PeerBudget {
   maxConcurrent?: number | undefined;
   maxQueued: number;
   maxTurnsPerContext?: number | undefined;
+  /** Limits of this peer on single profiles (`[peers.X.budget.profiles.P]`). */
+  profiles: Map<string, ProfileLimits>;
+}
+
+export interface ProfileLimits {
+  profile: string;
+  window: BudgetWindow;
+  maxTurns?: number | undefined;
+  maxTokens?: number | undefined;
+  maxCostUsd?: number | undefined;
+  maxTurnsPerContext?: number | undefined;
 }
 
 /** A use not yet committed (or committed after the last read): counted on top of the ledger. */
 export interface Delta extends Sums {
   ts: number;
   contextId: string;
+  profile?: string | undefined;
 }
 
 export type WindowLimit = "max_turns" | "max_tokens" | "max_cost_usd";
@@ -30,8 +42,21 @@ export function budgetsFromConfig(
   for (const [peer, p] of Object.entries(peers)) {
     const b = p.budget;
     if (!b) continue;
+    const profiles = new Map<string, ProfileLimits>();
+    for (const [profile, pb] of Object.entries(b.profiles ?? {})) {
+      const key = `peers.${peer}.budget.profiles.${profile}.window`;
+      profiles.set(profile, {
+        profile,
+        window: parseWindow(pb.window ?? b.window, key),
+        maxTurns: pb.max_turns,
+        maxTokens: pb.max_tokens,
+        maxCostUsd: pb.max_cost_usd,
+        maxTurnsPerContext: pb.max_turns_per_context,
+      });
+    }
     out.set(peer, {
       peer,
+      profiles,
       window: parseWindow(b.window, `peers.${peer}.budget.window`),
       maxTurns: b.max_turns,
       maxTokens: b.max_tokens,

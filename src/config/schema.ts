@@ -59,8 +59,18 @@ const Jwt = z.strictObject({
   max_ttl_s: z.number().int().min(1).default(900),
 });
 
+/** `[peers.X.budget.profiles.P]`: limits of one peer on one profile, on top of the peer's. */
+const ProfileBudget = z.strictObject({
+  window: z.string().optional(),
+  max_turns: z.number().int().min(0).optional(),
+  max_tokens: z.number().int().min(0).optional(),
+  max_cost_usd: z.number().min(0).optional(),
+  max_turns_per_context: z.number().int().min(1).optional(),
+});
+
 const Budget = z.strictObject({
   window: z.string().default("24h"),
+  profiles: z.record(z.string(), ProfileBudget).optional(),
   max_turns: z.number().int().min(0).optional(),
   max_tokens: z.number().int().min(0).optional(),
   max_cost_usd: z.number().min(0).optional(),
