@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, gte, ne, sql } from "drizzle-orm";
+import { and, asc, eq, gt, gte, ne, type SQL, sql } from "drizzle-orm";
 import type { Drizzle } from "../store/db.ts";
 import { budgetLedger, budgetResets } from "../store/schema.ts";
 
@@ -24,7 +24,9 @@ export class LedgerStore {
   readonly #db: Drizzle;
   readonly #afterId;
   readonly #sums;
+  readonly #profileSums;
   readonly #contextTurns;
+  readonly #profileContextTurns;
 
   constructor(db: Drizzle) {
     this.#db = db;
@@ -34,34 +36,33 @@ export class LedgerStore {
       .from(budgetResets)
       .where(eq(budgetResets.peer, P("peer")))
       .prepare();
-    this.#sums = db
-      .select({
-        turns: sql<number>`count(*)`,
-        tokens: sql<number>`coalesce(sum(${budgetLedger.tokens}), 0)`,
-        cost: sql<number>`coalesce(sum(${budgetLedger.costUsd}), 0)`,
-      })
-      .from(budgetLedger)
-      .where(
-        and(
-          eq(budgetLedger.peer, P("peer")),
-          gte(budgetLedger.ts, P("since")),
-          gt(budgetLedger.id, P("afterId")),
-          ne(budgetLedger.state, "refunded"),
-        ),
-      )
-      .prepare();
-    this.#contextTurns = db
-      .select({ n: sql<number>`count(*)` })
-      .from(budgetLedger)
-      .where(
-        and(
-          eq(budgetLedger.peer, P("peer")),
-          eq(budgetLedger.contextId, P("ctx")),
-          gt(budgetLedger.id, P("afterId")),
-          ne(budgetLedger.state, "refunded"),
-        ),
-      )
-      .prepare();
+    // every read counts the peer's rows since its last reset that were not refunded
+    const counted = (...more: SQL[]) =>
+      and(
+        eq(budgetLedger.peer, P("peer")),
+        gt(budgetLedger.id, P("afterId")),
+        ne(budgetLedger.state, "refunded"),
+        ...more,
+      );
+    const sumsWhere = (where: SQL | undefined) =>
+      db
+        .select({
+          turns: sql<number>`count(*)`,
+          tokens: sql<number>`coalesce(sum(${budgetLedger.tokens}), 0)`,
+          cost: sql<number>`coalesce(sum(${budgetLedger.costUsd}), 0)`,
+        })
+        .from(budgetLedger)
+        .where(where)
+        .prepare();
+    const countWhere = (where: SQL | undefined) =>
+      db.select({ n: sql<number>`count(*)` }).from(budgetLedger).where(where).prepare();
+    const inWindow = gte(budgetLedger.ts, P("since"));
+    const onProfile = eq(budgetLedger.profile, P("profile"));
+    const inContext = eq(budgetLedger.contextId, P("ctx"));
+    this.#sums = sumsWhere(counted(inWindow));
+    this.#profileSums = sumsWhere(counted(inWindow, onProfile));
+    this.#contextTurns = countWhere(counted(inContext));
+    this.#profileContextTurns = countWhere(counted(inContext, onProfile));
   }
 
   /** Rows up to this id were reset away for `peer` (0: never reset). */
@@ -76,49 +77,14 @@ export class LedgerStore {
   }
 
   /** Use of `peer` on one profile inside a window (per-profile limits). */
-  profileSums(
-    peer: string,
-    profile: string,
-    since: number,
-    afterId: number,
-  ): Sums & { contextTurns: number } {
-    const r = this.#db
-      .select({
-        turns: sql<number>`count(*)`,
-        tokens: sql<number>`coalesce(sum(${budgetLedger.tokens}), 0)`,
-        cost: sql<number>`coalesce(sum(${budgetLedger.costUsd}), 0)`,
-      })
-      .from(budgetLedger)
-      .where(
-        and(
-          eq(budgetLedger.peer, peer),
-          eq(budgetLedger.profile, profile),
-          gte(budgetLedger.ts, since),
-          gt(budgetLedger.id, afterId),
-          ne(budgetLedger.state, "refunded"),
-        ),
-      )
-      .get();
-    return { turns: r?.turns ?? 0, tokens: r?.tokens ?? 0, cost: r?.cost ?? 0, contextTurns: 0 };
+  profileSums(peer: string, profile: string, since: number, afterId: number): Sums {
+    const r = this.#profileSums.get({ peer, profile, since, afterId });
+    return { turns: r?.turns ?? 0, tokens: r?.tokens ?? 0, cost: r?.cost ?? 0 };
   }
 
   /** Turns of `peer` in one conversation on one profile, all time since the last reset. */
   profileContextTurns(peer: string, profile: string, contextId: string, afterId: number): number {
-    return (
-      this.#db
-        .select({ n: sql<number>`count(*)` })
-        .from(budgetLedger)
-        .where(
-          and(
-            eq(budgetLedger.peer, peer),
-            eq(budgetLedger.profile, profile),
-            eq(budgetLedger.contextId, contextId),
-            gt(budgetLedger.id, afterId),
-            ne(budgetLedger.state, "refunded"),
-          ),
-        )
-        .get()?.n ?? 0
-    );
+    return this.#profileContextTurns.get({ peer, profile, ctx: contextId, afterId })?.n ?? 0;
   }
 
   contextTurns(peer: string, contextId: string, afterId: number): number {
