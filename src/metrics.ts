@@ -16,6 +16,12 @@ export class Metrics {
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900],
     registers: [this.registry],
   });
+  readonly commits = new Histogram({
+    name: "a2a_relay_store_commit_ops",
+    help: "Writes grouped into each SQLite commit (group commit)",
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [this.registry],
+  });
   readonly turnsRunning = new Gauge({
     name: "a2a_relay_turns_running",
     help: "Turns running now",

@@ -19,6 +19,7 @@ import { buildReceiver } from "./receivers/index.ts";
 import type { RoutingDeps } from "./routing/deps.ts";
 import { UpstreamCards } from "./routing/upstream-card.ts";
 import type { Runtime } from "./runtime/index.ts";
+import { startCheckpointer } from "./store/checkpointer.ts";
 import { openStore } from "./store/db.ts";
 import { SessionRepo } from "./store/sessions.ts";
 import { Writer } from "./store/writer.ts";
@@ -44,6 +45,9 @@ export interface StartOptions {
   /** `serve --replace`: stop the live holder of `server.name` first. */
   replace?: boolean;
 }
+
+/** How often the worker copies the WAL back into the database (see store/checkpointer.ts). */
+const CHECKPOINT_EVERY_MS = 100;
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|\[::1\])$/;
 
@@ -107,7 +111,11 @@ export async function startRelay(
   }
 
   const budgetLimits = budgetsFromConfig(config.peers);
-  const store = openStore(runtime, join(server.dataDir, "relay.db"), { synchronous: server.synchronous });
+  const dbPath = join(server.dataDir, "relay.db");
+  const store = openStore(runtime, dbPath, { synchronous: server.synchronous });
+  const checkpointer = startCheckpointer(runtime.workerSqlite, dbPath, CHECKPOINT_EVERY_MS, (message) =>
+    logger.warn({ problem: message }, "background WAL checkpoint failed"),
+  );
   const writer = new Writer(store.conn);
   const repo = new TaskRepo(store.db);
   sessions = new SessionRepo(store.db, writer);
@@ -120,6 +128,7 @@ export async function startRelay(
   routing.outboundCredential = async (profile, remoteId) =>
     outboundCredential(profile, server.id, await keyring.current(), routing.env, Date.now(), remoteId);
   const metrics = new Metrics();
+  writer.onCommit = (ops) => metrics.commits.observe(ops);
   const budgets = new Budgets({
     store: new LedgerStore(store.db),
     writer,
@@ -214,6 +223,7 @@ export async function startRelay(
         await push.deliverer.stop();
         transcripts.close();
         writer.close();
+        await checkpointer.stop();
         store.close();
       })();
       return stopping;

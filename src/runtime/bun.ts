@@ -54,4 +54,14 @@ function spawn(opts: SpawnOptions): ChildProcess {
 }
 
 /** Bun: `bun:sqlite` (the chosen stack); Deno uses `node:sqlite` behind the same seam. */
-export const bunRuntime: Runtime = { name: "bun", openSqlite: openBunSqlite, serve, spawn };
+export const bunRuntime: Runtime = {
+  name: "bun",
+  openSqlite: openBunSqlite,
+  workerSqlite: {
+    importLine: 'import { Database } from "bun:sqlite";',
+    open: "new Database(path)",
+    exec: "db.run(sql)",
+  },
+  serve,
+  spawn,
+};

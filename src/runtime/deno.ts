@@ -83,7 +83,18 @@ function readProcFile(path: string): string | undefined {
   }
 }
 
-export const denoRuntime: Runtime = { name: "deno", openSqlite: openNodeSqlite, serve, spawn, readProcFile };
+export const denoRuntime: Runtime = {
+  name: "deno",
+  openSqlite: openNodeSqlite,
+  workerSqlite: {
+    importLine: 'import { DatabaseSync } from "node:sqlite";',
+    open: "new DatabaseSync(path)",
+    exec: "db.exec(sql)",
+  },
+  serve,
+  spawn,
+  readProcFile,
+};
 
 // internal
 

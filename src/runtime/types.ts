@@ -3,6 +3,8 @@
  * lives behind this interface; the rest of the code only sees these types.
  */
 
+import type { WorkerSqlite } from "../store/checkpointer.ts";
+
 /** A synchronous SQLite connection: just what the store needs. */
 export interface SqliteConnection {
   exec(sql: string): void;
@@ -51,6 +53,8 @@ export interface ChildProcess {
 export interface Runtime {
   readonly name: "bun" | "deno";
   openSqlite(path: string): { conn: SqliteConnection; drizzle: unknown };
+  /** How a worker thread opens SQLite (the background WAL checkpointer). */
+  readonly workerSqlite: WorkerSqlite;
   serve(opts: ServeOptions): Listener;
   spawn(opts: SpawnOptions): ChildProcess;
   /**

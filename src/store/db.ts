@@ -27,6 +27,9 @@ export function openStore(runtime: Runtime, path: string, opts: OpenOptions = {}
   // Checkpoint the WAL every ~40 MB instead of SQLite's default 4 MB: each checkpoint runs inside
   // a commit on the event loop; measured on the echo profile, +50% SendMessage/s.
   conn.exec("PRAGMA wal_autocheckpoint = 10000");
+  // statement journals (a statement inside a savepoint: every group-committed write) stay in
+  // memory instead of temp files: measured, half the bytes written per SendMessage
+  conn.exec("PRAGMA temp_store = MEMORY");
   conn.exec("PRAGMA foreign_keys = ON");
   migrate(conn, opts.migrations ?? MIGRATIONS);
   return { conn, db: drizzle as Drizzle, close: () => conn.close() };

@@ -21,6 +21,10 @@ export class Writer {
   readonly #schedule: (fn: () => void) => void;
   // transaction control runs for every op: prepared once, not parsed each time
   readonly #sql: Record<"begin" | "savepoint" | "release" | "rollbackTo" | "commit", { run(): void }>;
+  /** Writes deferred to the end of the transaction, by key (see `defer`). */
+  #deferred = new Map<string, () => void>();
+  /** The current op's deferrals: merged into `#deferred` only if the op succeeds. */
+  #opDeferred: Map<string, () => void> | undefined;
   /** Called after each commit with the number of ops in it (metrics). */
   onCommit: ((ops: number) => void) | undefined;
 
@@ -56,6 +60,16 @@ export class Writer {
     });
   }
 
+  /**
+   * Inside an op: run `fn` just before this transaction commits, once per `key`; a later deferral
+   * with the same key replaces it (the latest snapshot of a row wins, so a row changed by several
+   * ops in one transaction is written once). Dropped if the op that deferred it fails.
+   */
+  defer(key: string, fn: () => void): void {
+    if (!this.#opDeferred) throw new Error("Writer.defer is only valid inside a queued write");
+    this.#opDeferred.set(key, fn);
+  }
+
   /** Commit everything queued now. Safe to call directly (shutdown, tests). */
   flush(): void {
     this.#scheduled = false;
@@ -74,12 +88,15 @@ export class Writer {
     const isolate = batch.length > 1;
     for (const op of batch) {
       if (isolate) this.#sql.savepoint.run();
+      this.#opDeferred = new Map();
       try {
         const value = op.fn();
         if (isolate) this.#sql.release.run();
+        for (const [k, fn] of this.#opDeferred) this.#deferred.set(k, fn);
         results.push({ ok: true, value });
       } catch (err) {
         if (!isolate) {
+          this.#opDeferred = undefined;
           conn.exec("ROLLBACK");
           op.reject(err);
           return;
@@ -89,7 +106,11 @@ export class Writer {
         results.push({ ok: false, value: err });
       }
     }
+    this.#opDeferred = undefined;
+    const deferred = this.#deferred;
+    this.#deferred = new Map();
     try {
+      for (const fn of deferred.values()) fn();
       this.#sql.commit.run();
     } catch (err) {
       try {

@@ -8,6 +8,7 @@ import type {
 } from "../a2a/types.ts";
 import { isSettled, isTerminal } from "../a2a/types.ts";
 import { invalidParams, taskNotCancelable, taskNotFound, unsupportedOperation } from "../errors.ts";
+import { uuidv7 } from "../ids.ts";
 import type { Receiver, Usage } from "../receivers/types.ts";
 import type { Writer } from "../store/writer.ts";
 import { TaskBus as Bus, type TaskBus, type TaskEvent } from "./bus.ts";
@@ -141,7 +142,7 @@ export class Engine {
   constructor(deps: EngineDeps) {
     this.#deps = {
       now: Date.now,
-      newId: () => crypto.randomUUID(),
+      newId: () => uuidv7(),
       maxContextQueue: 16,
       hooks: {},
       ...deps,
@@ -345,7 +346,10 @@ export class Engine {
     return this.#deps.writer
       .run(
         () => {
-          this.#deps.repo.update(live.id, task, seq, now, event);
+          const { repo, writer } = this.#deps;
+          repo.appendEvent(live.id, seq, now, event);
+          // a fast turn changes its task several times in one transaction: write the row once
+          writer.defer(live.id, () => repo.writeSnapshot(live.id, task, seq, now));
           return sink?.written(live.id, event, task) ?? false;
         },
         () => {

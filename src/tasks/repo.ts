@@ -121,7 +121,14 @@ export class TaskRepo {
     this.#insertDispatch.run({ peer, messageId, taskId, createdAt: now });
   }
 
+  /** A task's new snapshot and the event that made it. */
   update(id: string, task: Task, seq: number, now: number, event: StreamResponse): void {
+    this.writeSnapshot(id, task, seq, now);
+    this.appendEvent(id, seq, now, event);
+  }
+
+  /** Overwrite a task's snapshot row (its events are appended separately). */
+  writeSnapshot(id: string, task: Task, seq: number, now: number): void {
     this.#updateTask.run({
       id,
       state: task.status.state,
@@ -129,7 +136,6 @@ export class TaskRepo {
       seq,
       updatedAt: now,
     });
-    this.appendEvent(id, seq, now, event);
   }
 
   appendEvent(taskId: string, seq: number, ts: number, event: StreamResponse): void {

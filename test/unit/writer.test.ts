@@ -50,6 +50,49 @@ describe("group-commit writer", () => {
     expect(keys).toEqual(["a", "d"]);
   });
 
+  test("defer: the last deferral per key runs once, before the commit; a failing op's are dropped", async () => {
+    const { c, db } = conn();
+    const w = new Writer(c);
+    const runs: string[] = [];
+    const put = (k: string, v: number) => () => {
+      runs.push(`${k}=${v}`);
+      db.run("INSERT INTO t VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", [k, v]);
+    };
+    const ops = [
+      w.run(() => w.defer("a", put("a", 1))),
+      w.run(() => w.defer("a", put("a", 2))),
+      w.run(() => {
+        w.defer("a", put("a", 99));
+        throw new Error("this op fails: its deferral must not run");
+      }),
+      w.run(() => w.defer("b", put("b", 1))),
+    ];
+    const results = await Promise.allSettled(ops);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    expect(runs).toEqual(["a=2", "b=1"]);
+    expect(db.query("SELECT k, v FROM t ORDER BY k").all()).toEqual([
+      { k: "a", v: 2 },
+      { k: "b", v: 1 },
+    ]);
+    expect(() => w.defer("c", () => {})).toThrow(/only valid inside/);
+  });
+
+  test("a deferred write that fails fails its whole transaction", async () => {
+    const { c, db } = conn();
+    const w = new Writer(c);
+    const a = w.run(() => db.run("INSERT INTO t VALUES ('a', 1)"));
+    const b = w.run(() =>
+      w.defer("x", () => {
+        throw new Error("disk full");
+      }),
+    );
+    const [ra, rb] = await Promise.allSettled([a, b]);
+    expect(ra.status === "rejected" && String(ra.reason)).toContain("disk full");
+    expect(rb.status === "rejected" && String(rb.reason)).toContain("disk full");
+    expect(db.query("SELECT count(*) AS n FROM t").get()).toEqual({ n: 0 });
+    expect(db.inTransaction).toBe(false);
+  });
+
   test("after() runs synchronously after commit, before the promise resolves", async () => {
     const { c, db } = conn();
     const w = new Writer(c);

@@ -1,0 +1,49 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bunRuntime } from "../../src/runtime/bun.ts";
+import { startCheckpointer } from "../../src/store/checkpointer.ts";
+import { openStore } from "../../src/store/db.ts";
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await Bun.sleep(10);
+  }
+  return cond();
+}
+
+describe("background WAL checkpointer", () => {
+  test("copies committed pages into the database file from its own thread", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "a2a-ckpt-"));
+    const path = join(dir, "relay.db");
+    const store = openStore(bunRuntime, path);
+    store.conn.exec("PRAGMA wal_autocheckpoint = 0"); // only the worker may checkpoint now
+    store.conn.exec("CREATE TABLE blob (v TEXT)");
+    store.conn.exec("BEGIN");
+    for (let i = 0; i < 500; i++) store.conn.query("INSERT INTO blob VALUES (?)", ["x".repeat(2000)]);
+    store.conn.exec("COMMIT");
+    const before = statSync(path).size;
+    const errors: string[] = [];
+    const ck = startCheckpointer(bunRuntime.workerSqlite, path, 20, (m) => errors.push(m));
+    expect(await until(() => statSync(path).size > before + 500 * 2000, 5000)).toBe(true);
+    await ck.stop();
+    expect(errors).toEqual([]);
+    store.close();
+  });
+
+  test("reports a database it cannot use, once, and still stops", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "a2a-ckpt-"));
+    const path = join(dir, "not-a.db");
+    writeFileSync(path, "this is not a SQLite database, and it is long enough to have a header".repeat(10));
+    const errors: string[] = [];
+    const ck = startCheckpointer(bunRuntime.workerSqlite, path, 10, (m) => errors.push(m));
+    expect(await until(() => errors.length > 0, 5000)).toBe(true);
+    await Bun.sleep(100);
+    await ck.stop();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/not a database|file is (encrypted|not a database)/i);
+  });
+});
