@@ -5,15 +5,18 @@ import type { Admission, AdmissionTicket, AdmitRequest } from "../tasks/engine.t
 import { checkProfile } from "./profile.ts";
 import { Slots } from "./slots.ts";
 import type { LedgerStore } from "./store.ts";
+import { Tally } from "./tally.ts";
 import {
   type BudgetReport,
   type Delta,
   type PeerBudget,
+  type ProfileLimits,
   reportOf,
   resetTime,
   windowLimits,
   windowUse,
 } from "./usage.ts";
+import { windowStart } from "./window.ts";
 
 export interface BudgetsDeps {
   store: LedgerStore;
@@ -36,6 +39,8 @@ export class Budgets implements Admission {
   readonly #now: () => number;
   readonly #pending = new Map<string, Delta[]>();
   readonly #slots = new Map<string, Slots>();
+  /** Committed use per peer (key: peer) and per peer on a profile (key: peer NUL profile). */
+  readonly #tallies = new Map<string, Tally>();
   /** The largest usage one settled turn of a peer reported (this process): the estimate of the next. */
   readonly #perTurn = new Map<string, { tokens: number; cost: number }>();
 
@@ -71,7 +76,10 @@ export class Budgets implements Admission {
     const pending = this.#pendingOf(b.peer);
     this.#checkWindow(b, now, pending, true);
     const perProfile = b.profiles.get(req.profile);
-    if (perProfile) checkProfile(store, b.peer, perProfile, req.contextId, pending, now, true);
+    if (perProfile) {
+      const source = this.#tally(b.peer, perProfile, now);
+      checkProfile(store, source, b.peer, perProfile, req.contextId, pending, now, true);
+    }
     if (b.maxTurnsPerContext !== undefined) {
       const { afterId } = store.reset(b.peer);
       let n = store.contextTurns(b.peer, req.contextId, afterId);
@@ -111,8 +119,16 @@ export class Budgets implements Admission {
 
   // ---- used by Ticket ----
 
-  /** Queue a ledger write; `delta` counts on top of the ledger until it commits (or fails). */
-  write(peer: string, delta: Delta | undefined, fn: (store: LedgerStore) => void): void {
+  /**
+   * Queue a ledger write; `delta` counts on top of the ledger until it commits (or fails). At its
+   * commit `committed` updates the peer's tallies, in the same moment the delta stops counting.
+   */
+  write(
+    peer: string,
+    delta: Delta | undefined,
+    fn: (store: LedgerStore) => void,
+    committed: (tally: Tally) => void = () => {},
+  ): void {
     const list = this.#pendingOf(peer);
     if (delta) list.push(delta);
     const drop = () => {
@@ -120,7 +136,14 @@ export class Budgets implements Admission {
       if (i >= 0) list.splice(i, 1);
     };
     this.#deps.writer
-      .run(() => fn(this.#deps.store), drop)
+      .run(
+        () => fn(this.#deps.store),
+        () => {
+          drop();
+          // only tallies that exist: one loaded later reads this row from the ledger itself
+          for (const t of this.#talliesOf(peer)) committed(t);
+        },
+      )
       .catch((err) => {
         drop();
         this.#deps.onWriteError?.(err);
@@ -133,7 +156,10 @@ export class Budgets implements Admission {
     const pending = this.#pendingOf(b.peer);
     this.#checkWindow(b, now, pending, false);
     const perProfile = b.profiles.get(profile);
-    if (perProfile) checkProfile(this.#deps.store, b.peer, perProfile, contextId, pending, now, false);
+    if (perProfile) {
+      const source = this.#tally(b.peer, perProfile, now);
+      checkProfile(this.#deps.store, source, b.peer, perProfile, contextId, pending, now, false);
+    }
   }
 
   /** A turn settled with this usage: it sets the estimate of a turn for the token/cost gate. */
@@ -151,12 +177,13 @@ export class Budgets implements Admission {
   #checkWindow(b: PeerBudget, now: number, pending: readonly Delta[], newTurn: boolean): void {
     const limits = windowLimits(b).filter((l) => newTurn || l.field !== "turns");
     if (limits.length === 0) return;
-    const use = windowUse(this.#deps.store, b, now, pending);
+    const source = this.#tally(b.peer, undefined, now, b);
+    const use = windowUse(source, b, now, pending);
     for (const l of limits) {
       const used = use[l.field];
       const over = l.field === "turns" ? used + 1 > l.max : used >= l.max;
       if (!over) continue;
-      const at = resetTime(this.#deps.store, b, l.field, used, l.max, now, pending);
+      const at = resetTime(source, b, l.field, used, l.max, now, pending);
       throw budgetExceeded({
         peer: b.peer,
         limit: l.limit,
@@ -179,7 +206,8 @@ export class Budgets implements Admission {
     if (limits.length === 0) return true;
     const est = this.#perTurn.get(b.peer);
     if (!est) return false;
-    const use = windowUse(this.#deps.store, b, this.#now(), this.#pendingOf(b.peer));
+    const now = this.#now();
+    const use = windowUse(this.#tally(b.peer, undefined, now, b), b, now, this.#pendingOf(b.peer));
     return limits.every((l) => {
       const per = l.field === "tokens" ? est.tokens : est.cost;
       return use[l.field] + (running + 1) * per <= l.max;
@@ -187,9 +215,32 @@ export class Budgets implements Admission {
   }
 
   #report(b: PeerBudget, now: number): BudgetReport {
-    const r = reportOf(this.#deps.store, b, now, this.#pendingOf(b.peer));
+    const source = this.#tally(b.peer, undefined, now, b);
+    const r = reportOf(this.#deps.store, b, now, this.#pendingOf(b.peer), source);
     const slots = this.#slots.get(b.peer)!;
     return { ...r, running: slots.running, queued: slots.inflight - slots.running };
+  }
+
+  /**
+   * The committed use of a peer (or of a peer on one profile, `p`) in memory: loaded from the
+   * ledger on first use, and again after the peer's budget was reset (here or by the CLI).
+   */
+  #tally(peer: string, p: ProfileLimits | undefined, now: number, b?: PeerBudget): Tally {
+    const key = p ? `${peer}\u0000${p.profile}` : peer;
+    const { afterId } = this.#deps.store.reset(peer);
+    const have = this.#tallies.get(key);
+    if (have && have.scope.afterId === afterId) return have;
+    const window = (p ?? b ?? this.#deps.budgets.get(peer))!.window;
+    const scope = { peer, profile: p?.profile, afterId };
+    const t = Tally.load(this.#deps.store, scope, windowStart(window, now), window.kind !== "total");
+    this.#tallies.set(key, t);
+    return t;
+  }
+
+  #talliesOf(peer: string): Tally[] {
+    const out: Tally[] = [];
+    for (const t of this.#tallies.values()) if (t.scope.peer === peer) out.push(t);
+    return out;
   }
 
   #pendingOf(peer: string): Delta[] {
@@ -219,9 +270,17 @@ class Ticket implements AdmissionTicket {
     this.#slots = slots;
     this.#req = req;
     const { peer, profile, contextId, taskId, ts } = req;
-    owner.write(peer, { ts, contextId, profile, turns: 1, tokens: 0, cost: 0 }, (s) => {
-      this.#id = s.insert({ peer, profile, contextId, taskId, ts });
-    });
+    owner.write(
+      peer,
+      { ts, contextId, profile, turns: 1, tokens: 0, cost: 0 },
+      (s) => {
+        this.#id = s.insert({ peer, profile, contextId, taskId, ts });
+      },
+      (t) => {
+        if (t.scope.profile === undefined || t.scope.profile === profile)
+          t.add(this.#id!, { ts, turns: 1, tokens: 0, cost: 0 }, true);
+      },
+    );
   }
 
   async acquire(signal: AbortSignal): Promise<void> {
@@ -244,9 +303,14 @@ class Ticket implements AdmissionTicket {
     const cost = Math.max(0, usage?.costUsd ?? 0);
     const now = this.#owner.now();
     const { contextId, ts, profile } = this.#req;
-    this.#owner.write(this.#req.peer, { ts, contextId, profile, turns: 0, tokens, cost }, (s) => {
-      if (this.#id !== undefined) s.settle(this.#id, tokens, cost, now);
-    });
+    this.#owner.write(
+      this.#req.peer,
+      { ts, contextId, profile, turns: 0, tokens, cost },
+      (s) => {
+        if (this.#id !== undefined) s.settle(this.#id, tokens, cost, now);
+      },
+      (t) => this.#id !== undefined && t.settle(this.#id, tokens, cost),
+    );
     this.#owner.observe(this.#req.peer, tokens, cost);
     this.#slots.inflight--;
     this.#slots.release();
@@ -261,9 +325,14 @@ class Ticket implements AdmissionTicket {
     this.#state = "done";
     const now = this.#owner.now();
     const { contextId, ts, profile } = this.#req;
-    this.#owner.write(this.#req.peer, { ts, contextId, profile, turns: -1, tokens: 0, cost: 0 }, (s) => {
-      if (this.#id !== undefined) s.refund(this.#id, now);
-    });
+    this.#owner.write(
+      this.#req.peer,
+      { ts, contextId, profile, turns: -1, tokens: 0, cost: 0 },
+      (s) => {
+        if (this.#id !== undefined) s.refund(this.#id, now);
+      },
+      (t) => this.#id !== undefined && t.refund(this.#id),
+    );
     this.#slots.inflight--;
   }
 }

@@ -1,5 +1,6 @@
 import { budgetExceeded } from "../errors.ts";
 import type { LedgerStore } from "./store.ts";
+import type { UseSource } from "./tally.ts";
 import type { Delta, ProfileLimits } from "./usage.ts";
 import { nextUtcMidnight, windowStart } from "./window.ts";
 
@@ -9,6 +10,7 @@ import { nextUtcMidnight, windowStart } from "./window.ts";
  */
 export function checkProfile(
   store: LedgerStore,
+  source: UseSource,
   peer: string,
   p: ProfileLimits,
   contextId: string,
@@ -18,7 +20,7 @@ export function checkProfile(
 ): void {
   const since = windowStart(p.window, now);
   const { afterId } = store.reset(peer);
-  const use = store.profileSums(peer, p.profile, since, afterId);
+  const use = source.sums(since);
   let contextTurns =
     newTurn && p.maxTurnsPerContext !== undefined
       ? store.profileContextTurns(peer, p.profile, contextId, afterId)

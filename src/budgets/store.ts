@@ -23,10 +23,13 @@ export interface Reservation {
 export class LedgerStore {
   readonly #db: Drizzle;
   readonly #afterId;
-  readonly #sums;
-  readonly #profileSums;
+  readonly #rows;
+  readonly #profileRows;
   readonly #contextTurns;
   readonly #profileContextTurns;
+  readonly #insert;
+  readonly #setState;
+  readonly #settle;
 
   constructor(db: Drizzle) {
     this.#db = db;
@@ -44,25 +47,56 @@ export class LedgerStore {
         ne(budgetLedger.state, "refunded"),
         ...more,
       );
-    const sumsWhere = (where: SQL | undefined) =>
+    const rowsWhere = (where: SQL | undefined) =>
       db
         .select({
-          turns: sql<number>`count(*)`,
-          tokens: sql<number>`coalesce(sum(${budgetLedger.tokens}), 0)`,
-          cost: sql<number>`coalesce(sum(${budgetLedger.costUsd}), 0)`,
+          id: budgetLedger.id,
+          ts: budgetLedger.ts,
+          tokens: budgetLedger.tokens,
+          cost: budgetLedger.costUsd,
+          state: budgetLedger.state,
         })
         .from(budgetLedger)
         .where(where)
+        .orderBy(asc(budgetLedger.id))
         .prepare();
     const countWhere = (where: SQL | undefined) =>
       db.select({ n: sql<number>`count(*)` }).from(budgetLedger).where(where).prepare();
     const inWindow = gte(budgetLedger.ts, P("since"));
     const onProfile = eq(budgetLedger.profile, P("profile"));
     const inContext = eq(budgetLedger.contextId, P("ctx"));
-    this.#sums = sumsWhere(counted(inWindow));
-    this.#profileSums = sumsWhere(counted(inWindow, onProfile));
+    this.#rows = rowsWhere(counted(inWindow));
+    this.#profileRows = rowsWhere(counted(inWindow, onProfile));
     this.#contextTurns = countWhere(counted(inContext));
     this.#profileContextTurns = countWhere(counted(inContext, onProfile));
+    // the writes of every budgeted turn: prepared once
+    this.#insert = db
+      .insert(budgetLedger)
+      .values({
+        peer: P("peer"),
+        profile: P("profile"),
+        contextId: P("contextId"),
+        taskId: P("taskId"),
+        ts: P("ts"),
+        state: "reserved",
+      })
+      .returning({ id: budgetLedger.id })
+      .prepare();
+    this.#setState = db
+      .update(budgetLedger)
+      .set({ state: sql`${P("state")}`, settledAt: sql`${P("settledAt")}` })
+      .where(eq(budgetLedger.id, P("id")))
+      .prepare();
+    this.#settle = db
+      .update(budgetLedger)
+      .set({
+        state: "settled",
+        tokens: sql`${P("tokens")}`,
+        costUsd: sql`${P("cost")}`,
+        settledAt: sql`${P("settledAt")}`,
+      })
+      .where(eq(budgetLedger.id, P("id")))
+      .prepare();
   }
 
   /** Rows up to this id were reset away for `peer` (0: never reset). */
@@ -71,15 +105,27 @@ export class LedgerStore {
     return { afterId: r?.afterId ?? 0, resetAt: r?.resetAt };
   }
 
-  sums(peer: string, since: number, afterId: number): Sums {
-    const r = this.#sums.get({ peer, since, afterId });
-    return { turns: r?.turns ?? 0, tokens: r?.tokens ?? 0, cost: r?.cost ?? 0 };
-  }
-
-  /** Use of `peer` on one profile inside a window (per-profile limits). */
-  profileSums(peer: string, profile: string, since: number, afterId: number): Sums {
-    const r = this.#profileSums.get({ peer, profile, since, afterId });
-    return { turns: r?.turns ?? 0, tokens: r?.tokens ?? 0, cost: r?.cost ?? 0 };
+  /**
+   * The rows that count for `scope` at or after `since`, in the order they were written; `open`
+   * when the turn is still reserved or running (it may yet settle or refund).
+   */
+  countedRows(
+    scope: { peer: string; profile?: string | undefined; afterId: number },
+    since: number,
+  ): Array<{ id: number; ts: number; turns: number; tokens: number; cost: number; open: boolean }> {
+    const { peer, profile, afterId } = scope;
+    const rows =
+      profile === undefined
+        ? this.#rows.all({ peer, afterId, since })
+        : this.#profileRows.all({ peer, afterId, since, profile });
+    return rows.map((r) => ({
+      id: r.id,
+      ts: r.ts,
+      turns: 1,
+      tokens: r.tokens,
+      cost: r.cost,
+      open: r.state === "reserved" || r.state === "started",
+    }));
   }
 
   /** Turns of `peer` in one conversation on one profile, all time since the last reset. */
@@ -91,56 +137,20 @@ export class LedgerStore {
     return this.#contextTurns.get({ peer, ctx: contextId, afterId })?.n ?? 0;
   }
 
-  /** Counted rows inside the window, oldest first (to tell when usage drops below a limit). */
-  oldest(
-    peer: string,
-    since: number,
-    afterId: number,
-    limit = 10_000,
-  ): Array<{ ts: number; tokens: number; cost: number }> {
-    return this.#db
-      .select({ ts: budgetLedger.ts, tokens: budgetLedger.tokens, cost: budgetLedger.costUsd })
-      .from(budgetLedger)
-      .where(
-        and(
-          eq(budgetLedger.peer, peer),
-          gte(budgetLedger.ts, since),
-          gt(budgetLedger.id, afterId),
-          ne(budgetLedger.state, "refunded"),
-        ),
-      )
-      .orderBy(asc(budgetLedger.ts))
-      .limit(limit)
-      .all();
-  }
-
   insert(r: Reservation): number {
-    const row = this.#db
-      .insert(budgetLedger)
-      .values({ ...r, state: "reserved" })
-      .returning({ id: budgetLedger.id })
-      .get();
-    return row.id;
+    return this.#insert.get({ ...r })!.id;
   }
 
   markStarted(id: number): void {
-    this.#db.update(budgetLedger).set({ state: "started" }).where(eq(budgetLedger.id, id)).run();
+    this.#setState.run({ id, state: "started", settledAt: null });
   }
 
   settle(id: number, tokens: number, cost: number, now: number): void {
-    this.#db
-      .update(budgetLedger)
-      .set({ state: "settled", tokens, costUsd: cost, settledAt: now })
-      .where(eq(budgetLedger.id, id))
-      .run();
+    this.#settle.run({ id, tokens, cost, settledAt: now });
   }
 
   refund(id: number, now: number): void {
-    this.#db
-      .update(budgetLedger)
-      .set({ state: "refunded", settledAt: now })
-      .where(eq(budgetLedger.id, id))
-      .run();
+    this.#setState.run({ id, state: "refunded", settledAt: now });
   }
 
   /** Forget `peer`'s use so far: every row up to the newest no longer counts. */

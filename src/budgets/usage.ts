@@ -1,5 +1,6 @@
 import type { BudgetConfig } from "../config/schema.ts";
 import type { LedgerStore, Sums } from "./store.ts";
+import { ledgerSource, type UseSource } from "./tally.ts";
 import { type BudgetWindow, nextUtcMidnight, parseWindow, windowStart } from "./window.ts";
 
 /** One peer's `[peers.X.budget]`, checked. */
@@ -80,21 +81,20 @@ export function windowLimits(b: PeerBudget): Array<{ limit: WindowLimit; max: nu
 
 /** Use inside the window now: committed ledger rows plus `pending` deltas. */
 export function windowUse(
-  store: LedgerStore,
-  b: PeerBudget,
+  source: UseSource,
+  b: Pick<PeerBudget, "window">,
   now: number,
   pending: readonly Delta[] = [],
-): Sums & { since: number; afterId: number } {
+): Sums & { since: number } {
   const since = windowStart(b.window, now);
-  const { afterId } = store.reset(b.peer);
-  const s = store.sums(b.peer, since, afterId);
+  const s = source.sums(since);
   for (const d of pending) {
     if (d.ts < since) continue;
     s.turns += d.turns;
     s.tokens += d.tokens;
     s.cost += d.cost;
   }
-  return { ...s, since, afterId };
+  return { ...s, since };
 }
 
 /**
@@ -102,8 +102,8 @@ export function windowUse(
  * moment enough of the oldest rows leave a rolling window, or never (total).
  */
 export function resetTime(
-  store: LedgerStore,
-  b: PeerBudget,
+  source: UseSource,
+  b: Pick<PeerBudget, "window">,
   field: keyof Sums,
   used: number,
   max: number,
@@ -114,11 +114,10 @@ export function resetTime(
   if (w.kind === "total") return undefined;
   if (w.kind === "daily") return nextUtcMidnight(now);
   const since = windowStart(w, now);
-  const { afterId } = store.reset(b.peer);
-  const rows = [...store.oldest(b.peer, since, afterId), ...pending.filter((d) => d.ts >= since)];
+  const rows = [...source.rows(since), ...pending.filter((d) => d.ts >= since)];
   let left = used;
   for (const r of rows) {
-    left -= field === "turns" ? 1 : field === "tokens" ? r.tokens : r.cost;
+    left -= r[field];
     // a turn limit needs room for one more turn; tokens and cost need use below the limit
     if (field === "turns" ? left + 1 <= max : left < max) return r.ts + w.ms;
   }
@@ -138,20 +137,22 @@ export interface BudgetReport {
   resetAt?: string;
 }
 
+/** `source` defaults to reading the ledger directly (the CLI); the relay passes its tally. */
 export function reportOf(
   store: LedgerStore,
   b: PeerBudget,
   now: number,
   pending: readonly Delta[] = [],
+  source: UseSource = ledgerSource(store, { peer: b.peer, afterId: store.reset(b.peer).afterId }),
 ): BudgetReport {
-  const use = windowUse(store, b, now, pending);
+  const use = windowUse(source, b, now, pending);
   const limits: Record<string, number> = {};
   const exceeded: Record<string, string | null> = {};
   for (const l of windowLimits(b)) {
     limits[l.limit] = l.max;
     const used = use[l.field];
     if (l.field === "turns" ? used + 1 > l.max : used >= l.max) {
-      const at = resetTime(store, b, l.field, used, l.max, now, pending);
+      const at = resetTime(source, b, l.field, used, l.max, now, pending);
       exceeded[l.limit] = at === undefined ? null : new Date(at).toISOString();
     }
   }

@@ -78,11 +78,14 @@ describe("JwtVerifier", () => {
     const v = verifier([filePeer("p")], { replay });
     const t = await signJwt(key.privateKey, { iss: "p", aud: "me", iat: T0, exp: T0 + 60, jti: "j1" });
     expect((await v.verify(t)).kind).toBe("ok");
-    expect(await v.verify(t)).toEqual({ kind: "refused", why: "replayed jti" });
+    expect(await v.verify(t)).toEqual({ kind: "refused", why: "replayed jti" }); // before its commit
+    writer.flush();
+    expect(await v.verify(t)).toEqual({ kind: "refused", why: "replayed jti" }); // and after
     const before = replay.count();
     expect(before).toBeGreaterThan(0);
     clock = (T0 + 10_000) * 1000; // past every earlier token's exp + tolerance, and the prune period
     await replay.remember("p", "other", clock + 1000);
+    writer.flush(); // the id is written with the request's own writes (next commit)
     expect(replay.count()).toBe(1);
     // Same jti from two peers are different ids.
     expect(await replay.remember("q", "j1", clock + 1000)).toBe(true);
