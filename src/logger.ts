@@ -1,9 +1,7 @@
 import pino, { type Logger } from "pino";
+import { LineSink } from "./log-sink.ts";
 
-/**
- * One JSON line per event on stdout. Lines are buffered and written off the request path (at
- * 4 KiB or every 100 ms, and on exit): a synchronous write per request cost ~7% of throughput.
- */
+/** One JSON line per event on stdout (or a file), written in batches (see log-sink.ts). */
 export function createLogger(level: string, dest: number | string = 1): Logger {
   return pino(
     {
@@ -14,6 +12,6 @@ export function createLogger(level: string, dest: number | string = 1): Logger {
         censor: "[redacted]",
       },
     },
-    pino.destination({ dest, sync: false, minLength: 4096, periodicFlush: 100 }),
+    new LineSink(dest),
   );
 }

@@ -82,10 +82,15 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
       }
       const waiting = result.state === "TASK_STATE_INPUT_REQUIRED" ? state.taskId : undefined;
       if (state.contextId || saved.contextId) {
-        await opts.sessions()?.put(key, state.contextId ?? "", {
-          contextId: state.contextId,
-          ...(waiting ? { taskId: waiting, relayTaskId: turn.taskId } : {}),
-        } satisfies UpstreamSession);
+        // not awaited (a commit round per turn): the writer commits in order, so the session is on
+        // disk before the turn's final state, and the conversation's next turn starts after that
+        opts
+          .sessions()
+          ?.put(key, state.contextId ?? "", {
+            contextId: state.contextId,
+            ...(waiting ? { taskId: waiting, relayTaskId: turn.taskId } : {}),
+          } satisfies UpstreamSession)
+          .catch(() => {}); // a failing database fails the turn's own final write, which is reported
       }
       return result;
     },
