@@ -159,7 +159,7 @@ function sendOut(call: RpcCall, task: Task): unknown {
 }
 
 /** Validate a send (message, brief, push targets) and hand it to the engine. */
-async function dispatch(engine: Engine, call: RpcCall) {
+async function dispatch(engine: Engine, call: RpcCall, streaming: boolean) {
   const p = sendParams(engine, call);
   const task = await engine.send({
     peer: call.peer.name,
@@ -167,13 +167,14 @@ async function dispatch(engine: Engine, call: RpcCall) {
     origin: "a2a",
     message: p.message,
     hops: call.hops ?? 0,
+    progress: streaming || (p.configuration?.returnImmediately === true && call.dialect !== "hermes"),
     onCreated: pushOnCreate(engine, call, p.brief),
   });
   return { p, task };
 }
 
 async function sendMessage(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
-  const { p, task } = await dispatch(engine, call);
+  const { p, task } = await dispatch(engine, call, false);
   const hl = p.configuration?.historyLength;
   if (p.configuration?.returnImmediately && call.dialect !== "hermes") {
     return { kind: "result", result: sendOut(call, view(task, { historyLength: hl })) };
@@ -211,7 +212,7 @@ function streamTask(engine: Engine, call: RpcCall, taskId: string): RpcOutcome {
 }
 
 async function sendStreaming(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
-  const { task } = await dispatch(engine, call);
+  const { task } = await dispatch(engine, call, true);
   return streamTask(engine, call, task.id);
 }
 

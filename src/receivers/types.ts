@@ -24,6 +24,12 @@ export interface Turn {
   brief?: Brief;
   /** Relay forwards this dispatch went through before reaching us (`A2A-Relay-Hops`; absent = 0). */
   hops?: number;
+  /**
+   * Someone may follow this turn's progress: the dispatch was a stream, or returned the task at
+   * once. False when the caller only waits for the outcome (a blocking SendMessage): a forwarding
+   * receiver then makes a blocking call upstream instead of a stream (cheaper on both sides).
+   */
+  progress?: boolean;
 }
 
 /** What a receiver reports while it works. */

@@ -98,6 +98,8 @@ export interface SendInput {
   message: Message;
   /** Relay forwards before this one (`A2A-Relay-Hops`), passed to the receiver. */
   hops?: number;
+  /** Someone may follow the turn's progress (a stream, or the task returned at once): see Turn. */
+  progress?: boolean;
   /** Runs inside the transaction that creates the task (e.g. storing its push config). */
   onCreated?: (taskId: string) => void;
 }
@@ -116,6 +118,7 @@ export interface LiveTask {
   committedSeq: number;
   queueKey: string;
   hops?: number;
+  progress?: boolean;
   start?: () => void;
   /** The admission of the turn queued or running now (budgets). */
   ticket?: AdmissionTicket | undefined;
@@ -413,6 +416,7 @@ export class Engine {
       const msg = { ...message, taskId: existing.id, contextId: existing.contextId };
       this.live.set(existing.id, existing);
       existing.hops = input.hops;
+      existing.progress = input.progress;
       await this.#deps.writer
         .run(() => this.#deps.repo.recordDispatch(peer, message.messageId, existing.id, now))
         .catch((err) => {
@@ -459,6 +463,7 @@ export class Engine {
       committedSeq: 1,
       queueKey,
       hops: input.hops,
+      progress: input.progress,
     };
     const row: TaskRow = {
       id,

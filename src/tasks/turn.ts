@@ -92,6 +92,7 @@ export async function runTurn(
           timeoutMs: plan.timeoutMs,
           ...(plan.brief ? { brief: plan.brief } : {}),
           ...(live.hops !== undefined ? { hops: live.hops } : {}),
+          ...(live.progress !== undefined ? { progress: live.progress } : {}),
         },
         emit,
         abort.signal,

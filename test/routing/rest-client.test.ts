@@ -82,11 +82,13 @@ beforeAll(() => {
       }
       // early end, then subscribe finishes the task (REST and JSON-RPC)
       if (path === "/late/message:stream") return sse(data(WORKING));
+      if (path === "/late/message:send") return Response.json(WORKING); // blocking, but not final yet
       if (path === "/late/tasks/t1:subscribe") return sse(...LATE.map(data));
       if (path === "/rpc") {
         const b = (await req.json()) as { id: unknown; method: string };
         const env = (result: unknown) => data({ jsonrpc: "2.0", id: b.id, result });
         if (b.method === "SendStreamingMessage") return sse(env(WORKING));
+        if (b.method === "SendMessage") return Response.json({ jsonrpc: "2.0", id: b.id, result: WORKING });
         if (b.method === "SubscribeToTask") return sse(...LATE.map(env));
       }
       return new Response("no card", { status: 404 });
@@ -171,7 +173,7 @@ describe("retry rule", () => {
   });
 });
 
-describe("a stream that ends before the final state is followed by subscribe", () => {
+describe("an answer that ends before the final state is followed by subscribe", () => {
   let relay: RoutingRelay;
   beforeAll(async () => {
     relay = await startRoutingRelay({
@@ -191,19 +193,37 @@ binding = "jsonrpc"
     await relay?.stop();
   });
 
+  const expectDoneLate = (task: Json) => {
+    expect(task.status.state).toBe("TASK_STATE_COMPLETED");
+    expect(task.status.message.parts[0].text).toBe("done late");
+    expect(task.artifacts.flatMap((a: Json) => a.parts.map((p: Json) => p.text))).toContain("late artifact");
+  };
   for (const profile of ["late-rest", "late-rpc"]) {
-    test(profile, async () => {
+    test(`${profile}: a blocking SendMessage makes a blocking call upstream`, async () => {
+      const from = seen.length;
       const r = await relay.rpc("SendMessage", { message: v1Message("hi") }, { path: `/a2a/${profile}` });
-      const task: Json = r.body.result.task;
-      expect(task.status.state).toBe("TASK_STATE_COMPLETED");
-      expect(task.status.message.parts[0].text).toBe("done late");
-      expect(task.artifacts.flatMap((a: Json) => a.parts.map((p: Json) => p.text))).toContain(
-        "late artifact",
+      expectDoneLate(r.body.result.task);
+      const calls = seen.slice(from);
+      expect(calls[0]).toBe(profile === "late-rest" ? "POST /late/message:send" : "POST /rpc");
+      if (profile === "late-rest") expect(calls).toContain("POST /late/tasks/t1:subscribe");
+    });
+    test(`${profile}: a task returned at once is streamed from upstream (its progress can be followed)`, async () => {
+      const from = seen.length;
+      const r = await relay.rpc(
+        "SendMessage",
+        { message: v1Message("hi"), configuration: { returnImmediately: true } },
+        { path: `/a2a/${profile}` },
       );
+      const id = r.body.result.task.id;
+      let task: Json = r.body.result.task;
+      for (let i = 0; i < 200 && task.status.state !== "TASK_STATE_COMPLETED"; i++) {
+        await Bun.sleep(10);
+        task = (await relay.rpc("GetTask", { id }, { path: `/a2a/${profile}` })).body.result;
+      }
+      expectDoneLate(task);
+      if (profile === "late-rest") {
+        expect(seen.slice(from)).toEqual(["POST /late/message:stream", "POST /late/tasks/t1:subscribe"]);
+      }
     });
   }
-  test("the REST upstream saw message:stream, then POST tasks/t1:subscribe", () => {
-    expect(seen).toContain("POST /late/message:stream");
-    expect(seen).toContain("POST /late/tasks/t1:subscribe");
-  });
 });

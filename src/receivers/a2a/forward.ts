@@ -70,7 +70,7 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
       const link = linkAbort(signal, state);
       let result: TurnResult | undefined;
       try {
-        result = await exchange(opts.dialect, wire, out, state, emit, link.signal);
+        result = await exchange(opts.dialect, wire, out, state, emit, link.signal, turn.progress !== false);
       } catch (err) {
         if (!signal.aborted) result = failed(err, state);
       } finally {
@@ -127,10 +127,12 @@ async function exchange(
   st: Progress,
   emit: TurnEmitter,
   signal: AbortSignal,
+  /** Stream upstream (when it can) only if someone may follow the turn's progress. */
+  progress: boolean,
 ): Promise<TurnResult> {
   const params = d.sendParams(out);
   let events: AsyncIterable<unknown>;
-  if (wire.stream) events = wire.stream(params, signal);
+  if (wire.stream && progress) events = wire.stream(params, signal);
   else events = once(wire.send(params, signal));
   let seen = false;
   try {
