@@ -39,7 +39,16 @@ export function sendHandler(opts: SendRouteOptions) {
         parts: [{ text }],
         ...(context ? { contextId: context } : {}),
       };
-      const task = await opts.engine.send({ peer: peer.name, profile, origin: "a2a", message, hops });
+      // progress can be followed when the answer streams or the call returns at once
+      const progress = c.req.query("stream") === "1" || c.req.query("wait") === "0";
+      const task = await opts.engine.send({
+        peer: peer.name,
+        profile,
+        origin: "a2a",
+        message,
+        hops,
+        progress,
+      });
       const ids = { "A2A-Task-Id": task.id, "A2A-Context-Id": task.contextId };
       if (c.req.query("wait") === "0") {
         return c.text(`${task.id}\n`, 202, { ...ids, "A2A-Task-State": stateToV03(task.status.state) });
