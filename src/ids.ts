@@ -15,8 +15,7 @@ export function uuidv7(now: number = Date.now()): string {
     last.counter = 0;
   }
   ms = last.ms;
-  const b = new Uint8Array(16);
-  crypto.getRandomValues(b);
+  const b = randomBytes16();
   // 48-bit big-endian timestamp (split: JS bit operators are 32-bit)
   const hi = Math.floor(ms / 2 ** 32);
   const lo = ms >>> 0;
@@ -35,4 +34,17 @@ export function uuidv7(now: number = Date.now()): string {
 }
 
 const last = { ms: 0, counter: 0 };
+
+/** 16 random bytes from a pool refilled 4 KiB at a time (one system call per 256 ids). */
+const pool = new Uint8Array(4096);
+let poolAt = pool.length;
+function randomBytes16(): Uint8Array {
+  if (poolAt + 16 > pool.length) {
+    crypto.getRandomValues(pool);
+    poolAt = 0;
+  }
+  const out = pool.slice(poolAt, poolAt + 16);
+  poolAt += 16;
+  return out;
+}
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));

@@ -35,6 +35,11 @@ export class FailureLimiter {
       throw new TypeError("maxFailures and capacity must be >= 1");
   }
 
+  /** No address has failed lately: nothing to look up (callers skip finding the address). */
+  get idle(): boolean {
+    return this.#entries.size === 0;
+  }
+
   /** Seconds this address must still wait (0 when it may try). */
   retryAfter(addr: string): number {
     const e = this.#entries.get(addr);

@@ -25,8 +25,9 @@ export interface PeerAuthOptions {
  */
 export function peerAuth(opts: PeerAuthOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const addr = c.env?.remoteAddress || "unknown";
-    const wait = opts.limiter?.retryAfter(addr) ?? 0;
+    // the peer's address costs a system call: looked up only when some address has failed lately
+    const addrOf = () => c.env?.remoteAddress || "unknown";
+    const wait = opts.limiter && !opts.limiter.idle ? opts.limiter.retryAfter(addrOf()) : 0;
     if (wait > 0) throw tooManyAuthFailures(wait);
     const header = c.req.header("authorization");
     if (!header && opts.insecureNoAuth) {
@@ -35,6 +36,7 @@ export function peerAuth(opts: PeerAuthOptions): MiddlewareHandler<AppEnv> {
     }
     const r = await identify(header, opts);
     if (!r.peer) {
+      const addr = addrOf();
       opts.limiter?.fail(addr);
       opts.onFailure?.({ addr, why: r.why });
       throw unauthenticated();

@@ -11,7 +11,10 @@ function serve(opts: ServeOptions): Listener {
     idleTimeout: opts.idleTimeout ?? 120,
     fetch: (req, srv) =>
       opts.fetch(req, {
-        remoteAddress: srv.requestIP(req)?.address ?? "",
+        // a getter: finding the address is a system call, and most requests never ask
+        get remoteAddress() {
+          return srv.requestIP(req)?.address ?? "";
+        },
         keepOpen: () => srv.timeout(req, 0),
       }),
   });
