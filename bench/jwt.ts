@@ -1,7 +1,7 @@
 // Single-use JWTs for the auth+budget target: the relay remembers every jti, so each request
 // needs its own token. Minted up front so signing costs the load generator nothing.
 import { writeFileSync } from "node:fs";
-import { exportSPKI, generateKeyPair, SignJWT } from "jose";
+import { exportSPKI, generateKeyPair, jwtVerify, SignJWT } from "jose";
 
 export async function createMinter(claims: { iss: string; aud: string }) {
   const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
@@ -25,6 +25,22 @@ export async function createMinter(claims: { iss: string; aud: string }) {
         );
       }
       writeFileSync(file, `${lines.join("\n")}\n`);
+    },
+    /** µs to verify one such token with jose (in this process, one at a time): auth's floor. */
+    async verifyCostUs(n: number): Promise<number> {
+      const now = Math.floor(Date.now() / 1000);
+      const token = await new SignJWT({})
+        .setProtectedHeader({ alg: "EdDSA" })
+        .setIssuer(claims.iss)
+        .setAudience(claims.aud)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 850)
+        .setJti("probe")
+        .sign(privateKey);
+      for (let i = 0; i < 200; i++) await jwtVerify(token, publicKey); // warm up
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) await jwtVerify(token, publicKey, { algorithms: ["EdDSA"] });
+      return ((performance.now() - t0) * 1000) / n;
     },
   };
 }

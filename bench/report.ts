@@ -7,6 +7,7 @@ type Row = {
   p50ms: number;
   p99ms: number;
   errors: number;
+  cpuUsPerRequest?: number;
   idleRssMiB?: number;
   loadRssMiB: number;
 };
@@ -18,6 +19,7 @@ interface Results {
   oneConnection: Record<string, { p50ms: number; p99ms: number }>;
   coldStartMs: { median: number };
   firstEventMs: { median: number; p90: number };
+  eddsaVerifyUs?: number;
   binaryBytes: number;
 }
 
@@ -31,11 +33,12 @@ export function renderMarkdown(r: Results): string {
     one["relay-to-sdk"] && one["sdk-echo"] ? one["relay-to-sdk"].p50ms - one["sdk-echo"].p50ms : Number.NaN;
   const addedP99 =
     one["relay-to-sdk"] && one["sdk-echo"] ? one["relay-to-sdk"].p99ms - one["sdk-echo"].p99ms : Number.NaN;
-  const authCost =
-    s["relay-budget"] && s["relay-echo"] ? 1 - s["relay-budget"].rps / s["relay-echo"].rps : Number.NaN;
+  const cost = (a?: Row, base?: Row) => (a && base ? 1 - a.rps / base.rps : Number.NaN);
+  const authCost = cost(s["relay-budget"], s["relay-echo"]);
   const maxRss = Math.max(
-    ...["relay-echo", "relay-to-sdk", "relay-budget"].map((k) => s[k]?.loadRssMiB ?? 0),
+    ...["relay-echo", "relay-to-sdk", "relay-jwt", "relay-budget"].map((k) => s[k]?.loadRssMiB ?? 0),
   );
+  const maxRssMB = (maxRss * 1024 * 1024) / 1e6;
   const check = (ok: boolean | undefined) =>
     ok === undefined || Number.isNaN(Number(ok)) ? "n/a" : ok ? "met" : "**missed**";
   const lines = [
@@ -44,14 +47,14 @@ export function renderMarkdown(r: Results): string {
     `Run ${r.date} by \`npm run bench\` on ${JSON.stringify(r.machine)}.`,
     `Blocking \`SendMessage\` with a bearer token and a unique messageId per request, wrk at ${r.settings.connections} connections, ${r.settings.rounds} rounds of ${r.settings.seconds} s alternating the targets; medians across rounds. Every relay answer is sent after the task is committed to SQLite (WAL, synchronous=NORMAL).`,
     "",
-    "| target | req/s | p50 ms | p99 ms | errors | RSS idle MiB | RSS load MiB |",
-    "|---|---|---|---|---|---|---|",
+    "| target | req/s | p50 ms | p99 ms | errors | server CPU µs/req | RSS idle MiB | RSS load MiB |",
+    "|---|---|---|---|---|---|---|---|",
     ...Object.entries(s).map(
       ([k, v]) =>
-        `| ${k} | ${f(v.rps, 0)} | ${f(v.p50ms, 2)} | ${f(v.p99ms, 2)} | ${v.errors} | ${f(v.idleRssMiB)} | ${f(v.loadRssMiB)} |`,
+        `| ${k} | ${f(v.rps, 0)} | ${f(v.p50ms, 2)} | ${f(v.p99ms, 2)} | ${v.errors} | ${f(v.cpuUsPerRequest, 0)} | ${f(v.idleRssMiB)} | ${f(v.loadRssMiB)} |`,
     ),
     "",
-    "Targets: `sdk-echo` = echo agent on the official @a2a-js/sdk express server (Node, in-memory store); `relay-echo` = the compiled relay's `echo` profile; `relay-to-sdk` = the relay with an `a2a` profile in front of sdk-echo; `relay-budget` = the relay's echo profile for a peer authenticated by EdDSA JWT (a fresh single-use token per request) with a budget; `ceiling` = a bare Bun server answering a fixed JSON-RPC body.",
+    "Targets: `sdk-echo` = echo agent on the official @a2a-js/sdk express server (Node, in-memory store); `relay-echo` = the compiled relay's `echo` profile; `relay-to-sdk` = the relay with an `a2a` profile in front of sdk-echo; `relay-jwt` = the relay's echo profile for a peer authenticated by EdDSA JWT (a fresh single-use token per request); `relay-budget` = the same with a budget on that peer; `ceiling` = a bare Bun server answering a fixed JSON-RPC body. Server CPU is user + system time of the server process (all its threads) over the run, per request.",
     "",
     "| ratio | value | target | |",
     "|---|---|---|---|",
@@ -60,10 +63,13 @@ export function renderMarkdown(r: Results): string {
     `| relay→SDK added p50 at 1 connection | ${f(addedP50, 2)} ms | ≤ 0.5 ms | ${check(addedP50 <= 0.5)} |`,
     `| relay→SDK added p99 at 1 connection | ${f(addedP99, 2)} ms | ≤ 2 ms | ${check(addedP99 <= 2)} |`,
     `| auth + budget cost vs relay echo | ${f(authCost * 100, 0)}% | ≤ 20% | ${check(authCost <= 0.2)} |`,
+    `| … of which JWT auth (relay-jwt vs relay echo) | ${f(cost(s["relay-jwt"], s["relay-echo"]) * 100, 0)}% | | |`,
+    `| … of which budgets (relay-budget vs relay-jwt) | ${f(cost(s["relay-budget"], s["relay-jwt"]) * 100, 0)}% | | |`,
+    `| one EdDSA JWT verification with jose (bench process) | ${f(r.eddsaVerifyUs, 0)} µs | | |`,
     `| relay echo vs ceiling | ${f(ratio(s["relay-echo"], s.ceiling) * 100, 1)}% | | |`,
     `| cold start to first completed SendMessage (median of 20) | ${f(r.coldStartMs.median)} ms | ≤ 60 ms | ${check(r.coldStartMs.median <= 60)} |`,
     `| streamed task, first event (median / p90 of 30) | ${f(r.firstEventMs.median, 2)} / ${f(r.firstEventMs.p90, 2)} ms | ≤ 5 ms | ${check(r.firstEventMs.median <= 5)} |`,
-    `| RSS under load (max of the relays) | ${f(maxRss)} MiB | ≤ 120 MB | ${check(maxRss <= 120)} |`,
+    `| RSS under load (max of the relays) | ${f(maxRssMB)} MB (${f(maxRss)} MiB) | ≤ 120 MB | ${check(maxRssMB <= 120)} |`,
     `| binary size | ${f(r.binaryBytes / 1024 / 1024)} MiB | | |`,
     "",
   ];

@@ -7,7 +7,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { VERSION } from "../src/version.ts";
 import { createMinter } from "./jwt.ts";
-import { ensureWrk, median, type Proc, rssMiB, startProc, type WrkResult, wrk } from "./lib.ts";
+import { cpuMs, ensureWrk, median, type Proc, rssMiB, startProc, type WrkResult, wrk } from "./lib.ts";
 import { coldStartMs, firstEventMs } from "./probes.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -32,6 +32,8 @@ interface Target {
   idleRss?: number;
   loadRss: number;
   runs: WrkResult[];
+  /** CPU time (user + system, all threads) of the server process per request, per run (µs). */
+  cpuUs: number[];
 }
 
 function relay(name: string, toml?: string): Promise<Proc> {
@@ -58,7 +60,7 @@ async function add(
   try {
     const proc = await start();
     procs.push(proc);
-    const t: Target = { name, proc, path, token: token?.(), loadRss: 0, runs: [] };
+    const t: Target = { name, proc, path, token: token?.(), loadRss: 0, runs: [], cpuUs: [] };
     targets.push(t);
     return t;
   } catch (err) {
@@ -91,34 +93,38 @@ try {
       () => tokenOf("relay-to-sdk"),
     );
   }
-  // auth + budget: every request carries its own EdDSA JWT (each jti is single-use), minted before
-  // each run so signing costs the load generator nothing; the peer has a (never reached) budget.
-  const jwtDir = join(work, "relay-budget");
+  // auth (+ budget): every request carries its own EdDSA JWT (each jti is single-use), minted
+  // before each run so signing costs the load generator nothing. relay-jwt has no budget, so the
+  // two split the cost of authentication from that of budget accounting.
+  const jwtDir = join(work, "jwt");
   spawnSync("mkdir", ["-p", jwtDir]);
   const minter = await createMinter({ iss: "bench", aud: "bench-relay" });
   writeFileSync(join(jwtDir, "bench.pub.pem"), minter.publicKeyPem);
   let jwtRun = 0;
-  const budgetTarget = await add(
-    "relay-budget",
-    () =>
-      relay(
-        "relay-budget",
-        [
-          '[server]\nid = "bench-relay"',
-          '[profiles.echo]\nhandler = "echo"',
-          '[peers.bench]\nprofiles = ["echo"]',
-          `[peers.bench.jwt]\nalgorithms = ["EdDSA"]\npublic_key_file = "${join(jwtDir, "bench.pub.pem")}"`,
-          '[peers.bench.budget]\nwindow = "24h"\nmax_turns = 100000000\nmax_tokens = 1000000000',
-          "max_concurrent = 64\nmax_queued = 1024\n",
-        ].join("\n"),
-      ),
-    "/a2a/echo",
-  );
-  if (budgetTarget) {
-    budgetTarget.prepare = async () => {
-      const echoRps = targets.find((t) => t.name === "relay-echo")?.runs.at(-1)?.rps ?? 15_000;
+  const jwtConfig = (budget: boolean) =>
+    [
+      '[server]\nid = "bench-relay"',
+      '[profiles.echo]\nhandler = "echo"',
+      '[peers.bench]\nprofiles = ["echo"]',
+      `[peers.bench.jwt]\nalgorithms = ["EdDSA"]\npublic_key_file = "${join(jwtDir, "bench.pub.pem")}"`,
+      ...(budget
+        ? [
+            '[peers.bench.budget]\nwindow = "24h"\nmax_turns = 100000000\nmax_tokens = 1000000000',
+            "max_concurrent = 64\nmax_queued = 1024\n",
+          ]
+        : []),
+    ].join("\n");
+  for (const [name, budget] of [
+    ["relay-jwt", false],
+    ["relay-budget", true],
+  ] as const) {
+    const t = await add(name, () => relay(name, jwtConfig(budget)), "/a2a/echo");
+    if (!t) continue;
+    t.prepare = async () => {
+      // enough single-use tokens for this run: its last rate (or the echo target's), plus margin
+      const last = t.runs.at(-1)?.rps ?? targets.find((x) => x.name === "relay-echo")?.runs.at(-1)?.rps;
       const file = join(jwtDir, `run${++jwtRun}.jwt`);
-      await minter.mint(Math.ceil(Math.max(5_000, echoRps * 1.5) * SECONDS), file);
+      await minter.mint(Math.ceil(Math.max(3_000, (last ?? 10_000) * 1.5) * SECONDS), file);
       return { BENCH_TOKENS_FILE: file };
     };
   }
@@ -135,6 +141,7 @@ try {
     const order = [...targets.slice(round % targets.length), ...targets.slice(0, round % targets.length)];
     for (const t of order) {
       const extra = t.prepare ? await t.prepare() : {};
+      const cpu0 = cpuMs(t.proc.pid);
       const r = await wrk(
         t.proc.url,
         t.path,
@@ -147,6 +154,7 @@ try {
         extra,
       );
       t.runs.push(r);
+      t.cpuUs.push(((cpuMs(t.proc.pid) - cpu0) * 1000) / (r.rps * SECONDS));
       console.log(
         `round ${round + 1} ${t.name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  errors ${r.errors + r.non2xx}`,
       );
@@ -165,6 +173,7 @@ try {
   const echo = targets.find((t) => t.name === "relay-echo")!;
   const ttfe = await firstEventMs(echo.proc.url, echo.token!, 30);
   const cold = await coldStartMs(bin, join(work, "cold"), 20);
+  const verifyUs = await minter.verifyCostUs(2_000);
   const size = statSync(bin).size;
 
   const summary = Object.fromEntries(
@@ -175,6 +184,7 @@ try {
         p50ms: median(t.runs.map((r) => r.p50ms)),
         p99ms: median(t.runs.map((r) => r.p99ms)),
         errors: t.runs.reduce((n, r) => n + r.errors + r.non2xx, 0),
+        cpuUsPerRequest: median(t.cpuUs),
         idleRssMiB: t.idleRss,
         loadRssMiB: t.loadRss,
         runs: t.runs,
@@ -201,6 +211,7 @@ try {
     oneConnection: single1,
     coldStartMs: cold,
     firstEventMs: ttfe,
+    eddsaVerifyUs: verifyUs,
     binaryBytes: size,
   };
   writeFileSync(join(import.meta.dir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);

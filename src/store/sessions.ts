@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Drizzle } from "./db.ts";
 import { sessions } from "./schema.ts";
 import type { Writer } from "./writer.ts";
@@ -24,20 +24,45 @@ export interface SessionStore {
   put(key: SessionKey, sessionId: string, data?: Record<string, unknown>): Promise<void>;
 }
 
-/** Reads go straight to the database; writes go through the group-commit writer. */
+/**
+ * Reads go straight to the database; writes go through the group-commit writer. Both run on
+ * every forwarded or CLI turn: prepared once.
+ */
 export class SessionRepo implements SessionStore {
-  readonly #db: Drizzle;
   readonly #writer: Writer;
   readonly #now: () => number;
+  readonly #get;
+  readonly #put;
 
   constructor(db: Drizzle, writer: Writer, now: () => number = Date.now) {
-    this.#db = db;
     this.#writer = writer;
     this.#now = now;
+    const P = sql.placeholder;
+    this.#get = db
+      .select()
+      .from(sessions)
+      .where(
+        and(
+          eq(sessions.profile, P("profile")),
+          eq(sessions.peer, P("peer")),
+          eq(sessions.contextId, P("ctx")),
+        ),
+      )
+      .prepare();
+    const values = {
+      sessionId: sql`${P("sessionId")}`,
+      dataJson: sql`${P("dataJson")}`,
+      updatedAt: sql`${P("updatedAt")}`,
+    };
+    this.#put = db
+      .insert(sessions)
+      .values({ profile: P("profile"), peer: P("peer"), contextId: P("ctx"), ...values })
+      .onConflictDoUpdate({ target: [sessions.profile, sessions.peer, sessions.contextId], set: values })
+      .prepare();
   }
 
   get(key: SessionKey): StoredSession | undefined {
-    const row = this.#db.select().from(sessions).where(match(key)).get();
+    const row = this.#get.get({ profile: key.profile, peer: key.peer, ctx: key.contextId });
     if (!row) return undefined;
     return {
       sessionId: row.sessionId,
@@ -53,11 +78,7 @@ export class SessionRepo implements SessionStore {
       updatedAt: this.#now(),
     };
     await this.#writer.run(() => {
-      this.#db
-        .insert(sessions)
-        .values({ ...key, ...values })
-        .onConflictDoUpdate({ target: [sessions.profile, sessions.peer, sessions.contextId], set: values })
-        .run();
+      this.#put.run({ profile: key.profile, peer: key.peer, ctx: key.contextId, ...values });
     });
   }
 }
@@ -74,10 +95,6 @@ export class MemorySessions implements SessionStore {
 }
 
 // internal
-
-function match(k: SessionKey) {
-  return and(eq(sessions.profile, k.profile), eq(sessions.peer, k.peer), eq(sessions.contextId, k.contextId));
-}
 
 function id(k: SessionKey): string {
   return JSON.stringify([k.profile, k.peer, k.contextId]);
