@@ -32,14 +32,17 @@ export class LineSink {
     }
   }
 
-  flush(): void {
+  /** Write what is held now (synchronously); `logger.flush(cb)` lands here. */
+  flush(cb?: (err?: Error) => void): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#chunks.length === 0) return;
-    const data = Buffer.from(this.#chunks.join(""));
-    this.#chunks = [];
-    this.#bytes = 0;
-    writeFully(this.#fd, data);
+    if (this.#chunks.length > 0) {
+      const data = Buffer.from(this.#chunks.join(""));
+      this.#chunks = [];
+      this.#bytes = 0;
+      writeFully(this.#fd, data);
+    }
+    cb?.();
   }
 }
 

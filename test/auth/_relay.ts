@@ -53,7 +53,8 @@ export async function startAuthRelay(opts: AuthRelayOptions): Promise<AuthRelay>
     prepare: true,
   });
   const logFile = join(dir, "relay.log");
-  const relay = await startRelay(config, currentRuntime(), createLogger("debug", logFile));
+  const logger = createLogger("debug", logFile);
+  const relay = await startRelay(config, currentRuntime(), logger);
   const localToken = readFileSync(join(dataDir, "tokens", "local.token"), "utf8").trim();
   return {
     relay,
@@ -62,7 +63,10 @@ export async function startAuthRelay(opts: AuthRelayOptions): Promise<AuthRelay>
     dir,
     dataDir,
     localToken,
-    log: () => readFileSync(logFile, "utf8"),
+    log: () => {
+      logger.flush(); // lines are written in batches: read all of them
+      return readFileSync(logFile, "utf8");
+    },
     async stop() {
       await relay.stop();
       rmSync(dir, { recursive: true, force: true });
