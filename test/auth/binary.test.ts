@@ -84,8 +84,8 @@ auth = "jwt"
 }, 180_000);
 
 afterAll(async () => {
+  await stopAll(); // log lines are written in batches: all of them are out once the process exits
   const output = [a, b].map((r) => (r ? r.stdout() + r.stderr() : "")).join("\n");
-  await stopAll();
   forwarder.stop(true);
   rmSync(tmp, { recursive: true, force: true });
   expectNoSecrets(output, secrets);
