@@ -128,6 +128,8 @@ export class Budgets implements Admission {
     delta: Delta | undefined,
     fn: (store: LedgerStore) => void,
     committed: (tally: Tally) => void = () => {},
+    /** A row update that a later one in the same transaction supersedes (see Writer.defer). */
+    rowKey?: string,
   ): void {
     const list = this.#pendingOf(peer);
     if (delta) list.push(delta);
@@ -137,7 +139,11 @@ export class Budgets implements Admission {
     };
     this.#deps.writer
       .run(
-        () => fn(this.#deps.store),
+        () => {
+          const { store, writer } = this.#deps;
+          if (rowKey) writer.defer(rowKey, () => fn(store));
+          else fn(store);
+        },
         () => {
           drop();
           // only tallies that exist: one loaded later reads this row from the ledger itself
@@ -283,13 +289,25 @@ class Ticket implements AdmissionTicket {
     );
   }
 
+  /** The writer's key for this turn's ledger row updates. */
+  get #rowKey(): string {
+    return `budget_ledger:${this.#req.taskId}:${this.#req.ts}`;
+  }
+
   async acquire(signal: AbortSignal): Promise<void> {
     if (this.#state !== "reserved") throw new Error("budget ticket: acquire called twice");
     await this.#slots.acquire(signal, () =>
       this.#owner.checkStart(this.#b, this.#req.profile, this.#req.contextId),
     );
     this.#state = "started";
-    this.#owner.write(this.#req.peer, undefined, (s) => this.#id !== undefined && s.markStarted(this.#id));
+    // a fast turn starts and settles in one transaction: its row is then written once (settled)
+    this.#owner.write(
+      this.#req.peer,
+      undefined,
+      (s) => this.#id !== undefined && s.markStarted(this.#id),
+      undefined,
+      this.#rowKey,
+    );
   }
 
   settle(usage: Usage | undefined): void {
@@ -310,6 +328,7 @@ class Ticket implements AdmissionTicket {
         if (this.#id !== undefined) s.settle(this.#id, tokens, cost, now);
       },
       (t) => this.#id !== undefined && t.settle(this.#id, tokens, cost),
+      this.#rowKey,
     );
     this.#owner.observe(this.#req.peer, tokens, cost);
     this.#slots.inflight--;
