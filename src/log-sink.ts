@@ -21,7 +21,7 @@ export class LineSink {
     LIVE.add(this);
   }
 
-  /** pino calls this with one serialised line (newline included). */
+  /** The logger calls this with one serialised line (newline included). */
   write(line: string): void {
     this.#chunks.push(line);
     this.#bytes += line.length;

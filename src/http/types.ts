@@ -1,9 +1,9 @@
-import type { Logger } from "pino";
 import type { JwtVerifier } from "../auth/jwt.ts";
 import type { RelayKeyring } from "../auth/keys.ts";
 import type { FailureLimiter } from "../auth/limiter.ts";
 import type { Peer, TokenDirectory } from "../auth/peers.ts";
 import type { Config } from "../config/load.ts";
+import type { Logger } from "../logger.ts";
 import type { Metrics } from "../metrics.ts";
 import type { PushService } from "../push/service.ts";
 import type { UpstreamCards } from "../routing/upstream-card.ts";

@@ -1,6 +1,6 @@
-import type { Logger } from "pino";
 import type { Task } from "../a2a/types.ts";
 import type { ResolvedPeer } from "../config/load.ts";
+import type { Logger } from "../logger.ts";
 import type { FetchFn } from "../receivers/a2a/http.ts";
 import type { Drizzle } from "../store/db.ts";
 import type { Writer } from "../store/writer.ts";
