@@ -1,33 +1,26 @@
 import { ConfigError, RelayError, UsageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import { budget } from "./budget.ts";
-import { card } from "./card.ts";
-import { configCmd } from "./config-check.ts";
 import type { CliIO, Command } from "./io.ts";
-import { keygen } from "./keygen.ts";
-import { peers } from "./peers.ts";
-import { ports } from "./ports.ts";
-import { send } from "./send.ts";
-import { serve } from "./serve.ts";
-import { tasks } from "./tasks.ts";
-import { token } from "./token.ts";
-import { transcript } from "./transcript.ts";
 
 export type { CliIO, Command };
 
-/** The command table. `main` returns an exit code; it never calls process.exit. */
-export const COMMANDS: Command[] = [
-  serve,
-  configCmd,
-  send,
-  tasks,
-  card,
-  peers,
-  keygen,
-  token,
-  budget,
-  transcript,
-  ports,
+/**
+ * The command table, in help order. Each command's module (and what it imports) loads only when
+ * that command runs, so `serve` starts without the client, brief and admin code: the compiled
+ * binary (built with --splitting) then reads and runs less before it listens.
+ */
+export const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<Command> }> = [
+  { name: "serve", load: async () => (await import("./serve.ts")).serve },
+  { name: "config", load: async () => (await import("./config-check.ts")).configCmd },
+  { name: "send", load: async () => (await import("./send.ts")).send },
+  { name: "tasks", load: async () => (await import("./tasks.ts")).tasks },
+  { name: "card", load: async () => (await import("./card.ts")).card },
+  { name: "peers", load: async () => (await import("./peers.ts")).peers },
+  { name: "keygen", load: async () => (await import("./keygen.ts")).keygen },
+  { name: "token", load: async () => (await import("./token.ts")).token },
+  { name: "budget", load: async () => (await import("./budget.ts")).budget },
+  { name: "transcript", load: async () => (await import("./transcript.ts")).transcript },
+  { name: "ports", load: async () => (await import("./ports.ts")).ports },
 ];
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
@@ -37,36 +30,38 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.out(`a2a-relay ${VERSION}\n`);
     return 0;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     io.err(`a2a-relay: unknown command "${name}"; see a2a-relay help\n`);
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) return help(name, io);
   try {
-    return await cmd.run(rest, io);
+    return await (await entry.load()).run(rest, io);
   } catch (err) {
     return report(err, io);
   }
 }
 
-function help(name: string | undefined, io: CliIO): number {
-  const cmd = name ? COMMANDS.find((c) => c.name === name) : undefined;
-  if (name && !cmd) {
+async function help(name: string | undefined, io: CliIO): Promise<number> {
+  const entry = name ? COMMANDS.find((c) => c.name === name) : undefined;
+  if (name && !entry) {
     io.err(`a2a-relay: unknown command "${name}"\n`);
     return 2;
   }
-  if (cmd) {
+  if (entry) {
+    const cmd = await entry.load();
     io.out(`${cmd.usage}\n\n${cmd.summary}\n`);
     return 0;
   }
-  const w = Math.max(...COMMANDS.map((c) => c.name.length));
+  const all = await Promise.all(COMMANDS.map((c) => c.load()));
+  const w = Math.max(...all.map((c) => c.name.length));
   io.out(
     [
       `a2a-relay ${VERSION}: an Agent2Agent relay`,
       "",
       "commands:",
-      ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
+      ...all.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
       "",
       "a2a-relay help COMMAND shows a command's options.",
       "exit codes: 0 ok, 1 task failed/canceled/rejected, 2 usage or config error, 3 auth refused,",

@@ -9,6 +9,7 @@ import {
   ConfigSchema,
   DEFAULT_BANDS,
   DEFAULT_PROFILES,
+  ONE_OFF,
   type PeerConfig,
   type ProfileConfig,
   parsePeer,
@@ -93,7 +94,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     }
   }
   const where = file ?? "the embedded defaults";
-  const parsed = ConfigSchema.safeParse(raw);
+  const parsed = ConfigSchema.safeParse(raw, ONE_OFF);
   if (!parsed.success) throw new ConfigError(formatIssues(where, parsed.error));
   const c = parsed.data;
   const base = file ? dirname(resolve(file)) : process.cwd();

@@ -1,4 +1,3 @@
-import { isIP } from "node:net";
 import { invalidParams } from "../errors.ts";
 
 /**
@@ -44,7 +43,7 @@ export function isInternal(host: string): boolean {
   ) {
     return true;
   }
-  const kind = isIP(host);
+  const kind = ipVersion(host);
   if (kind === 4) {
     const [a, b] = host.split(".").map(Number) as [number, number];
     return (
@@ -69,4 +68,17 @@ export function isInternal(host: string): boolean {
     );
   }
   return false;
+}
+
+// internal
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/**
+ * 4 or 6 for an IP literal, else 0 (as node:net's isIP, whose module alone took ~9 ms of the
+ * compiled binary's start).
+ */
+function ipVersion(host: string): 0 | 4 | 6 {
+  if (IPV4.test(host)) return 4;
+  return host.includes(":") && URL.canParse(`http://[${host}]/`) ? 6 : 0;
 }

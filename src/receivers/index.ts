@@ -1,11 +1,8 @@
 import type { ProfileConfig } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
 import type { RoutingDeps } from "../routing/deps.ts";
-import { a2aReceiver } from "./a2a/index.ts";
-import { buildCliReceiver, type CliReceiverDeps, isCliHandler } from "./cli/index.ts";
+import type { CliReceiverDeps } from "./cli/index.ts";
 import { echoReceiver } from "./echo.ts";
-import { llmReceiver } from "./llm.ts";
-import { remoteReceiver } from "./remote.ts";
 import type { Receiver } from "./types.ts";
 
 export type * from "./types.ts";
@@ -18,21 +15,32 @@ export interface ReceiverDeps {
   cli?: CliReceiverDeps;
 }
 
-/** Build the receiver of one profile. Bad options fail here, at start, naming the key. */
-export function buildReceiver(name: string, p: ProfileConfig, deps: ReceiverDeps = {}): Receiver {
-  if (p.remote) return remoteReceiver(name, p, needRouting(name, deps));
-  if (isCliHandler(p.handler)) {
-    if (!deps.cli)
-      throw new ConfigError(`profiles.${name}: coding-CLI receivers are not wired in this build`);
-    return buildCliReceiver(name, p, p.handler, deps.cli);
-  }
+/**
+ * Build the receiver of one profile. Bad options fail here, at start, naming the key. Each
+ * forwarding, LLM or coding-CLI module loads only when a profile uses it, so a relay of echo
+ * profiles starts without that code.
+ */
+export async function buildReceiver(
+  name: string,
+  p: ProfileConfig,
+  deps: ReceiverDeps = {},
+): Promise<Receiver> {
+  if (p.remote) return (await import("./remote.ts")).remoteReceiver(name, p, needRouting(name, deps));
   switch (p.handler) {
+    case "opencode":
+    case "claude":
+    case "codex":
+    case "gemini":
+    case "agy":
+      if (!deps.cli)
+        throw new ConfigError(`profiles.${name}: coding-CLI receivers are not wired in this build`);
+      return (await import("./cli/index.ts")).buildCliReceiver(name, p, p.handler, deps.cli);
     case "echo":
       return echoReceiver({ delayMs: p.delay_ms ?? 0 });
     case "a2a":
-      return a2aReceiver(name, p, needRouting(name, deps));
+      return (await import("./a2a/index.ts")).a2aReceiver(name, p, needRouting(name, deps));
     case "llm":
-      return llmReceiver(name, p, needRouting(name, deps));
+      return (await import("./llm.ts")).llmReceiver(name, p, needRouting(name, deps));
     default:
       throw new ConfigError(
         `profiles.${name}.handler: handler "${p.handler}" is not available in this version yet`,
