@@ -27,9 +27,15 @@ fi
 BUN="${BUN:-node_modules/.bin/bun}"
 [ -x "$BUN" ] || { echo "compile.sh: $BUN not found; run npm ci first" >&2; exit 2; }
 mkdir -p dist
+# Start-up (issue 8): --splitting puts what only some commands or profiles use (the client
+# commands, forwarding/LLM/coding-CLI receivers) in chunks loaded by import() when needed, so
+# `serve` reads and runs less before it listens; --compile-jit-policy raises the JIT's tier-up
+# thresholds while the relay starts (code run once is not worth compiling); the relay sets the
+# normal policy back once it is up (Runtime.started).
 build() { # target outfile
   local target=$1 out=$2
-  local args=(build src/main.ts --compile --minify --sourcemap=none --bytecode --format=esm --outfile "$out")
+  local args=(build src/main.ts --compile --minify --sourcemap=none --bytecode --format=esm --splitting
+    --compile-jit-policy=8 --outfile "$out")
   [ "$target" = host ] || args+=(--target "$target")
   "$BUN" "${args[@]}" >/dev/null
   echo "built $out ($(du -h "$out" | cut -f1))"

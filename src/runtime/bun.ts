@@ -67,4 +67,5 @@ export const bunRuntime: Runtime = {
   },
   serve,
   spawn,
+  started: () => Bun.unsafe.setJITPolicy(1),
 };

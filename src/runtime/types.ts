@@ -62,4 +62,10 @@ export interface Runtime {
    * directly. Deno reads `/proc` only with `--allow-all`, so its runtime reads it through `cat`.
    */
   readProcFile?(path: string): string | undefined;
+  /**
+   * The relay is up and has had a moment to answer its first requests. The compiled binary
+   * starts with the JIT's tier-up thresholds raised (compile.sh: code that runs once at start is
+   * not worth compiling); Bun goes back to the normal thresholds here.
+   */
+  started?(): void;
 }
