@@ -113,7 +113,11 @@ export class Budgets implements Admission {
     const b = this.#deps.budgets.get(peer);
     if (!b) return undefined;
     const now = this.#now();
-    await this.#deps.writer.run(() => this.#deps.store.resetPeer(peer, now));
+    const { store } = this.#deps;
+    await this.#deps.writer.run(
+      () => store.resetPeer(peer, now),
+      () => store.forgetResets(),
+    );
     return this.#report(b, this.#now());
   }
 

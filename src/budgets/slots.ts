@@ -87,7 +87,7 @@ export class Slots {
   }
 
   #next(): void {
-    while (this.#free()) {
+    while (this.#waiting.length > 0 && this.#free()) {
       const w = this.#waiting.shift();
       if (!w) return;
       w.grant();

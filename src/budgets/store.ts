@@ -30,10 +30,16 @@ export class LedgerStore {
   readonly #insert;
   readonly #setState;
   readonly #settle;
+  readonly #dataVersion;
+  /** `reset()` answers, valid while no other connection has committed (see `reset`). */
+  readonly #resets = new Map<string, { afterId: number; resetAt: number | undefined }>();
+  #version: number | undefined;
+  #checked = false;
 
   constructor(db: Drizzle) {
     this.#db = db;
     const P = sql.placeholder;
+    this.#dataVersion = db.select({ v: sql<number>`data_version` }).from(sql`pragma_data_version`).prepare();
     this.#afterId = db
       .select({ afterId: budgetResets.afterId, resetAt: budgetResets.resetAt })
       .from(budgetResets)
@@ -99,10 +105,29 @@ export class LedgerStore {
       .prepare();
   }
 
-  /** Rows up to this id were reset away for `peer` (0: never reset). */
+  /**
+   * Rows up to this id were reset away for `peer` (0: never reset). Asked several times per
+   * dispatch, so answers are kept until another connection commits (`budget reset` from the CLI
+   * writes the database directly): SQLite's data_version, read at most once per event-loop turn,
+   * tells. After this connection's own `resetPeer` commits, call `forgetResets`.
+   */
   reset(peer: string): { afterId: number; resetAt: number | undefined } {
-    const r = this.#afterId.get({ peer });
-    return { afterId: r?.afterId ?? 0, resetAt: r?.resetAt };
+    if (!this.#checked) {
+      this.#checked = true;
+      setImmediate(() => {
+        this.#checked = false;
+      });
+      const v = this.#dataVersion.get()?.v;
+      if (v !== this.#version) this.#resets.clear();
+      this.#version = v;
+    }
+    let r = this.#resets.get(peer);
+    if (!r) {
+      const row = this.#afterId.get({ peer });
+      r = { afterId: row?.afterId ?? 0, resetAt: row?.resetAt };
+      this.#resets.set(peer, r);
+    }
+    return r;
   }
 
   /**
@@ -151,6 +176,11 @@ export class LedgerStore {
 
   refund(id: number, now: number): void {
     this.#setState.run({ id, state: "refunded", settledAt: now });
+  }
+
+  /** The next `reset()` reads the table again (this connection reset a peer). */
+  forgetResets(): void {
+    this.#resets.clear();
   }
 
   /** Forget `peer`'s use so far: every row up to the newest no longer counts. */
