@@ -14,7 +14,7 @@ type Row = {
 interface Results {
   date: string;
   machine: Record<string, unknown>;
-  settings: { seconds: number; rounds: number; connections: number };
+  settings: { seconds: number; rounds: number; connections: number; warmupSeconds?: number };
   summary: Record<string, Row>;
   oneConnection: Record<string, { p50ms: number; p99ms: number }>;
   coldStartMs: { median: number };
@@ -45,7 +45,7 @@ export function renderMarkdown(r: Results): string {
     "# Benchmark results",
     "",
     `Run ${r.date} by \`npm run bench\` on ${JSON.stringify(r.machine)}.`,
-    `Blocking \`SendMessage\` with a bearer token and a unique messageId per request, wrk at ${r.settings.connections} connections, ${r.settings.rounds} rounds of ${r.settings.seconds} s alternating the targets; medians across rounds. Every relay answer is sent after the task is committed to SQLite (WAL, synchronous=NORMAL).`,
+    `Blocking \`SendMessage\` with a bearer token and a unique messageId per request, wrk at ${r.settings.connections} connections, ${r.settings.rounds} rounds of ${r.settings.seconds} s alternating the targets (after a ${r.settings.warmupSeconds ?? 0} s warm-up of each); medians across rounds. Every relay answer is sent after the task is committed to SQLite (WAL, synchronous=NORMAL).`,
     "",
     "| target | req/s | p50 ms | p99 ms | errors | server CPU µs/req | RSS idle MiB | RSS load MiB |",
     "|---|---|---|---|---|---|---|---|",

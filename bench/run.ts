@@ -13,6 +13,7 @@ import { coldStartMs, firstEventMs } from "./probes.ts";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const WARMUP_SECONDS = 2;
 const root = join(import.meta.dir, "..");
 const bin = join(root, "dist", "a2a-relay");
 const work = mkdtempSync(join(tmpdir(), "a2a-relay-bench-"));
@@ -121,10 +122,13 @@ try {
     const t = await add(name, () => relay(name, jwtConfig(budget)), "/a2a/echo");
     if (!t) continue;
     t.prepare = async () => {
-      // enough single-use tokens for this run: its last rate (or the echo target's), plus margin
-      const last = t.runs.at(-1)?.rps ?? targets.find((x) => x.name === "relay-echo")?.runs.at(-1)?.rps;
+      // enough single-use tokens for this run: twice the fastest rate seen on the unauthenticated
+      // echo target or this one (a run that ran out would count refusals as answers)
+      const seen = [...t.runs, ...(targets.find((x) => x.name === "relay-echo")?.runs ?? [])]
+        .filter((r) => r.errors + r.non2xx === 0)
+        .map((r) => r.rps);
       const file = join(jwtDir, `run${++jwtRun}.jwt`);
-      await minter.mint(Math.ceil(Math.max(3_000, (last ?? 10_000) * 1.5) * SECONDS), file);
+      await minter.mint(Math.ceil(Math.max(5_000, ...seen) * 2 * SECONDS), file);
       return { BENCH_TOKENS_FILE: file };
     };
   }
@@ -136,6 +140,11 @@ try {
 
   await Bun.sleep(500);
   for (const t of targets) t.idleRss = rssMiB(t.proc.pid);
+  // warm-up: a short run on each target first, so no round measures JIT compilation
+  for (const t of targets) {
+    const extra = t.prepare ? await t.prepare() : {};
+    await wrk(t.proc.url, t.path, t.token, CONNS, WARMUP_SECONDS, () => {}, extra);
+  }
 
   for (let round = 0; round < ROUNDS; round++) {
     const order = [...targets.slice(round % targets.length), ...targets.slice(0, round % targets.length)];
@@ -206,7 +215,7 @@ try {
       bun: Bun.version,
       relay: VERSION,
     },
-    settings: { seconds: SECONDS, rounds: ROUNDS, connections: CONNS },
+    settings: { seconds: SECONDS, rounds: ROUNDS, connections: CONNS, warmupSeconds: WARMUP_SECONDS },
     summary,
     oneConnection: single1,
     coldStartMs: cold,
