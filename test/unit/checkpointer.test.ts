@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bunRuntime } from "../../src/runtime/bun.ts";
 import { startCheckpointer } from "../../src/store/checkpointer.ts";
-import { openStore } from "../../src/store/db.ts";
+import { checkpointerCopiesWal } from "../helpers/checkpoint-probe.ts";
 
 async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -18,20 +18,10 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
 describe("background WAL checkpointer", () => {
   test("copies committed pages into the database file from its own thread", async () => {
     const dir = mkdtempSync(join(tmpdir(), "a2a-ckpt-"));
-    const path = join(dir, "relay.db");
-    const store = openStore(bunRuntime, path);
-    store.conn.exec("PRAGMA wal_autocheckpoint = 0"); // only the worker may checkpoint now
-    store.conn.exec("CREATE TABLE blob (v TEXT)");
-    store.conn.exec("BEGIN");
-    for (let i = 0; i < 500; i++) store.conn.query("INSERT INTO blob VALUES (?)", ["x".repeat(2000)]);
-    store.conn.exec("COMMIT");
-    const before = statSync(path).size;
-    const errors: string[] = [];
-    const ck = startCheckpointer(bunRuntime.workerSqlite, path, 20, (m) => errors.push(m));
-    expect(await until(() => statSync(path).size > before + 500 * 2000, 5000)).toBe(true);
-    await ck.stop();
-    expect(errors).toEqual([]);
-    store.close();
+    expect(await checkpointerCopiesWal(bunRuntime, join(dir, "relay.db"))).toEqual({
+      grew: true,
+      errors: [],
+    });
   });
 
   test("reports a database it cannot use, once, and still stops", async () => {
