@@ -13,7 +13,7 @@ import { resolveExecutable } from "../receivers/supervise.ts";
  * - `--allow-net`: the listener (a port of a band, or one given) and outbound calls (remote
  *   agents, LLM endpoints, push-notification URLs that clients register at run time), so no list.
  * - `--allow-env`: config keys name arbitrary variables (`token_env`, `api_key_env`).
- * - `--allow-sys=hostname,uid,gid,userInfo`: the default relay id (hostname, also pino's) and the
+ * - `--allow-sys=hostname,uid,gid,userInfo`: the default relay id (the hostname) and the
  *   user id in the default lock dir name.
  * - `--allow-read`: the data and lock dirs, the config file and the files and directories it names
  *   (token and key files, system prompts, workdirs, the coding CLIs' executables as found now).
