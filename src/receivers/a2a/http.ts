@@ -54,6 +54,11 @@ export async function* rpcStream(
     yield resultOf(await readJson(res, signal), id, res.status);
     return;
   }
+  for await (const data of streamEvents(res, signal)) yield resultOf(data, id, 200);
+}
+
+/** The JSON of each event of an upstream's SSE answer (both bindings). */
+export async function* streamEvents(res: Response, signal: AbortSignal): AsyncGenerator<unknown> {
   if (!res.body) throw new UpstreamError("upstream unavailable: empty event stream", "unavailable");
   for await (const frame of sseFrames(res.body, signal)) {
     let data: unknown;
@@ -62,7 +67,7 @@ export async function* rpcStream(
     } catch {
       throw new UpstreamError("upstream unavailable: an event in its stream is not JSON", "invalid");
     }
-    yield resultOf(data, id, 200);
+    yield data;
   }
 }
 

@@ -1,4 +1,4 @@
-import { deliver, describe, sseFrames, type Upstream, UpstreamError } from "./http.ts";
+import { deliver, describe, streamEvents, type Upstream, UpstreamError } from "./http.ts";
 
 /**
  * The outbound HTTP+JSON (REST) client of `a2a`/`remote` profiles, A2A v1.0 only: `up.url` is the
@@ -31,14 +31,7 @@ export async function* restStream(
     yield answer(res, await readText(res, signal));
     return;
   }
-  if (!res.body) throw new UpstreamError("upstream unavailable: empty event stream", "unavailable");
-  for await (const frame of sseFrames(res.body, signal)) {
-    let data: unknown;
-    try {
-      data = JSON.parse(frame.data);
-    } catch {
-      throw new UpstreamError("upstream unavailable: an event in its stream is not JSON", "invalid");
-    }
+  for await (const data of streamEvents(res, signal)) {
     const err = a2aError(data, 200);
     if (err) throw err;
     yield data;
