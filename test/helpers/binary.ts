@@ -62,8 +62,7 @@ export function ensureBinary(): Promise<void> {
 
 export async function startBinary(opts: StartOptions = {}): Promise<RelayProcess> {
   await ensureBinary();
-  const dir = mkdtempSync(join(tmpdir(), "a2a-relay-e2e-"));
-  dirs.add(dir);
+  const dir = tempDir("a2a-relay-e2e-");
   const dataDir = opts.dataDir ?? join(dir, "data");
   const args = ["serve", "--port", "0"];
   if (opts.toml !== undefined) {
@@ -71,54 +70,66 @@ export async function startBinary(opts: StartOptions = {}): Promise<RelayProcess
     args.push("--config", join(dir, "config.toml"));
   }
   args.push(...(opts.args ?? []));
-  const proc = Bun.spawn([BINARY, ...args], {
+  return spawnRelay([BINARY, ...args], {
     cwd: dir,
-    env: {
-      ...cleanEnv(),
-      A2A_RELAY_HOME: dataDir,
-      A2A_RELAY_LOCK_DIR: join(dir, "locks"),
-      ...opts.env,
-    },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+    dataDir,
+    env: { ...cleanEnv(), A2A_RELAY_HOME: dataDir, A2A_RELAY_LOCK_DIR: join(dir, "locks"), ...opts.env },
+    startTimeoutMs: opts.startTimeoutMs ?? 10_000,
+    what: "a2a-relay",
   });
+}
+
+/**
+ * Run a relay command (`cmd`: the binary or a launcher, then `serve …`) and wait, bounded, for its
+ * banner. Shared by this harness and the Deno one (test/deno/relay.ts).
+ */
+export async function spawnRelay(
+  cmd: string[],
+  o: { cwd: string; dataDir: string; env: Record<string, string>; startTimeoutMs: number; what: string },
+): Promise<RelayProcess> {
+  const proc = Bun.spawn(cmd, { cwd: o.cwd, env: o.env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   procs.add(proc);
   const out = drain(proc.stdout as ReadableStream<Uint8Array>);
   const err = drain(proc.stderr as ReadableStream<Uint8Array>);
   const banner = await Promise.race([
     out.match(/listening on (http:\/\/127\.0\.0\.1:(\d+))/),
     proc.exited.then((code) => {
-      throw new Error(`a2a-relay exited with ${code} before listening:\n${out.text()}\n${err.text()}`);
+      throw new Error(`${o.what} exited with ${code} before listening:\n${out.text()}\n${err.text()}`);
     }),
-    delay(opts.startTimeoutMs ?? 10_000).then(() => {
-      throw new Error(`a2a-relay printed no banner within the timeout:\n${out.text()}\n${err.text()}`);
+    delay(o.startTimeoutMs).then(() => {
+      throw new Error(`${o.what} printed no banner within the timeout:\n${out.text()}\n${err.text()}`);
     }),
   ]).catch((e) => {
     proc.kill("SIGKILL");
     throw e;
   });
-  const token = readFileSync(join(dataDir, "tokens", "local.token"), "utf8").trim();
   return {
     url: banner[1]!,
     port: Number(banner[2]),
-    token,
+    token: readFileSync(join(o.dataDir, "tokens", "local.token"), "utf8").trim(),
     proc,
-    dataDir,
+    dataDir: o.dataDir,
     stdout: out.text,
     stderr: err.text,
-    async stop(signal = "SIGTERM", timeoutMs = 10_000) {
+    async stop(signal = "SIGTERM", timeoutMs = 15_000) {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       const code = await Promise.race([proc.exited, delay(timeoutMs).then(() => "timeout" as const)]);
       if (code === "timeout") {
         proc.kill("SIGKILL");
         await proc.exited;
-        throw new Error(`a2a-relay did not exit within ${timeoutMs} ms of ${signal}`);
+        throw new Error(`${o.what} did not exit within ${timeoutMs} ms of ${signal}`);
       }
       procs.delete(proc);
       return code;
     },
   };
+}
+
+/** A temp dir removed by `stopAll`. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.add(dir);
+  return dir;
 }
 
 /** Kill every relay this process started and remove their temp dirs. Call in `afterAll`. */
@@ -229,7 +240,7 @@ function lockIsStale(): boolean {
 }
 
 /** The inherited environment without any A2A_* variable, so the developer's settings don't leak in. */
-function cleanEnv(): Record<string, string> {
+export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("A2A_")) env[k] = v;
   return env;
