@@ -20,26 +20,29 @@ export interface TestRelay {
     opts?: { path?: string; headers?: Record<string, string>; id?: unknown },
     // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON-RPC answers
   ): Promise<{ status: number; body: any }>;
+  /** Stop, keeping the data dir (restart tests start again on `dir`). */
+  halt(): Promise<void>;
+  /** Stop and delete the data dir. */
   stop(): Promise<void>;
 }
 
-/** Start a relay in this process on a random loopback port with a fresh data dir. */
+/**
+ * Start a relay in this process on a loopback port (`port`, default a random one) with a fresh
+ * data dir (or `dir`, to restart on one). `env` is its environment, for config and for outbound
+ * credentials.
+ */
 export async function startTestRelay(
-  opts: { toml?: string; env?: Record<string, string> } = {},
+  opts: { toml?: string; env?: Record<string, string>; port?: number; dir?: string } = {},
 ): Promise<TestRelay> {
-  const dir = mkdtempSync(join(tmpdir(), "a2a-relay-test-"));
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "a2a-relay-test-"));
   let file: string | undefined;
   if (opts.toml) {
     file = join(dir, "config.toml");
     writeFileSync(file, opts.toml);
   }
-  const config = loadConfig({
-    file,
-    env: { ...opts.env, A2A_RELAY_HOME: join(dir, "data"), A2A_RELAY_LOCK_DIR: join(dir, "locks") },
-    port: "0",
-    prepare: true,
-  });
-  const relay = await startRelay(config, currentRuntime(), createLogger("silent"));
+  const env = { ...opts.env, A2A_RELAY_HOME: join(dir, "data"), A2A_RELAY_LOCK_DIR: join(dir, "locks") };
+  const config = loadConfig({ file, env, port: String(opts.port ?? 0), prepare: true });
+  const relay = await startRelay(config, currentRuntime(), createLogger("silent"), { env });
   const token = readFileSync(join(dir, "data", "tokens", "local.token"), "utf8").trim();
   const url = relay.url;
   return {
@@ -68,6 +71,7 @@ export async function startTestRelay(
       }
       return { status: res.status, body };
     },
+    halt: () => relay.stop(),
     async stop() {
       await relay.stop();
       rmSync(dir, { recursive: true, force: true });
