@@ -150,19 +150,7 @@ export function stream(
   });
 }
 
-export function userMessage(text: string, extra: Record<string, unknown> = {}) {
-  return { messageId: crypto.randomUUID(), role: "ROLE_USER", parts: [{ text }], ...extra };
-}
-
-export function userMessageV03(text: string, extra: Record<string, unknown> = {}) {
-  return {
-    kind: "message",
-    messageId: crypto.randomUUID(),
-    role: "user",
-    parts: [{ kind: "text", text }],
-    ...extra,
-  };
-}
+export { userMessage, userMessageV03 } from "../helpers/messages.ts";
 
 /** How many tasks the local peer has (v1.0 ListTasks totalSize). */
 export async function taskCount(r: RelayProcess): Promise<number> {

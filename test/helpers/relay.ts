@@ -79,6 +79,4 @@ export async function startTestRelay(
   };
 }
 
-export function userMessage(text: string, extra: Record<string, unknown> = {}) {
-  return { messageId: crypto.randomUUID(), role: "ROLE_USER", parts: [{ text }], ...extra };
-}
+export { userMessage } from "./messages.ts";

@@ -22,19 +22,7 @@ export function freePort(): number {
   return port;
 }
 
-export function v1Message(text: string, extra: Record<string, unknown> = {}) {
-  return { messageId: crypto.randomUUID(), role: "ROLE_USER", parts: [{ text }], ...extra };
-}
-
-export function v03Message(text: string, extra: Record<string, unknown> = {}) {
-  return {
-    kind: "message",
-    messageId: crypto.randomUUID(),
-    role: "user",
-    parts: [{ kind: "text", text }],
-    ...extra,
-  };
-}
+export { userMessage as v1Message, userMessageV03 as v03Message } from "../helpers/messages.ts";
 
 /** Parse an SSE body into its `data:` JSON payloads. */
 export function sseData(text: string): Json[] {
