@@ -177,7 +177,12 @@ describe("two Hermes profiles on one host, each behind its own relay", () => {
     expect(onB[0]!.peer).toBe("host-a");
     expect(onB[0]!.context).toMatch(/^a2a:host-a:/);
     const bCtx = onB[0]!.context;
-    expect(transcript(relayB.dataDir, "hermes", "host-a").filter((x) => x.context === bCtx)).toHaveLength(6);
+    // transcript lines are written on the tick after a turn's reply: wait for all six
+    const wholeB = await until("relay B's whole conversation", () => {
+      const l = transcript(relayB.dataDir, "hermes", "host-a").filter((x) => x.context === bCtx);
+      return l.length >= 6 ? l : undefined;
+    });
+    expect(wholeB).toHaveLength(6);
   });
 
   test("B's reply never lands in a conversation A's user started on the same contextId", async () => {
