@@ -77,7 +77,7 @@ export class Budgets implements Admission {
     this.#checkWindow(b, now, pending, true);
     const perProfile = b.profiles.get(req.profile);
     if (perProfile) {
-      const source = this.#tally(b.peer, perProfile, now);
+      const source = this.#tally(b, now, perProfile);
       checkProfile(store, source, b.peer, perProfile, req.contextId, pending, now, true);
     }
     if (b.maxTurnsPerContext !== undefined) {
@@ -167,7 +167,7 @@ export class Budgets implements Admission {
     this.#checkWindow(b, now, pending, false);
     const perProfile = b.profiles.get(profile);
     if (perProfile) {
-      const source = this.#tally(b.peer, perProfile, now);
+      const source = this.#tally(b, now, perProfile);
       checkProfile(this.#deps.store, source, b.peer, perProfile, contextId, pending, now, false);
     }
   }
@@ -187,7 +187,7 @@ export class Budgets implements Admission {
   #checkWindow(b: PeerBudget, now: number, pending: readonly Delta[], newTurn: boolean): void {
     const limits = windowLimits(b).filter((l) => newTurn || l.field !== "turns");
     if (limits.length === 0) return;
-    const source = this.#tally(b.peer, undefined, now, b);
+    const source = this.#tally(b, now);
     const use = windowUse(source, b, now, pending);
     for (const l of limits) {
       const used = use[l.field];
@@ -217,7 +217,7 @@ export class Budgets implements Admission {
     const est = this.#perTurn.get(b.peer);
     if (!est) return false;
     const now = this.#now();
-    const use = windowUse(this.#tally(b.peer, undefined, now, b), b, now, this.#pendingOf(b.peer));
+    const use = windowUse(this.#tally(b, now), b, now, this.#pendingOf(b.peer));
     return limits.every((l) => {
       const per = l.field === "tokens" ? est.tokens : est.cost;
       return use[l.field] + (running + 1) * per <= l.max;
@@ -225,7 +225,7 @@ export class Budgets implements Admission {
   }
 
   #report(b: PeerBudget, now: number): BudgetReport {
-    const source = this.#tally(b.peer, undefined, now, b);
+    const source = this.#tally(b, now);
     const r = reportOf(this.#deps.store, b, now, this.#pendingOf(b.peer), source);
     const slots = this.#slots.get(b.peer)!;
     return { ...r, running: slots.running, queued: slots.inflight - slots.running };
@@ -235,12 +235,13 @@ export class Budgets implements Admission {
    * The committed use of a peer (or of a peer on one profile, `p`) in memory: loaded from the
    * ledger on first use, and again after the peer's budget was reset (here or by the CLI).
    */
-  #tally(peer: string, p: ProfileLimits | undefined, now: number, b?: PeerBudget): Tally {
+  #tally(b: PeerBudget, now: number, p?: ProfileLimits): Tally {
+    const { peer } = b;
     const key = p ? `${peer}\u0000${p.profile}` : peer;
     const { afterId } = this.#deps.store.reset(peer);
     const have = this.#tallies.get(key);
     if (have && have.scope.afterId === afterId) return have;
-    const window = (p ?? b ?? this.#deps.budgets.get(peer))!.window;
+    const { window } = p ?? b;
     const scope = { peer, profile: p?.profile, afterId };
     const t = Tally.load(this.#deps.store, scope, windowStart(window, now), window.kind !== "total");
     this.#tallies.set(key, t);

@@ -352,7 +352,7 @@ export class Engine {
           const { repo, writer } = this.#deps;
           repo.appendEvent(live.id, seq, now, event);
           // a fast turn changes its task several times in one transaction: write the row once
-          writer.defer(live.id, () => repo.writeSnapshot(live.id, task, seq, now));
+          writer.defer(`tasks:${live.id}`, () => repo.writeSnapshot(live.id, task, seq, now));
           return sink?.written(live.id, event, task) ?? false;
         },
         () => {
