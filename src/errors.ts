@@ -83,11 +83,14 @@ export const taskNotCancelable = (id: string, state: string) =>
     domain: SPEC,
     data: { taskId: id, state },
   });
-export const pushNotSupported = () =>
+export const pushNotSupported = (peer?: string) =>
   new RelayError({
     code: -32003,
     reason: "PUSH_NOTIFICATION_NOT_SUPPORTED",
-    message: "push notifications are not supported by this relay yet",
+    message:
+      peer === undefined
+        ? "push notifications are not supported by this relay"
+        : `push notifications are not enabled for peer "${peer}" (set push_hosts in [peers.${peer}])`,
     domain: SPEC,
   });
 export const unsupportedOperation = (message: string) =>

@@ -70,6 +70,24 @@ export function cardV03(c: CardInput): Record<string, unknown> {
 }
 
 /**
+ * The card for a caller that sent no `A2A-Version`: the v1.0 card plus the v0.3 fields, so a v1.0
+ * reader finds `supportedInterfaces` (readers treat a card with them as v1.0) and a v0.3 reader its
+ * `url`, `preferredTransport` and `additionalInterfaces`. The bearer scheme carries both forms.
+ */
+export function cardAny(c: CardInput): Record<string, unknown> {
+  const v03 = cardV03(c);
+  const v1 = cardV1(c);
+  const scheme = (card: Record<string, unknown>) =>
+    (card.securitySchemes as Record<string, Record<string, unknown>>).bearer;
+  return {
+    ...v03,
+    ...v1,
+    capabilities: { ...(v03.capabilities as object), ...(v1.capabilities as object) },
+    securitySchemes: { bearer: { ...scheme(v03), ...scheme(v1) } },
+  };
+}
+
+/**
  * The public base URL of this relay for one request: `server.public_url`, else the forwarded
  * proto/host, else the Host header. A bind address like 0.0.0.0 is never used.
  */

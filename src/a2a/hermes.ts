@@ -23,11 +23,16 @@ export function isHermesFleet(headerVersion: string | undefined, method: string,
   return typeof m === "object" && m !== null && m.messageId === undefined;
 }
 
+/** Whether a fleet message is an agent's (a receiver's post-back), not a user's turn. */
+export function isAgentRole(role: string | undefined): boolean {
+  return role === "agent" || role === "ROLE_AGENT";
+}
+
 export function messageFromHermes(p: z.infer<typeof HermesParams>, newId: () => string): Message {
   const text = p.message.parts.find((x) => typeof x.text === "string")?.text ?? "";
   return {
     messageId: newId(),
-    role: "ROLE_USER",
+    role: isAgentRole(p.message.role) ? "ROLE_AGENT" : "ROLE_USER",
     parts: [{ text }],
     ...(p.message.contextId ? { contextId: p.message.contextId } : {}),
   };

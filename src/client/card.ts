@@ -86,7 +86,7 @@ export async function fetchCard(
 ): Promise<FetchedCard> {
   const target = cardUrl(url);
   const headers: Record<string, string> = { accept: "application/json" };
-  if ((opts.protocol ?? "1.0") === "1.0") headers["a2a-version"] = "1.0";
+  headers["a2a-version"] = opts.protocol ?? "1.0";
   let res: Response;
   let text: string;
   try {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { Hono } from "hono";
-import { type CardInput, cardV1, cardV03, publicBase } from "../a2a/cards.ts";
+import { type CardInput, cardAny, cardV1, cardV03, publicBase } from "../a2a/cards.ts";
 import { describePeers } from "../auth/describe.ts";
 import { type Budgets, budgetRoutes } from "../budgets/index.ts";
 import type { Config } from "../config/load.ts";
@@ -27,6 +27,10 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const profiles = new Set(Object.keys(config.profiles));
   const keepaliveMs = deps.keepaliveMs ?? 15_000;
+  // the public card speaks for every caller: push is offered when some peer may use it (a peer
+  // without `push_hosts` gets -32003 PushNotificationNotSupported)
+  const pushOffered =
+    deps.push !== undefined && Object.values(config.peers).some((p) => (p.push_hosts?.length ?? 0) > 0);
 
   app.use("*", async (c, next) => {
     const incoming = c.req.header("x-request-id");
@@ -86,7 +90,7 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
         skillOf(p, config.profiles[p]?.description, config.profiles[p]?.handler),
       ),
       streaming: true,
-      pushNotifications: deps.push !== undefined,
+      pushNotifications: pushOffered,
       extendedAgentCard: false,
     };
   };
@@ -112,7 +116,7 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
       restUrl: `${base}/a2a/${name}`,
       skills: upstream ?? [skillOf(name, p.description, p.handler)],
       streaming: true,
-      pushNotifications: deps.push !== undefined,
+      pushNotifications: pushOffered,
       extendedAgentCard: false,
     });
   });
@@ -137,8 +141,10 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
     onOutcome: (method, outcome) => metrics.countRequest(method, outcome),
     push: deps.push,
   });
-  app.post("/a2a", auth, rpc);
-  app.post("/a2a/:profile", auth, rpc);
+  // JSON-RPC wherever clients post it: the bare profile URL, base-URL clients' trailing slash, and
+  // the a2a_fleet client's `<url>/jsonrpc`. Registered before the REST binding's wildcard.
+  for (const path of ["/a2a", "/a2a/", "/a2a/jsonrpc", "/jsonrpc"]) app.post(path, auth, rpc);
+  for (const path of ["/a2a/:profile", "/a2a/:profile/", "/a2a/:profile/jsonrpc"]) app.post(path, auth, rpc);
   app.on(
     ["GET", "POST", "DELETE"],
     "/a2a/:profile/*",
@@ -213,8 +219,15 @@ async function cardResponse(
   },
   input: Parameters<typeof cardV1>[0],
 ): Promise<Response> {
-  const v1 = (c.req.header("a2a-version") ?? "").startsWith("1");
-  const body = JSON.stringify(v1 ? cardV1(input) : cardV03(input));
+  // no header: one card that a v1.0 reader (supportedInterfaces) and a v0.3 reader (url,
+  // preferredTransport) both understand; v1.0 tooling, the TCK among it, sends no header
+  const version = (c.req.header("a2a-version") ?? "").trim();
+  const card = version.startsWith("1")
+    ? cardV1(input)
+    : version.startsWith("0")
+      ? cardV03(input)
+      : cardAny(input);
+  const body = JSON.stringify(card);
   const etag = `"${createHash("sha1").update(body).digest("base64url")}"`;
   const headers = {
     "content-type": "application/json",

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { camelKeys } from "../a2a/field-names.ts";
 import { restError } from "../a2a/rest-errors.ts";
 import { SSE_HEADERS, sseStream } from "../a2a/sse.ts";
 import { internalError, invalidParams, methodNotFound, parseError, RelayError } from "../errors.ts";
@@ -117,11 +118,13 @@ async function route(
 async function body(c: Context<AppEnv>, limit: number): Promise<unknown> {
   requireJson(c.req.header("content-type"));
   const text = await readLimited(c.req.raw, limit);
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
     throw parseError();
   }
+  return camelKeys(parsed);
 }
 
 async function bodyObject(c: Context<AppEnv>, limit: number): Promise<Record<string, unknown>> {

@@ -193,7 +193,18 @@ async function sendMessage(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
   return { kind: "result", result: sendOut(call, view(settled, { historyLength: hl })) };
 }
 
-function streamTask(engine: Engine, call: RpcCall, taskId: string): RpcOutcome {
+/**
+ * A task's events as a stream. A streaming send ends at a terminal or interrupted state (the
+ * caller must answer); a subscription ends only at a terminal one (spec 3.1.6): it goes on across
+ * INPUT_REQUIRED and AUTH_REQUIRED while the task is continued.
+ */
+function streamTask(
+  engine: Engine,
+  call: RpcCall,
+  taskId: string,
+  until: "settled" | "terminal",
+): RpcOutcome {
+  const ends = until === "terminal" ? isTerminal : isSettled;
   call.keepOpen();
   return {
     kind: "stream",
@@ -202,10 +213,10 @@ function streamTask(engine: Engine, call: RpcCall, taskId: string): RpcOutcome {
         push({ id: seq, data: call.dialect === "1.0" ? e : eventToV03(e) });
       const w = engine.watch(taskId, call.peer.name, (e) => {
         frame(e.seq, e.event);
-        if (isSettled(e.task.status.state)) end();
+        if (ends(e.task.status.state)) end();
       });
       frame(w.seq, { task: w.task });
-      if (isSettled(w.task.status.state)) end();
+      if (ends(w.task.status.state)) end();
       return w.stop;
     },
   };
@@ -213,7 +224,7 @@ function streamTask(engine: Engine, call: RpcCall, taskId: string): RpcOutcome {
 
 async function sendStreaming(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
   const { task } = await dispatch(engine, call, true);
-  return streamTask(engine, call, task.id);
+  return streamTask(engine, call, task.id, "settled");
 }
 
 function scopedTask(engine: Engine, call: RpcCall, id: string): Task {
@@ -246,7 +257,7 @@ function subscribe(engine: Engine, call: RpcCall): RpcOutcome {
   if (isTerminal(t.status.state)) {
     throw unsupportedOperation(`task ${p.id} is ${t.status.state}; there is nothing left to subscribe to`);
   }
-  return streamTask(engine, call, p.id);
+  return streamTask(engine, call, p.id, "terminal");
 }
 
 function push(kind: PushMethod): Handler {
@@ -273,6 +284,8 @@ function pushOnCreate(
   const replyTo = brief?.reply_to;
   if (input === undefined && !replyTo) return undefined;
   if (!call.push) throw pushNotSupported();
+  // a push config is a capability this peer may lack (-32003); a brief's reply_to is a brief field
+  if (input !== undefined && !call.push.enabledFor(call.peer.name)) throw pushNotSupported(call.peer.name);
   const push = call.push;
   const peer = call.peer.name;
   const configs: PushConfig[] = [];

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { camelKeys } from "../a2a/field-names.ts";
 import { isHermesFleet } from "../a2a/hermes.ts";
 import {
   type Dialect,
@@ -48,7 +49,8 @@ export function rpcHandler(opts: RpcRouteOptions) {
         throw parseError();
       }
       id = idOf(body);
-      const req = parseEnvelope(body);
+      const envelope = parseEnvelope(body);
+      const req = { ...envelope, params: camelKeys(envelope.params) };
       id = req.id;
       method = req.method;
       c.set("rpcMethod", method);

@@ -29,6 +29,7 @@ export async function pushMethod(
   const p = parse(v1 ? V1[kind] : V03[kind], call.params) as Record<string, unknown>;
   const taskId = String(v1 ? p.taskId : kind === "create" ? p.taskId : p.id);
   engine.snapshot(taskId, call.peer); // -32001 unless this peer owns the task
+  if (!push.enabledFor(call.peer)) throw pushNotSupported(call.peer);
   switch (kind) {
     case "create": {
       const input = v1 ? p : (p.pushNotificationConfig as Record<string, unknown>);

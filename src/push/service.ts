@@ -33,6 +33,11 @@ export class PushService {
     this.#d = { now: Date.now, newId: () => crypto.randomUUID(), ...d };
   }
 
+  /** Whether `peer` may use push notifications at all (it has a `push_hosts` allow-list). */
+  enabledFor(peer: string): boolean {
+    return (this.#d.allowFor(peer)?.length ?? 0) > 0;
+  }
+
   /** Validate a config for `peer` (throws -32602 naming the field). Pure apart from the clock. */
   prepare(peer: string, taskId: string, input: unknown, field = "pushNotificationConfig"): PushConfig {
     const r = PushConfigInput.safeParse(input);

@@ -177,15 +177,17 @@ export class Engine {
   }
 
   /**
-   * Create a task (or continue one) and queue its turn. Idempotent per (peer, messageId): a
-   * message this peer already sent returns the task it created and runs nothing.
+   * Create a task (or continue one) and queue its turn. Idempotent: a message this peer already
+   * sent (same messageId, same profile, and the same taskId / contextId where the message names
+   * them) returns the task it created and runs nothing; anything else is a new message.
    */
   async send(input: SendInput): Promise<Task> {
-    const key = `${input.peer}\u0000${input.message.messageId}`;
+    const m = input.message;
+    const key = [input.peer, m.messageId, input.profile, m.taskId ?? "", m.contextId ?? ""].join("\u0000");
     const inflight = this.#inflightDispatch.get(key);
     if (inflight) return inflight;
-    const known = this.#deps.repo.findDispatch(input.peer, input.message.messageId);
-    if (known) return this.snapshot(known, input.peer);
+    const known = this.#deps.repo.findDispatch(input.peer, m.messageId);
+    if (known && this.#isRetry(known, input)) return this.snapshot(known, input.peer);
     const p = this.#dispatch(input);
     this.#inflightDispatch.set(key, p);
     try {
@@ -391,7 +393,12 @@ export class Engine {
     const { message, peer } = input;
     const profile = this.#deps.profiles.get(input.profile);
     if (!profile) throw new Error(`engine: unknown profile ${input.profile}`);
-    if (message.role !== "ROLE_USER") throw invalidParams("message.role must be ROLE_USER", "message.role");
+    if (message.role !== "ROLE_USER") {
+      throw invalidParams(
+        `message.role is ${message.role}: only a user's message starts or continues a turn`,
+        "message.role",
+      );
+    }
     const now = this.#deps.now();
 
     if (message.taskId) {
@@ -492,6 +499,14 @@ export class Engine {
     }
     this.#enqueue(live, profile, msg, ticket);
     return task;
+  }
+
+  /** Whether `input` repeats the dispatch that went to task `id` (see `send`). */
+  #isRetry(id: string, input: SendInput): boolean {
+    const t = this.live.get(id) ?? this.#deps.repo.get(id);
+    if (!t || t.peer !== input.peer || t.profile !== input.profile) return false;
+    const { taskId, contextId } = input.message;
+    return (taskId === undefined || taskId === id) && (contextId === undefined || contextId === t.contextId);
   }
 
   #liveFromRow(id: string, peer: string): LiveTask {

@@ -66,6 +66,12 @@ export class TaskRepo {
     this.#insertDispatch = db
       .insert(dispatches)
       .values({ peer: p("peer"), messageId: p("messageId"), taskId: p("taskId"), createdAt: p("createdAt") })
+      // the same messageId sent again as a new message (another task, context or profile): the
+      // latest dispatch is the one a retry repeats
+      .onConflictDoUpdate({
+        target: [dispatches.peer, dispatches.messageId],
+        set: { taskId: sql`excluded.task_id`, createdAt: sql`excluded.created_at` },
+      })
       .prepare();
     this.#updateTask = db
       .update(tasks)

@@ -43,7 +43,9 @@ export async function startTestRelay(
   const env = { ...opts.env, A2A_RELAY_HOME: join(dir, "data"), A2A_RELAY_LOCK_DIR: join(dir, "locks") };
   const config = loadConfig({ file, env, port: String(opts.port ?? 0), prepare: true });
   const relay = await startRelay(config, currentRuntime(), createLogger("silent"), { env });
-  const token = readFileSync(join(dir, "data", "tokens", "local.token"), "utf8").trim();
+  // a config of its own may give peer `local` its token through the environment
+  const token =
+    opts.env?.A2A_OC_TOKEN_LOCAL ?? readFileSync(join(dir, "data", "tokens", "local.token"), "utf8").trim();
   const url = relay.url;
   return {
     relay,
