@@ -115,6 +115,7 @@ export function sendParamsFromV03(p: z.infer<typeof SendParamsV03>): SendMessage
     configuration: {
       returnImmediately: c?.blocking === false,
       ...(c?.historyLength !== undefined ? { historyLength: c.historyLength } : {}),
+      ...(c?.acceptedOutputModes ? { acceptedOutputModes: c.acceptedOutputModes } : {}),
     },
     ...(p.metadata ? { metadata: p.metadata } : {}),
   };

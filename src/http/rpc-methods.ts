@@ -7,6 +7,7 @@ import {
   isSettled,
   isTerminal,
   ListTasksParamsSchema,
+  type Message,
   type SendMessageParams,
   SendMessageParamsSchema,
   type StreamResponse,
@@ -14,7 +15,14 @@ import {
   TaskIdParamsSchema,
   textOf,
 } from "../a2a/types.ts";
-import { eventToV03, SendParamsV03, sendParamsFromV03, stateToV03, taskToV03 } from "../a2a/v03.ts";
+import {
+  eventToV03,
+  messageToV03,
+  SendParamsV03,
+  sendParamsFromV03,
+  stateToV03,
+  taskToV03,
+} from "../a2a/v03.ts";
 import type { Peer } from "../auth/peers.ts";
 import { mayUse } from "../auth/peers.ts";
 import { type Brief, parseBrief } from "../brief/schema.ts";
@@ -32,6 +40,7 @@ import {
 import { type PushMethod, pushConfigOf, pushMethod } from "../push/methods.ts";
 import type { PushService } from "../push/service.ts";
 import type { PushConfig } from "../push/store.ts";
+import type { RequestExtras } from "../receivers/types.ts";
 import type { Engine } from "../tasks/engine.ts";
 import { view } from "../tasks/snapshot.ts";
 
@@ -148,6 +157,23 @@ function budgetRefusal(task: Task): RelayError | undefined {
   });
 }
 
+/**
+ * What travels upstream with the message: the request's metadata, and the configuration that is
+ * the caller's to choose. Blocking and push stay this relay's (it answers the caller itself).
+ */
+function requestExtras(p: SendMessageParams): RequestExtras | undefined {
+  const c = p.configuration;
+  const configuration = {
+    ...(c?.acceptedOutputModes ? { acceptedOutputModes: c.acceptedOutputModes } : {}),
+    ...(c?.historyLength !== undefined ? { historyLength: c.historyLength } : {}),
+  };
+  if (!p.metadata && !Object.keys(configuration).length) return undefined;
+  return {
+    ...(p.metadata ? { metadata: p.metadata } : {}),
+    ...(Object.keys(configuration).length ? { configuration } : {}),
+  };
+}
+
 /** A task as the caller's dialect shows it (v1.0 GetTask/CancelTask return the bare Task). */
 function out(call: RpcCall, task: Task): unknown {
   return call.dialect === "1.0" ? task : taskToV03(task);
@@ -168,6 +194,7 @@ async function dispatch(engine: Engine, call: RpcCall, streaming: boolean) {
     message: p.message,
     hops: call.hops ?? 0,
     progress: streaming || (p.configuration?.returnImmediately === true && call.dialect !== "hermes"),
+    request: requestExtras(p),
     onCreated: pushOnCreate(engine, call, p.brief),
   });
   return { p, task };
@@ -190,7 +217,22 @@ async function sendMessage(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
     }
     return { kind: "result", result: hermesAnswer(settled) };
   }
+  const message = upstreamMessage(settled);
+  if (message)
+    return { kind: "result", result: call.dialect === "1.0" ? { message } : messageToV03(message) };
   return { kind: "result", result: sendOut(call, view(settled, { historyLength: hl })) };
+}
+
+/**
+ * An upstream agent that answered with a Message (not a task) is answered to the caller with that
+ * Message, as a transparent proxy would; the relay keeps its own task record of the turn.
+ */
+function upstreamMessage(task: Task): Message | undefined {
+  const up = task.metadata?.upstream as { reply?: unknown } | undefined;
+  const reply = task.status.message;
+  if (up?.reply !== "message" || task.status.state !== "TASK_STATE_COMPLETED" || !reply) return undefined;
+  const { taskId: _, ...message } = reply;
+  return message;
 }
 
 /**

@@ -30,6 +30,14 @@ export interface Turn {
    * receiver then makes a blocking call upstream instead of a stream (cheaper on both sides).
    */
   progress?: boolean;
+  /** The request's own `metadata` and forwardable `configuration`, for receivers that forward it. */
+  request?: RequestExtras;
+}
+
+/** What a SendMessage carried besides its message, as a forwarding receiver passes it on. */
+export interface RequestExtras {
+  metadata?: Record<string, unknown>;
+  configuration?: { acceptedOutputModes?: string[]; historyLength?: number };
 }
 
 /** What a receiver reports while it works. */

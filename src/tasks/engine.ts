@@ -9,7 +9,7 @@ import type {
 import { isSettled, isTerminal } from "../a2a/types.ts";
 import { invalidParams, taskNotCancelable, taskNotFound, unsupportedOperation } from "../errors.ts";
 import { uuidv7 } from "../ids.ts";
-import type { Receiver, Usage } from "../receivers/types.ts";
+import type { Receiver, RequestExtras, Usage } from "../receivers/types.ts";
 import type { Writer } from "../store/writer.ts";
 import { TaskBus as Bus, type TaskBus, type TaskEvent } from "./bus.ts";
 import { ContextQueues } from "./context-queue.ts";
@@ -100,6 +100,8 @@ export interface SendInput {
   hops?: number;
   /** Someone may follow the turn's progress (a stream, or the task returned at once): see Turn. */
   progress?: boolean;
+  /** The request's metadata and configuration, passed to the receiver (forwarded upstream). */
+  request?: RequestExtras | undefined;
   /** Runs inside the transaction that creates the task (e.g. storing its push config). */
   onCreated?: (taskId: string) => void;
 }
@@ -119,6 +121,7 @@ export interface LiveTask {
   queueKey: string;
   hops?: number;
   progress?: boolean;
+  request?: RequestExtras | undefined;
   start?: () => void;
   /** The admission of the turn queued or running now (budgets). */
   ticket?: AdmissionTicket | undefined;
@@ -424,6 +427,7 @@ export class Engine {
       this.live.set(existing.id, existing);
       existing.hops = input.hops;
       existing.progress = input.progress;
+      existing.request = input.request;
       await this.#deps.writer
         .run(() => this.#deps.repo.recordDispatch(peer, message.messageId, existing.id, now))
         .catch((err) => {
@@ -471,6 +475,7 @@ export class Engine {
       queueKey,
       hops: input.hops,
       progress: input.progress,
+      request: input.request,
     };
     const row: TaskRow = {
       id,

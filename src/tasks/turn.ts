@@ -93,6 +93,7 @@ export async function runTurn(
           ...(plan.brief ? { brief: plan.brief } : {}),
           ...(live.hops !== undefined ? { hops: live.hops } : {}),
           ...(live.progress !== undefined ? { progress: live.progress } : {}),
+          ...(live.request ? { request: live.request } : {}),
         },
         emit,
         abort.signal,
@@ -143,7 +144,14 @@ async function finish(
   resultArtifact?: Artifact,
 ) {
   const ids = { taskId: live.id, contextId: live.contextId };
-  const reply: Message = { messageId: newId(), role: "ROLE_AGENT", parts: result.parts, ...ids };
+  // the turn's own usage rides on its answer, where a relay in front reads it for its budgets
+  const reply: Message = {
+    messageId: newId(),
+    role: "ROLE_AGENT",
+    parts: result.parts,
+    ...ids,
+    ...(result.usage ? { metadata: { usage: result.usage } } : {}),
+  };
   const events: StreamResponse[] = [];
   if (state === "TASK_STATE_COMPLETED" && resultArtifact) {
     events.push({ artifactUpdate: { ...ids, artifact: resultArtifact, lastChunk: true } });

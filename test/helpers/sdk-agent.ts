@@ -36,6 +36,8 @@ export interface SdkAgent {
     auth: string | undefined;
     version: string | undefined;
   }>;
+  /** Every JSON body POSTed to it, as received (JSON-RPC envelopes or REST bodies). */
+  bodies: Array<{ path: string; body: unknown }>;
   canceled: Set<string>;
   stop(): Promise<void>;
 }
@@ -84,6 +86,13 @@ export async function startSdkAgent(
     auth: undefined,
     version: undefined,
   };
+  const bodies: SdkAgent["bodies"] = [];
+  // parsed once here (the SDK's handlers then find the body already read) and recorded as sent
+  app.use(express.json({ limit: "4mb" }));
+  app.use((req, _res, next) => {
+    if (req.method === "POST") bodies.push({ path: req.path, body: structuredClone(req.body) });
+    next();
+  });
   app.use((req, res, next) => {
     lastHeaders = {
       hops: req.header("a2a-relay-hops"),
@@ -127,6 +136,7 @@ export async function startSdkAgent(
     rpcUrl: `${url}/a2a/jsonrpc`,
     restUrl: `${url}/a2a/rest`,
     received,
+    bodies,
     canceled: executor.canceled,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -114,14 +114,16 @@ describe("two Hermes profiles on two hosts (network namespaces), relay to relay 
     if (setupError) throw setupError;
     const one = await aToB("hello from host A");
     expect(one.error).toBeUndefined();
-    expect(one.answer!.text).toMatch(/^turn 1 in fleet-[\w-]+: hello from host A$/);
+    expect(one.answer!.text).toMatch(/^turn 1 in [\w-]+: hello from host A$/);
     const ctx = one.answer!.contextId!;
     const two = await aToB("second turn", ctx);
     expect(two.answer!.contextId).toBe(ctx);
-    expect(two.answer!.text).toMatch(/^turn 2 in fleet-[\w-]+: second turn$/);
+    expect(two.answer!.text).toMatch(/^turn 2 in [\w-]+: second turn$/);
+    // relay B names the fleet conversation up front, and keeps it for the next turn
+    const fleetCtx = /in ([\w-]+):/.exec(two.answer!.text)![1];
     expect(await nodeB.call({ op: "received" })).toEqual([
-      { text: "hello from host A", contextId: undefined },
-      { text: "second turn", contextId: /in (fleet-[\w-]+):/.exec(two.answer!.text)![1] },
+      { text: "hello from host A", contextId: fleetCtx },
+      { text: "second turn", contextId: fleetCtx },
     ]);
     // each relay's transcript: A has profile-a's conversation, B has host-a's (its own context id)
     const onA = await until("relay A's transcript", () => {

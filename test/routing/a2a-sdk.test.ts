@@ -75,10 +75,19 @@ describe("streaming, multi-turn, get, list, cancel through the relay (SDK client
     expect(direct_.at(-1).statusUpdate.status.state).toBe("TASK_STATE_COMPLETED");
   });
 
-  test("a direct Message answer upstream becomes a completed task on the relay", async () => {
-    const t = resultJson(await viaRelay.sendMessage(sdkSend("direct: just this"))).task;
-    expect(t.status.state).toBe("TASK_STATE_COMPLETED");
-    expect(t.status.message.parts[0].text).toBe("just this");
+  test("a direct Message answer upstream stays a Message for the caller, as talking directly", async () => {
+    const d = resultJson(await direct.sendMessage(sdkSend("direct: just this")));
+    const m = resultJson(await viaRelay.sendMessage(sdkSend("direct: just this")));
+    expect(d.task).toBeUndefined();
+    expect(m.task).toBeUndefined();
+    expect(m.message.role).toBe(d.message.role);
+    expect(m.message.parts[0].text).toBe("just this");
+    expect(m.message.parts[0].text).toBe(d.message.parts[0].text);
+    expect(m.message.contextId).toBeString();
+    // the relay still recorded the turn
+    const [t] = relay.relay.engine.list("local", { pageSize: 1, historyLength: 0 }).tasks;
+    expect(t!.status.state).toBe("TASK_STATE_COMPLETED");
+    expect(t!.status.message?.parts[0]?.text).toBe("just this");
   });
 
   test("input-required, then a second turn on the same task continues the same upstream task", async () => {

@@ -36,7 +36,7 @@ describe("an older Hermes fleet node behind an a2a profile (protocol = hermes-fl
     const a = resultJson(await c.sendMessage(sdkSend("hello fleet"))).task;
     expect(a.status.state).toBe("TASK_STATE_COMPLETED");
     const text1: string = a.status.message.parts[0].text;
-    expect(text1).toMatch(/^turn 1 in fleet-[\w-]+: hello fleet$/);
+    expect(text1).toMatch(/^turn 1 in [\w-]+: hello fleet$/);
     const fleetCtx = text1.split(" ")[3]!.replace(":", "");
     expect(a.metadata.upstream.contextId).toBe(fleetCtx);
     const b = resultJson(await c.sendMessage(sdkSend("again", { message: { contextId: a.contextId } }))).task;

@@ -10,6 +10,7 @@ import {
   type Task,
 } from "../../a2a/types.ts";
 import { eventFromV03, messageToV03, taskFromV03 } from "../../a2a/v03.ts";
+import type { RequestExtras } from "../types.ts";
 
 /**
  * How an `a2a` receiver speaks to its upstream, per `protocol`: method names, headers, the shape
@@ -23,6 +24,12 @@ export interface OutboundMessage {
   parts: Message["parts"];
   contextId?: string | undefined;
   taskId?: string | undefined;
+  /** The caller's message fields, forwarded as sent. */
+  metadata?: Record<string, unknown> | undefined;
+  extensions?: string[] | undefined;
+  referenceTaskIds?: string[] | undefined;
+  /** The caller's request `metadata` and forwardable `configuration`. */
+  request?: RequestExtras | undefined;
 }
 
 export interface Dialect {
@@ -105,15 +112,7 @@ const V1: Dialect = {
   get: "GetTask",
   cancel: "CancelTask",
   subscribe: "SubscribeToTask",
-  sendParams: (m) => ({
-    message: {
-      messageId: m.messageId,
-      role: "ROLE_USER",
-      parts: m.parts,
-      ...(m.contextId ? { contextId: m.contextId } : {}),
-      ...(m.taskId ? { taskId: m.taskId } : {}),
-    },
-  }),
+  sendParams: (m) => ({ message: outbound(m), ...extras(m.request) }),
   idParams: (id) => ({ id }),
   event: (r) => V1Event.parse(r) as StreamResponse,
   task: (r) => TaskSchema.parse(r) as Task,
@@ -127,15 +126,12 @@ const V03: Dialect = {
   get: "tasks/get",
   cancel: "tasks/cancel",
   subscribe: "tasks/resubscribe",
-  sendParams: (m) => ({
-    message: messageToV03({
-      messageId: m.messageId,
-      role: "ROLE_USER",
-      parts: m.parts,
-      ...(m.contextId ? { contextId: m.contextId } : {}),
-      ...(m.taskId ? { taskId: m.taskId } : {}),
-    }),
-  }),
+  sendParams: (m) => {
+    const e = extras(m.request);
+    // v0.3 servers read a configuration without `blocking` as non-blocking
+    if (e.configuration) e.configuration = { ...e.configuration, blocking: true };
+    return { message: messageToV03(outbound(m)), ...e };
+  },
   idParams: (id) => ({ id }),
   event: (r) => eventFromV03(asObject(r)),
   task: (r) => taskFromV03(asObject(r)),
@@ -163,6 +159,31 @@ function hermes(newId: () => string): Dialect {
     task: () => {
       throw new Error("the hermes-fleet dialect has no tasks");
     },
+  };
+}
+
+/** The caller's message as the upstream gets it: the relay's ids, the caller's fields. */
+function outbound(m: OutboundMessage): Message {
+  return {
+    messageId: m.messageId,
+    role: "ROLE_USER",
+    parts: m.parts,
+    ...(m.contextId ? { contextId: m.contextId } : {}),
+    ...(m.taskId ? { taskId: m.taskId } : {}),
+    ...(m.metadata ? { metadata: m.metadata } : {}),
+    ...(m.extensions?.length ? { extensions: m.extensions } : {}),
+    ...(m.referenceTaskIds?.length ? { referenceTaskIds: m.referenceTaskIds } : {}),
+  };
+}
+
+/** Request-level fields (same names in v1.0 and v0.3). */
+function extras(r: RequestExtras | undefined): {
+  metadata?: unknown;
+  configuration?: Record<string, unknown>;
+} {
+  return {
+    ...(r?.metadata ? { metadata: r.metadata } : {}),
+    ...(r?.configuration ? { configuration: r.configuration } : {}),
   };
 }
 

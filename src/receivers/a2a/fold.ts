@@ -1,5 +1,5 @@
 import { isSettled, type Message, type Part, type StreamResponse, textOf } from "../../a2a/types.ts";
-import type { TurnEmitter, TurnResult } from "../types.ts";
+import type { TurnEmitter, TurnResult, Usage } from "../types.ts";
 import type { Dialect } from "./dialect.ts";
 import { UpstreamError } from "./http.ts";
 
@@ -32,6 +32,8 @@ export class Progress {
     if (first) this.onTaskId();
   }
   contextId: string | undefined;
+  /** "message" when the upstream answered with a Message instead of a task. */
+  reply: "message" | undefined;
   artifacts: Part[][] = [];
   constructor(
     readonly url: string,
@@ -46,6 +48,7 @@ export class Progress {
         binding: this.binding,
         ...(this.taskId ? { taskId: this.taskId } : {}),
         ...(this.contextId ? { contextId: this.contextId } : {}),
+        ...(this.reply ? { reply: this.reply } : {}),
       },
     };
   }
@@ -65,8 +68,14 @@ export function parse(d: Dialect, raw: unknown): StreamResponse {
 /** Fold one upstream event into the turn; a result when the upstream task settled. */
 export function apply(e: StreamResponse, st: Progress, emit: TurnEmitter): TurnResult | undefined {
   if ("message" in e) {
+    // the upstream answered with a Message, not a task: the caller gets a Message too
     st.contextId = e.message.contextId ?? st.contextId;
-    return { state: "TASK_STATE_COMPLETED", parts: nonEmpty(e.message.parts), metadata: st.metadata() };
+    // (a fleet node can answer nothing else: its answers stay tasks)
+    if (st.protocol !== "hermes-fleet") st.reply = "message";
+    return withUsage(
+      { state: "TASK_STATE_COMPLETED", parts: nonEmpty(e.message.parts), metadata: st.metadata() },
+      e.message.metadata,
+    );
   }
   if ("artifactUpdate" in e) {
     const u = e.artifactUpdate;
@@ -96,7 +105,41 @@ export function apply(e: StreamResponse, st: Progress, emit: TurnEmitter): TurnR
     if (text && !("task" in e)) emit.progress(text);
     return undefined;
   }
-  return final(status.state, status.message, st);
+  // this turn's usage rides on its answer; a task's own metadata may add up every turn so far
+  const meta = "task" in e ? e.task.metadata : e.statusUpdate.metadata;
+  const r = final(status.state, status.message, st);
+  const usage = usageOf(status.message?.metadata) ?? usageOf(meta);
+  return usage ? { ...r, usage } : r;
+}
+
+/**
+ * The usage an upstream reports, counted against this relay's budgets: `metadata.usage` of its
+ * answer message (else of its final status update or task), as another relay writes it (`inputTokens`,
+ * `outputTokens`, `costUsd`; the snake_case spellings too).
+ */
+export function usageOf(metadata: Record<string, unknown> | undefined): Usage | undefined {
+  const u = metadata?.usage;
+  if (typeof u !== "object" || u === null) return undefined;
+  const r = u as Record<string, unknown>;
+  const num = (...keys: string[]) => {
+    for (const k of keys)
+      if (typeof r[k] === "number" && Number.isFinite(r[k]) && (r[k] as number) >= 0) return r[k] as number;
+    return undefined;
+  };
+  const inputTokens = num("inputTokens", "input_tokens");
+  const outputTokens = num("outputTokens", "output_tokens");
+  const costUsd = num("costUsd", "cost_usd");
+  if (inputTokens === undefined && outputTokens === undefined && costUsd === undefined) return undefined;
+  return {
+    ...(inputTokens !== undefined ? { inputTokens } : {}),
+    ...(outputTokens !== undefined ? { outputTokens } : {}),
+    ...(costUsd !== undefined ? { costUsd } : {}),
+  };
+}
+
+function withUsage(r: TurnResult, metadata: Record<string, unknown> | undefined): TurnResult {
+  const usage = usageOf(metadata);
+  return usage ? { ...r, usage } : r;
 }
 
 function final(state: string, message: Message | undefined, st: Progress): TurnResult {

@@ -61,11 +61,19 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
       const state = new Progress(up.url, opts.dialect.protocol, binding);
       state.contextId = saved.contextId;
       const continuing = saved.relayTaskId === turn.taskId ? saved.taskId : undefined;
+      const m = turn.message;
       const out = {
-        messageId: newId(),
-        parts: turn.message.parts,
-        contextId: saved.contextId,
+        // starts with the caller's messageId (upstream agents key behaviour and retries on it) and
+        // is fixed for this turn of the relay's task, so a re-send finds what it created
+        messageId: `${m.messageId}.${turn.taskId}`,
+        parts: m.parts,
+        // a fleet node is told the conversation up front: its post-back names it (queued receivers)
+        contextId: saved.contextId ?? (opts.dialect.protocol === "hermes-fleet" ? newId() : undefined),
         taskId: continuing,
+        metadata: m.metadata,
+        extensions: m.extensions,
+        referenceTaskIds: m.referenceTaskIds,
+        request: turn.request,
       };
       const link = linkAbort(signal, state);
       let result: TurnResult | undefined;
