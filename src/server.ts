@@ -15,6 +15,7 @@ import { bindListener, type Lease, prepareLease } from "./portlock/index.ts";
 import { createPush } from "./push/index.ts";
 import { replyMessage } from "./push/reply.ts";
 import type { FetchFn } from "./receivers/a2a/http.ts";
+import { Postbacks } from "./receivers/a2a/postbacks.ts";
 import { buildReceiver } from "./receivers/index.ts";
 import type { RoutingDeps } from "./routing/deps.ts";
 import { UpstreamCards } from "./routing/upstream-card.ts";
@@ -101,7 +102,9 @@ export async function startRelay(
   let sessions: SessionRepo | undefined;
   let boundUrl: string | undefined;
   const outFetch = opts.fetch ?? fetch;
+  const postbacks = new Postbacks();
   const routing: RoutingDeps = {
+    postbacks,
     env: opts.env ?? process.env,
     fetch: outFetch,
     cards: new UpstreamCards({ fetch: outFetch }),
@@ -198,6 +201,12 @@ export async function startRelay(
     budgets,
     push: push.service,
     upstreamCards: routing.cards,
+    replies: {
+      postbacks,
+      replyPeer: (profile) =>
+        Object.hasOwn(config.profiles, profile) ? config.profiles[profile]?.reply_peer : undefined,
+      log: (fields, msg) => logger.info(fields, msg),
+    },
     transcriptRoot: transcriptRoot(server.dataDir),
     ready: () => {
       if (!ready) return false;

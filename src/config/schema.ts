@@ -114,6 +114,8 @@ const Profile = z.strictObject({
   protocol: z.enum(["1.0", "0.3", "hermes-fleet"]).default("1.0"),
   token_env: z.string().optional(),
   binding: z.enum(["auto", "jsonrpc", "rest"]).default("auto"),
+  /** hermes-fleet: the peer whose post-backs settle tasks its receiver acked with "[queued]". */
+  reply_peer: z.string().optional(),
   // remote relay
   remote: z.string().url().optional(),
   remote_profile: z.string().optional(),
@@ -157,6 +159,22 @@ export const ConfigSchema = z
           code: "custom",
           path: ["profiles", name, "remote"],
           message: "set handler or remote, not both",
+        });
+      }
+    }
+    for (const [name, p] of Object.entries(c.profiles ?? {})) {
+      if (p.reply_peer === undefined) continue;
+      if (p.handler !== "a2a" || p.protocol !== "hermes-fleet") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["profiles", name, "reply_peer"],
+          message: 'only a handler = "a2a" profile with protocol = "hermes-fleet" takes post-backs',
+        });
+      } else if (!c.peers?.[p.reply_peer]) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["profiles", name, "reply_peer"],
+          message: `no peer named "${p.reply_peer}" (add [peers.${p.reply_peer}] with its token)`,
         });
       }
     }

@@ -140,6 +140,7 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
     maxHops: config.server.max_hops,
     onOutcome: (method, outcome) => metrics.countRequest(method, outcome),
     push: deps.push,
+    replies: deps.replies,
   });
   // JSON-RPC wherever clients post it: the bare profile URL, base-URL clients' trailing slash, and
   // the a2a_fleet client's `<url>/jsonrpc`. Registered before the REST binding's wildcard.

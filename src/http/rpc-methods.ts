@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { HermesParams, hermesAnswer, messageFromHermes } from "../a2a/hermes.ts";
+import { HermesParams, hermesAnswer, isAgentRole, messageFromHermes } from "../a2a/hermes.ts";
 import type { Dialect } from "../a2a/jsonrpc.ts";
 import type { SseFrame } from "../a2a/sse.ts";
 import {
@@ -40,6 +40,7 @@ import {
 import { type PushMethod, pushConfigOf, pushMethod } from "../push/methods.ts";
 import type { PushService } from "../push/service.ts";
 import type { PushConfig } from "../push/store.ts";
+import type { Replies } from "../receivers/a2a/postbacks.ts";
 import type { RequestExtras } from "../receivers/types.ts";
 import type { Engine } from "../tasks/engine.ts";
 import { view } from "../tasks/snapshot.ts";
@@ -59,6 +60,8 @@ export interface RpcCall {
   hops?: number;
   /** Push notifications (undefined: not offered). */
   push?: PushService | undefined;
+  /** Queued receivers' post-backs (profiles with `reply_peer`). */
+  replies?: Replies | undefined;
 }
 
 export type RpcOutcome =
@@ -201,6 +204,10 @@ async function dispatch(engine: Engine, call: RpcCall, streaming: boolean) {
 }
 
 async function sendMessage(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
+  if (call.dialect === "hermes") {
+    const params = parse(HermesParams, call.params);
+    if (isAgentRole(params.message.role)) return { kind: "result", result: postback(call, params) };
+  }
   const { p, task } = await dispatch(engine, call, false);
   const hl = p.configuration?.historyLength;
   if (p.configuration?.returnImmediately && call.dialect !== "hermes") {
@@ -221,6 +228,36 @@ async function sendMessage(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
   if (message)
     return { kind: "result", result: call.dialect === "1.0" ? { message } : messageToV03(message) };
   return { kind: "result", result: sendOut(call, view(settled, { historyLength: hl })) };
+}
+
+/**
+ * A fleet-dialect message with `role: "agent"`: a queued receiver's post-back. It settles the task
+ * waiting in that context when it comes from the profile's `reply_peer`; it never runs as a turn.
+ */
+function postback(call: RpcCall, params: z.infer<typeof HermesParams>): unknown {
+  const contextId = params.message.contextId;
+  const text = params.message.parts.find((x) => typeof x.text === "string")?.text ?? "";
+  const r = call.replies;
+  const fields = { peer: call.peer.name, profile: call.profile, contextId };
+  if (r && contextId && r.replyPeer(call.profile) === call.peer.name) {
+    const d = r.postbacks.deliver(call.profile, contextId, text);
+    if (d.delivery !== "unknown") {
+      r.log(
+        { ...fields, taskId: d.taskId, delivery: d.delivery },
+        d.delivery === "settled"
+          ? "post-back settled its task"
+          : "post-back came after its task ended; not run",
+      );
+      const note =
+        d.delivery === "settled" ? "reply received" : "reply received after the task had ended; not run";
+      return { kind: "message", message: { role: "agent", parts: [{ text: note }], contextId } };
+    }
+  }
+  r?.log(fields, "agent message refused: no task waits for it");
+  throw invalidParams(
+    `message.role is agent: an agent's message is not a user turn, and no task on profile "${call.profile}" waits for a post-back in context "${contextId ?? "(none)"}" from peer "${call.peer.name}" (post-backs come from the profile's reply_peer)`,
+    "message.role",
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { camelKeys } from "../a2a/field-names.ts";
-import { isHermesFleet } from "../a2a/hermes.ts";
+import { isAgentRole, isHermesFleet } from "../a2a/hermes.ts";
 import {
   type Dialect,
   idOf,
@@ -12,6 +12,7 @@ import {
 import { SSE_HEADERS, sseStream } from "../a2a/sse.ts";
 import { internalError, parseError, RelayError } from "../errors.ts";
 import type { PushService } from "../push/service.ts";
+import type { Replies } from "../receivers/a2a/postbacks.ts";
 import { checkHops, HOPS_HEADER, readHops } from "../routing/hops.ts";
 import type { Engine } from "../tasks/engine.ts";
 import { readLimited, requireJson, resolveProfile, versionOf } from "./request.ts";
@@ -27,6 +28,8 @@ export interface RpcRouteOptions {
   push?: PushService | undefined;
   /** `server.max_hops`: requests forwarded more often than this get -32044 (default 4). */
   maxHops?: number;
+  /** Queued receivers' post-backs (profiles with `reply_peer`). */
+  replies?: Replies | undefined;
 }
 
 /** `POST /a2a/{profile}` and `POST /a2a`: the A2A JSON-RPC binding, every dialect. */
@@ -59,8 +62,15 @@ export function rpcHandler(opts: RpcRouteOptions) {
       const handler = findMethod(dialect, req.method);
       const peer = c.var.peer;
       const fromPath = c.req.param("profile");
-      const profile =
-        fromPath !== undefined || SEND_METHODS.has(req.method)
+      // a profile's reply_peer may post back to it without being allowed to send it turns
+      const postback =
+        dialect === "hermes" &&
+        fromPath !== undefined &&
+        opts.replies?.replyPeer(fromPath) === peer.name &&
+        isAgentRole((req.params as { message?: { role?: string } }).message?.role);
+      const profile = postback
+        ? (fromPath as string)
+        : fromPath !== undefined || SEND_METHODS.has(req.method)
           ? resolveProfile(fromPath ?? profileFromParams(req.params), peer, opts.profiles)
           : "";
       const outcome = await handler(opts.engine, {
@@ -73,6 +83,7 @@ export function rpcHandler(opts: RpcRouteOptions) {
         keepOpen: () => c.env?.keepOpen?.(),
         hops,
         push: opts.push,
+        replies: opts.replies,
       });
       opts.onOutcome?.(method, "ok");
       if (outcome.kind === "result") return c.json(rpcResult(id, outcome.result));

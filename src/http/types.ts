@@ -6,6 +6,7 @@ import type { Config } from "../config/load.ts";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "../metrics.ts";
 import type { PushService } from "../push/service.ts";
+import type { Replies } from "../receivers/a2a/postbacks.ts";
 import type { UpstreamCards } from "../routing/upstream-card.ts";
 import type { RequestInfo } from "../runtime/index.ts";
 import type { Engine } from "../tasks/engine.ts";
@@ -33,6 +34,8 @@ export interface AppDeps {
   upstreamCards?: UpstreamCards;
   /** Bound on reading an upstream card for a profile card (default 1000 ms). */
   upstreamCardWaitMs?: number;
+  /** Queued receivers' post-backs (profiles with `reply_peer`). */
+  replies?: Replies;
 }
 
 export type AppEnv = {

@@ -46,6 +46,11 @@ export interface TurnEmitter {
   progress(text: string, metadata?: Record<string, unknown>): void;
   /** An artifact (or a chunk of one, with append). */
   artifact(artifact: Artifact, opts?: { append?: boolean; lastChunk?: boolean }): void;
+  /**
+   * The turn now waits for something from outside (a queued receiver's post-back) and `resume`
+   * can pick it up after a restart: a shutdown then leaves it running on disk instead of failing it.
+   */
+  waiting?(): void;
 }
 
 export interface TurnResult {
@@ -73,6 +78,18 @@ export interface Receiver {
    * it elsewhere (an upstream task). Best effort and bounded; optional.
    */
   cancelWaiting?(task: { taskId: string; peer: string; contextId: string }): Promise<void>;
+  /**
+   * A task a previous process left running whose turn this receiver can still finish (a queued
+   * receiver's post-back, waited for across the restart); undefined: the task failed with it.
+   */
+  resume?(task: { taskId: string; peer: string; contextId: string }): Resumed | undefined;
+}
+
+/** A turn picked up again after a restart. */
+export interface Resumed {
+  /** When the turn's cap runs out (epoch ms), as it was set before the restart. */
+  deadline: number;
+  run(emit: TurnEmitter, signal: AbortSignal): Promise<TurnResult>;
 }
 
 export type AgentMessage = Pick<Message, "parts">;

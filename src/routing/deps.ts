@@ -1,5 +1,6 @@
 import type { ProfileConfig } from "../config/schema.ts";
 import type { FetchFn } from "../receivers/a2a/http.ts";
+import type { Postbacks } from "../receivers/a2a/postbacks.ts";
 import type { SessionStore } from "../store/sessions.ts";
 import type { SelfIdentity } from "./self.ts";
 import type { UpstreamCards } from "./upstream-card.ts";
@@ -22,4 +23,6 @@ export interface RoutingDeps {
    * When absent, `auth = "token"` is resolved here and `auth = "jwt"` fails the turn.
    */
   outboundCredential?: (profile: ProfileConfig, remoteId: string) => Promise<string>;
+  /** Where queued receivers' post-backs meet the turns waiting for them (`reply_peer` profiles). */
+  postbacks?: Postbacks;
 }

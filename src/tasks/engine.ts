@@ -16,7 +16,7 @@ import { ContextQueues } from "./context-queue.ts";
 import { decodePageToken, encodePageToken } from "./page-token.ts";
 import type { TaskRepo, TaskRow } from "./repo.ts";
 import { applyEvent, view } from "./snapshot.ts";
-import { runTurn } from "./turn.ts";
+import { resumeTurn, runTurn } from "./turn.ts";
 
 export interface ProfileTarget {
   name: string;
@@ -123,6 +123,8 @@ export interface LiveTask {
   progress?: boolean;
   request?: RequestExtras | undefined;
   start?: () => void;
+  /** The running turn waits for a post-back and can be resumed by the next process. */
+  detachable?: boolean;
   /** The admission of the turn queued or running now (budgets). */
   ticket?: AdmissionTicket | undefined;
   abort?: AbortController;
@@ -160,10 +162,26 @@ export class Engine {
     return this.#deps;
   }
 
-  /** Mark tasks left queued or running by a previous process as FAILED. Call once at start. */
+  /**
+   * Tasks left queued or running by a previous process: a turn its receiver can still finish (a
+   * queued receiver's post-back) waits again; every other one is marked FAILED. Call once at start.
+   * Returns how many failed.
+   */
   async recover(): Promise<number> {
-    const rows = this.#deps.repo.unfinished();
     const now = this.#deps.now();
+    const rows = this.#deps.repo.unfinished().filter((row) => {
+      const profile = this.#deps.profiles.get(row.profile);
+      const resumed = profile?.receiver.resume?.({
+        taskId: row.id,
+        peer: row.peer,
+        contextId: row.contextId,
+      });
+      if (!profile || !resumed) return true;
+      const live = this.#adopt(row);
+      this.live.set(row.id, live);
+      this.#enqueue(live, () => resumeTurn(this, live, profile, resumed));
+      return false;
+    });
     await Promise.all(
       rows.map((row) => {
         const status = {
@@ -323,6 +341,10 @@ export class Engine {
   /** Stop taking turns; wait up to `graceMs` for running ones, then fail what is left. */
   async shutdown(graceMs: number): Promise<void> {
     this.#closing = true;
+    // turns that only wait for a post-back go on in the next process: nothing to wait for here
+    for (const l of this.live.values()) {
+      if (l.detachable) l.abort?.abort(new CancelReason("relay shutting down", "TASK_STATE_WORKING", true));
+    }
     const running = [...this.live.values()];
     const all = Promise.all(running.map((l) => l.done));
     const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref?.());
@@ -445,7 +467,7 @@ export class Engine {
             statusUpdate: { taskId: existing.id, contextId: existing.contextId, status },
           }),
       ]);
-      this.#enqueue(existing, profile, msg, ticket);
+      this.#enqueue(existing, () => runTurn(this, existing, profile, msg, ticket), ticket);
       return existing.committed;
     }
 
@@ -502,7 +524,7 @@ export class Engine {
       ticket?.refund();
       throw err;
     }
-    this.#enqueue(live, profile, msg, ticket);
+    this.#enqueue(live, () => runTurn(this, live, profile, msg, ticket), ticket);
     return task;
   }
 
@@ -542,14 +564,14 @@ export class Engine {
     return this.#deps.admission?.admit(req);
   }
 
-  #enqueue(live: LiveTask, profile: ProfileTarget, message: Message, ticket?: AdmissionTicket): void {
+  #enqueue(live: LiveTask, run: () => Promise<void>, ticket?: AdmissionTicket): void {
     let resolveDone: () => void = () => {};
     live.done = new Promise<void>((r) => {
       resolveDone = r;
     });
     const start = () => {
       live.start = undefined;
-      runTurn(this, live, profile, message, ticket)
+      run()
         .catch(() => {})
         .finally(() => {
           this.queues.release(live.queueKey);
@@ -563,10 +585,14 @@ export class Engine {
   }
 }
 
-/** Why a turn was aborted: a cancel (CANCELED), a timeout or a shutdown (FAILED). */
+/**
+ * Why a turn was aborted: a cancel (CANCELED), a timeout or a shutdown (FAILED); `detach`: a
+ * shutdown leaves the task as it is on disk, for the next process to resume.
+ */
 export class CancelReason {
   constructor(
     readonly text: string,
     readonly state: TaskState = "TASK_STATE_CANCELED",
+    readonly detach = false,
   ) {}
 }

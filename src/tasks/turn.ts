@@ -1,8 +1,9 @@
 import type { Artifact, Message, StreamResponse, TaskState } from "../a2a/types.ts";
 import { checkExpectedOutput } from "../brief/output.ts";
 import { planTurn, withReplyTo } from "../brief/plan.ts";
+import type { Brief } from "../brief/schema.ts";
 import { RelayError } from "../errors.ts";
-import type { TurnEmitter, TurnResult } from "../receivers/types.ts";
+import type { Resumed, TurnEmitter, TurnResult } from "../receivers/types.ts";
 import {
   type AdmissionTicket,
   CancelReason,
@@ -22,7 +23,7 @@ export async function runTurn(
   message: Message,
   ticket?: AdmissionTicket,
 ) {
-  const { hooks, newId } = engine.deps;
+  const { hooks } = engine.deps;
   if (isCanceledAlready(live)) return ticket?.refund();
   if (engine.closing) {
     ticket?.refund();
@@ -39,12 +40,6 @@ export async function runTurn(
   const abort = new AbortController();
   live.abort = abort;
   if (ticket && !(await admitted(engine, live, ticket, abort.signal))) return;
-  const started = Date.now();
-  const timer = setTimeout(
-    () => abort.abort(new CancelReason(`turn exceeded ${plan.limitText}`, "TASK_STATE_FAILED")),
-    plan.timeoutMs,
-  );
-  hooks.turnStarted?.(profile.name);
   const ids = { taskId: live.id, contextId: live.contextId };
   // not awaited: the writer keeps events in order, and a fast receiver's whole turn then shares
   // one commit with it
@@ -55,6 +50,72 @@ export async function runTurn(
     .catch(() => {});
   const who = { peer: live.peer, profile: profile.name, origin: live.origin, ...ids };
   hooks.turnMessage?.({ ...who, dir: "in", message });
+  const history = (live.pending.history ?? []).filter((m) => m.messageId !== message.messageId);
+  await execute(engine, live, profile, abort, {
+    timeoutMs: plan.timeoutMs,
+    limitText: plan.limitText,
+    brief: plan.brief,
+    ticket,
+    run: (emit, signal) =>
+      profile.receiver.run(
+        {
+          ...ids,
+          peer: live.peer,
+          profile: profile.name,
+          origin: live.origin,
+          message,
+          history,
+          timeoutMs: plan.timeoutMs,
+          ...(plan.brief ? { brief: plan.brief } : {}),
+          ...(live.hops !== undefined ? { hops: live.hops } : {}),
+          ...(live.progress !== undefined ? { progress: live.progress } : {}),
+          ...(live.request ? { request: live.request } : {}),
+        },
+        emit,
+        signal,
+      ),
+  });
+}
+
+/**
+ * Finish a turn a previous process left waiting (a queued receiver's post-back): the receiver's
+ * `resume` waits for it again, under what is left of the turn cap.
+ */
+export async function resumeTurn(engine: Engine, live: LiveTask, profile: ProfileTarget, resumed: Resumed) {
+  const abort = new AbortController();
+  live.abort = abort;
+  await execute(engine, live, profile, abort, {
+    timeoutMs: Math.max(0, resumed.deadline - engine.deps.now()),
+    limitText: "its turn cap (turn_timeout_s), counted from before the restart",
+    run: resumed.run,
+  });
+}
+
+interface Execution {
+  timeoutMs: number;
+  limitText: string;
+  brief?: Brief | undefined;
+  ticket?: AdmissionTicket | undefined;
+  run: (emit: TurnEmitter, signal: AbortSignal) => Promise<TurnResult>;
+}
+
+/** Run the receiver under the turn cap, forward its progress, record its outcome. */
+async function execute(
+  engine: Engine,
+  live: LiveTask,
+  profile: ProfileTarget,
+  abort: AbortController,
+  x: Execution,
+) {
+  const { hooks, newId } = engine.deps;
+  const started = Date.now();
+  const timer = setTimeout(
+    () => abort.abort(new CancelReason(`turn exceeded ${x.limitText}`, "TASK_STATE_FAILED")),
+    x.timeoutMs,
+  );
+  hooks.turnStarted?.(profile.name);
+  const ids = { taskId: live.id, contextId: live.contextId };
+  const who = { peer: live.peer, profile: profile.name, origin: live.origin, ...ids };
 
   let artifacts = 0;
   const emit: TurnEmitter = {
@@ -74,36 +135,24 @@ export async function runTurn(
       artifacts++;
       engine.record(live, { artifactUpdate: { ...ids, artifact, ...opts } }).catch(() => {});
     },
+    waiting() {
+      live.detachable = true;
+    },
   };
 
-  const history = (live.pending.history ?? []).filter((m) => m.messageId !== message.messageId);
   let state: TaskState;
   let result: Omit<TurnResult, "state">;
   try {
-    const r = await raceAbort(
-      profile.receiver.run(
-        {
-          ...ids,
-          peer: live.peer,
-          profile: profile.name,
-          origin: live.origin,
-          message,
-          history,
-          timeoutMs: plan.timeoutMs,
-          ...(plan.brief ? { brief: plan.brief } : {}),
-          ...(live.hops !== undefined ? { hops: live.hops } : {}),
-          ...(live.progress !== undefined ? { progress: live.progress } : {}),
-          ...(live.request ? { request: live.request } : {}),
-        },
-        emit,
-        abort.signal,
-      ),
-      abort.signal,
-    );
+    const r = await raceAbort(x.run(emit, abort.signal), abort.signal);
     state = r.state;
     result = r;
   } catch (err) {
     const reason = abort.signal.aborted ? abort.signal.reason : undefined;
+    if (reason instanceof CancelReason && reason.detach) {
+      // a shutdown leaves a turn that waits for a post-back to the next process (see resumeTurn)
+      clearTimeout(timer);
+      return;
+    }
     if (reason instanceof CancelReason) {
       state = reason.state;
       result = { parts: [{ text: reason.text }] };
@@ -115,10 +164,10 @@ export async function runTurn(
     clearTimeout(timer);
   }
   // a JSON Schema expected_output: validate the answer, return it as the `result` artifact
-  const checked = checkExpectedOutput(plan.brief, { state, parts: result.parts }, newId);
+  const checked = checkExpectedOutput(x.brief, { state, parts: result.parts }, newId);
   state = checked.state;
   result = { ...result, parts: checked.parts };
-  ticket?.settle(result.usage);
+  x.ticket?.settle(result.usage);
   const reply = await finish(engine, live, state, result, newId, artifacts > 0, checked.artifact);
   hooks.turnMessage?.({
     ...who,

@@ -339,7 +339,7 @@ describe("agent messages are never user turns", () => {
     });
     const body = (await fleet.json()) as { error: { code: number; message: string } };
     expect(body.error.code).toBe(-32602);
-    expect(body.error.message).toContain("ROLE_AGENT");
+    expect(body.error.message).toContain("message.role is agent");
     expect(r.relay.engine.list("local", { pageSize: 100 }).tasks.some((t) => t.contextId === "nope")).toBe(
       false,
     );

@@ -178,8 +178,11 @@ export function failed(err: unknown, st: Progress | undefined): TurnResult {
     };
   }
   if (err instanceof UpstreamError) {
-    const error =
-      err.kind === "rpc"
+    // a fleet node's -32001 is "a turn is already running in this context", not TaskNotFound
+    const busy = err.kind === "rpc" && err.code === -32001 && st?.protocol === "hermes-fleet";
+    const error = busy
+      ? { code: -32043, reason: "CONTEXT_BUSY" }
+      : err.kind === "rpc"
         ? { code: err.code, reason: err.reason ?? "UPSTREAM_ERROR" }
         : { code: -32045, reason: "UPSTREAM_UNAVAILABLE" };
     // the upstream relay declined to run the turn at all (a budget, e.g. max_turns_per_context)

@@ -1,8 +1,10 @@
+import { textOf } from "../../a2a/types.ts";
 import type { SessionStore } from "../../store/sessions.ts";
 import type { Receiver, Turn, TurnEmitter, TurnResult } from "../types.ts";
 import type { Dialect } from "./dialect.ts";
 import { apply, failed, Progress, parse, TurnFailure } from "./fold.ts";
 import { type FetchFn, type Upstream, UpstreamError } from "./http.ts";
+import { isBusyReply, isQueuedAck, type Postbacks } from "./postbacks.ts";
 import { type Binding, type Wire, wireFor } from "./wire.ts";
 
 export { TurnFailure };
@@ -30,6 +32,11 @@ export interface ForwardOptions {
   newId?: () => string;
   /** Bound on the best-effort upstream CancelTask after an abort. */
   cancelTimeoutMs?: number;
+  /**
+   * hermes-fleet with `reply_peer`: an answer ending in "[queued]" is an acknowledgement, and the
+   * turn waits here for the receiver's post-back.
+   */
+  postbacks?: Postbacks | undefined;
 }
 
 type UpstreamSession = {
@@ -37,6 +44,8 @@ type UpstreamSession = {
   /** The upstream task waiting for input, and the relay task it belongs to. */
   taskId?: string;
   relayTaskId?: string;
+  /** A queued receiver's post-back the relay task waits for, and when its turn cap runs out. */
+  waiting?: { relayTaskId: string; deadline: number };
 };
 
 export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver {
@@ -44,6 +53,7 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
   return {
     kind,
     async run(turn, emit, signal): Promise<TurnResult> {
+      const began = Date.now();
       let up: Upstream;
       let wire: Wire;
       let binding: Binding;
@@ -76,13 +86,36 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
         request: turn.request,
       };
       const link = linkAbort(signal, state);
+      // opened before the dispatch: a fast receiver's post-back may beat its own acknowledgement
+      const slot =
+        opts.postbacks && out.contextId
+          ? opts.postbacks.open(opts.profile, out.contextId, turn.taskId)
+          : undefined;
+      let late = false;
       let result: TurnResult | undefined;
       try {
         result = await exchange(opts.dialect, wire, out, state, emit, link.signal, turn.progress !== false);
+        if (
+          slot &&
+          out.contextId &&
+          result.state === "TASK_STATE_COMPLETED" &&
+          isQueuedAck(textOf(result.parts))
+        ) {
+          emit.progress(textOf(result.parts));
+          const waiting = { relayTaskId: turn.taskId, deadline: began + turn.timeoutMs };
+          await opts
+            .sessions()
+            ?.put(key, out.contextId, { contextId: out.contextId, waiting } satisfies UpstreamSession);
+          emit.waiting?.();
+          late = true; // until the post-back is in
+          result = postbackResult(await slot.wait(signal), state);
+          late = false;
+        }
       } catch (err) {
         if (!signal.aborted) result = failed(err, state);
       } finally {
         link.dispose();
+        slot?.close(late);
       }
       if (signal.aborted || !result) {
         await cancelUpstream(opts, wire, state.taskId);
@@ -101,6 +134,31 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
           .catch(() => {}); // a failing database fails the turn's own final write, which is reported
       }
       return result;
+    },
+    resume(task) {
+      const key = { profile: opts.profile, peer: task.peer, contextId: task.contextId };
+      const saved = (opts.sessions()?.get(key)?.data ?? {}) as UpstreamSession;
+      const fleetCtx = saved.contextId;
+      if (!opts.postbacks || saved.waiting?.relayTaskId !== task.taskId || !fleetCtx) return undefined;
+      const slot = opts.postbacks.open(opts.profile, fleetCtx, task.taskId);
+      return {
+        deadline: saved.waiting.deadline,
+        async run(emit, signal) {
+          emit.waiting?.();
+          let text: string;
+          try {
+            text = await slot.wait(signal);
+          } catch (err) {
+            slot.close(true);
+            throw err;
+          }
+          slot.close(false);
+          await opts.sessions()?.put(key, fleetCtx, { contextId: fleetCtx } satisfies UpstreamSession);
+          const st = new Progress("(post-back)", opts.dialect.protocol);
+          st.contextId = fleetCtx;
+          return postbackResult(text, st);
+        },
+      };
     },
     async cancelWaiting(task) {
       const key = { profile: opts.profile, peer: task.peer, contextId: task.contextId };
@@ -127,6 +185,18 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
 }
 
 // internal
+
+/** A queued receiver's post-back as the turn's outcome: its answer, or FAILED when it was busy. */
+function postbackResult(text: string, st: Progress): TurnResult {
+  if (isBusyReply(text)) {
+    return {
+      state: "TASK_STATE_FAILED",
+      parts: [{ text: `the queued receiver was busy and did not run the turn: ${text}` }],
+      metadata: { ...st.metadata(), error: { code: -32043, reason: "CONTEXT_BUSY" } },
+    };
+  }
+  return { state: "TASK_STATE_COMPLETED", parts: [{ text }], metadata: st.metadata() };
+}
 
 async function exchange(
   d: Dialect,

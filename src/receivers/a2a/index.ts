@@ -30,6 +30,7 @@ export function a2aReceiver(name: string, p: ProfileConfig, deps: RoutingDeps): 
     dialect: dialectOf(p.protocol),
     fetch: deps.fetch,
     sessions: deps.sessions,
+    postbacks: p.reply_peer && p.protocol === "hermes-fleet" ? deps.postbacks : undefined,
     async target(turn, signal) {
       const configured = p.url ?? resolveLeaseUrl(deps.lockDir, p.lease ?? "", p.remote_profile);
       const { binding, url } = await chooseBinding(name, p, configured, deps.cards, signal);

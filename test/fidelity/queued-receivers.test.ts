@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { waitFor } from "../helpers/binary.ts";
+import { type QueuedReceiver, startQueuedReceiver } from "../helpers/queued-process.ts";
+import { startTestRelay, type TestRelay, userMessage } from "../helpers/relay.ts";
+import { freePort, sseData } from "../routing/_relay.ts";
+
+/**
+ * a2a_fleet's queued receivers behind the relay (issue 14, item 9): the receiver acknowledges with
+ * "… [queued]", the relay task stays WORKING, and the receiver's post-back (another process, to
+ * `/a2a/<profile>/jsonrpc` as the profile's `reply_peer`) settles it, across a relay restart too.
+ */
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON bodies
+type Json = any;
+const LOCAL = "local-token-queued-0123456789abcdef";
+const OC = "oc-receiver-token-0123456789abcdef";
+let receiver: QueuedReceiver;
+let r: TestRelay;
+let port: number;
+
+const toml = (url: string) => `
+[peers.local]
+profiles = ["*"]
+admin = true
+[peers.oc-receiver]
+profiles = []
+[profiles.oc]
+handler = "a2a"
+url = "${url}/jsonrpc"
+protocol = "hermes-fleet"
+reply_peer = "oc-receiver"
+turn_timeout_s = 30
+[profiles.oc-short]
+handler = "a2a"
+url = "${url}/jsonrpc"
+protocol = "hermes-fleet"
+reply_peer = "oc-receiver"
+turn_timeout_s = 1
+`;
+const env = { A2A_OC_TOKEN_LOCAL: LOCAL, A2A_OC_TOKEN_OC_RECEIVER: OC };
+
+beforeAll(async () => {
+  port = freePort();
+  receiver = await startQueuedReceiver({ hermesUrl: `http://127.0.0.1:${port}/a2a/oc/jsonrpc`, token: OC });
+  r = await startTestRelay({ port, toml: toml(receiver.url), env });
+});
+afterAll(async () => {
+  await r?.stop();
+  receiver?.stop();
+});
+
+/** A fleet-dialect request as the a2a_fleet client and receivers send it. */
+async function fleet(
+  path: string,
+  role: string,
+  text: string,
+  contextId?: string,
+  token = LOCAL,
+): Promise<Json> {
+  const res = await fetch(`${r.url}${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: crypto.randomUUID(),
+      method: "SendMessage",
+      params: { message: { role, parts: [{ text }], ...(contextId ? { contextId } : {}) } },
+    }),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+describe("a queued receiver behind a hermes-fleet profile", () => {
+  test("blocking v1.0 send: WORKING with the acknowledgement, then COMPLETED with the post-back's answer", async () => {
+    const sent = await r.rpc("SendMessage", { message: userMessage("build the thing") }, { path: "/a2a/oc" });
+    const task = sent.body.result.task;
+    expect(task.status.state).toBe("TASK_STATE_COMPLETED");
+    expect(task.status.message.parts[0].text).toBe("done: build the thing");
+    expect(task.artifacts[0].parts[0].text).toBe("done: build the thing");
+    const log = await receiver.log();
+    const got = log.received.find((x) => x.text === "build the thing")!;
+    expect(got.contextId).toBe(task.metadata.upstream.contextId);
+    expect(log.postbacks.filter((p) => p.contextId === got.contextId).map((p) => p.status)).toEqual([200]);
+  });
+
+  test("a stream shows the acknowledgement as progress, then the answer", async () => {
+    const { body } = await r.rpc(
+      "SendStreamingMessage",
+      { message: userMessage("stream it") },
+      { path: "/a2a/oc" },
+    );
+    const frames = sseData(String(body)).map((f) => f.result);
+    const texts = frames.map((f) => f.statusUpdate?.status?.message?.parts?.[0]?.text).filter(Boolean);
+    expect(texts[0]).toEndWith("Reply will follow. [queued]");
+    expect(frames.at(-1).statusUpdate.status.state).toBe("TASK_STATE_COMPLETED");
+    expect(texts.at(-1)).toBe("done: stream it");
+  });
+
+  test("the a2a_fleet client's own request shape gets the real answer, not the acknowledgement", async () => {
+    const { status, body } = await fleet("/a2a/oc/jsonrpc", "user", "from the fleet client", "fleet-ctx-1");
+    expect(status).toBe(200);
+    expect(body.result).toEqual({
+      kind: "message",
+      message: { role: "agent", parts: [{ text: "done: from the fleet client" }], contextId: "fleet-ctx-1" },
+    });
+  });
+
+  test("a [busy] post-back fails the task naming the busy receiver (CONTEXT_BUSY)", async () => {
+    const task = (await r.rpc("SendMessage", { message: userMessage("busy please") }, { path: "/a2a/oc" }))
+      .body.result.task;
+    expect(task.status.state).toBe("TASK_STATE_FAILED");
+    expect(task.status.message.parts[0].text).toContain("queued receiver was busy");
+    expect(task.status.message.parts[0].text).toContain("[busy] this context is processing another turn");
+    expect(task.metadata.error).toEqual({ code: -32043, reason: "CONTEXT_BUSY" });
+  });
+
+  test("a fleet node's -32001 (a turn already in flight) becomes -32043 CONTEXT_BUSY", async () => {
+    const task = (await r.rpc("SendMessage", { message: userMessage("dup dispatch") }, { path: "/a2a/oc" }))
+      .body.result.task;
+    expect(task.status.state).toBe("TASK_STATE_FAILED");
+    expect(task.metadata.error.code).toBe(-32043);
+    expect(task.metadata.error.reason).toBe("CONTEXT_BUSY");
+  });
+
+  test("agent messages that settle nothing are refused with -32602 and run nothing", async () => {
+    const before = (await r.rpc("ListTasks", {}, { path: "/a2a" })).body.result.totalSize;
+    // the reply peer, but no task waits in that context
+    const stray = await fleet("/a2a/oc/jsonrpc", "agent", "who asked?", "no-such-ctx", OC);
+    expect(stray.body.error.code).toBe(-32602);
+    expect(stray.body.error.message).toContain("no task on profile");
+    // another peer cannot post back
+    const other = await fleet("/a2a/oc/jsonrpc", "agent", "not mine", "no-such-ctx");
+    expect(other.body.error.code).toBe(-32602);
+    // the reply peer may not send turns of its own
+    const turn = await fleet("/a2a/oc/jsonrpc", "user", "a turn of my own", undefined, OC);
+    expect(turn.status).toBe(403);
+    expect((await r.rpc("ListTasks", {}, { path: "/a2a" })).body.result.totalSize).toBe(before);
+  });
+
+  test("the turn cap still applies while waiting; a late post-back is answered and not run", async () => {
+    const task = (
+      await r.rpc("SendMessage", { message: userMessage("hold too long") }, { path: "/a2a/oc-short" })
+    ).body.result.task;
+    expect(task.status.state).toBe("TASK_STATE_FAILED");
+    expect(task.status.message.parts[0].text).toContain("turn exceeded");
+    const ctx = (await receiver.log()).received.find((x) => x.text === "hold too long")!.contextId;
+    // the profile's reply URL is /a2a/oc: post back to oc-short's by hand, as its receiver would
+    const late = await fleet("/a2a/oc-short/jsonrpc", "agent", "done: hold too long", ctx, OC);
+    expect(late.status).toBe(200);
+    expect(late.body.result.message.parts[0].text).toContain("after the task had ended");
+    const after = (await r.rpc("GetTask", { id: task.id }, { path: "/a2a" })).body.result;
+    expect(after.status.state).toBe("TASK_STATE_FAILED");
+  });
+
+  test("a task waiting for its post-back survives a relay restart; the post-back settles it after", async () => {
+    const task = (
+      await r.rpc(
+        "SendMessage",
+        { message: userMessage("hold over a restart"), configuration: { returnImmediately: true } },
+        { path: "/a2a/oc" },
+      )
+    ).body.result.task;
+    const ctx = await waitFor(
+      async () => (await receiver.log()).received.find((x) => x.text === "hold over a restart")?.contextId,
+      5000,
+      "the receiver to get the dispatch",
+    );
+    await waitFor(
+      async () =>
+        (
+          await r.rpc("GetTask", { id: task.id }, { path: "/a2a" })
+        ).body.result.status.message?.parts[0].text.endsWith("[queued]"),
+      5000,
+      "the acknowledgement to be recorded",
+    );
+    await r.halt();
+    r = await startTestRelay({ port, dir: r.dir, toml: toml(receiver.url), env });
+    expect((await r.rpc("GetTask", { id: task.id }, { path: "/a2a" })).body.result.status.state).toBe(
+      "TASK_STATE_WORKING",
+    );
+    expect(await receiver.release(ctx as string)).toBe(true);
+    const done = await waitFor(
+      async () => {
+        const t = (await r.rpc("GetTask", { id: task.id }, { path: "/a2a" })).body.result;
+        return t.status.state === "TASK_STATE_COMPLETED" ? t : undefined;
+      },
+      5000,
+      "the post-back to settle the task",
+    );
+    expect(done.status.message.parts[0].text).toBe("done: hold over a restart");
+    expect(done.artifacts[0].parts[0].text).toBe("done: hold over a restart");
+  });
+});
