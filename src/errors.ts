@@ -65,6 +65,14 @@ export const invalidParams = (message: string, path?: string) =>
   });
 export const internalError = (message = "internal error") =>
   new RelayError({ code: -32603, reason: "INTERNAL", message, domain: SPEC });
+/** The caller went away before its answer was ready (nobody reads this; it names the outcome). */
+export const clientClosed = () =>
+  new RelayError({
+    code: -32603,
+    reason: "CLIENT_CLOSED",
+    message: "the client closed the request",
+    status: 499,
+  });
 
 // A2A errors (-32001..-32009 keep their spec meaning)
 export const taskNotFound = (id: string) =>

@@ -27,6 +27,8 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const profiles = new Set(Object.keys(config.profiles));
   const keepaliveMs = deps.keepaliveMs ?? 15_000;
+  const onInternal = (err: Error) =>
+    logger.error({ err: err.message, at: err.stack?.split("\n")[1]?.trim() }, "internal error");
   // the public card speaks for every caller: push is offered when some peer may use it (a peer
   // without `push_hosts` gets -32003 PushNotificationNotSupported)
   const pushOffered =
@@ -139,6 +141,7 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
     keepaliveMs,
     maxHops: config.server.max_hops,
     onOutcome: (method, outcome) => metrics.countRequest(method, outcome),
+    onInternal,
     push: deps.push,
     replies: deps.replies,
   });
@@ -157,6 +160,7 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
       maxHops: config.server.max_hops,
       keepaliveMs,
       onOutcome: (method, outcome) => metrics.countRequest(method, outcome),
+      onInternal,
       push: deps.push,
     }),
   );
@@ -169,6 +173,7 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
       profiles,
       maxBodyBytes: config.server.max_body_bytes,
       maxHops: config.server.max_hops,
+      onInternal,
     }),
   );
 

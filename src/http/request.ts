@@ -1,13 +1,33 @@
 import { mayUse, type Peer } from "../auth/peers.ts";
 import {
   bodyTooLarge,
+  clientClosed,
   contentTypeNotSupported,
+  internalError,
   profileForbidden,
   profileNotFound,
+  RelayError,
   versionNotSupported,
 } from "../errors.ts";
 
 /** Request helpers shared by the JSON-RPC and HTTP+JSON front doors. */
+
+/**
+ * Whatever a front door caught, as a RelayError: a caller that disconnected is CLIENT_CLOSED (its
+ * own outcome, not an internal error); anything unexpected is INTERNAL and told to `onInternal`
+ * (one log line).
+ */
+export function asRelayError(
+  err: unknown,
+  signal: AbortSignal,
+  onInternal?: (err: Error) => void,
+): RelayError {
+  if (err instanceof RelayError) return err;
+  if (signal.aborted) return clientClosed();
+  const e = err instanceof Error ? err : new Error(String(err));
+  onInternal?.(e);
+  return internalError(e.message);
+}
 
 /** `A2A-Version` → "1.0" | "0.3"; undefined when absent; throws -32009 for anything else. */
 export function versionOf(h: string | undefined): "1.0" | "0.3" | undefined {

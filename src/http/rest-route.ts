@@ -2,11 +2,11 @@ import type { Context } from "hono";
 import { camelKeys } from "../a2a/field-names.ts";
 import { restError } from "../a2a/rest-errors.ts";
 import { SSE_HEADERS, sseStream } from "../a2a/sse.ts";
-import { internalError, invalidParams, methodNotFound, parseError, RelayError } from "../errors.ts";
+import { invalidParams, methodNotFound, parseError } from "../errors.ts";
 import type { PushService } from "../push/service.ts";
 import { checkHops, HOPS_HEADER, readHops } from "../routing/hops.ts";
 import type { Engine } from "../tasks/engine.ts";
-import { readLimited, requireJson, resolveProfile, versionOf } from "./request.ts";
+import { asRelayError, readLimited, requireJson, resolveProfile, versionOf } from "./request.ts";
 import { findMethod } from "./rpc-methods.ts";
 import type { AppEnv } from "./types.ts";
 
@@ -18,6 +18,8 @@ export interface RestRouteOptions {
   /** `server.max_hops` (see routing/hops.ts). */
   maxHops: number;
   onOutcome?: (method: string, outcome: string) => void;
+  /** An unexpected error (a bug): one log line. */
+  onInternal?: (err: Error) => void;
   push?: PushService | undefined;
 }
 
@@ -61,8 +63,7 @@ export function restHandler(opts: RestRouteOptions) {
       );
       return new Response(stream, { status: 200, headers: SSE_HEADERS });
     } catch (err) {
-      const e =
-        err instanceof RelayError ? err : internalError(err instanceof Error ? err.message : String(err));
+      const e = asRelayError(err, c.req.raw.signal, opts.onInternal);
       opts.onOutcome?.(method, e.reason);
       const { status, body } = restError(e);
       return c.body(JSON.stringify(body), status as 400, { "content-type": A2A_JSON, ...e.headers });

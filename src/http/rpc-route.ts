@@ -10,12 +10,12 @@ import {
   rpcResult,
 } from "../a2a/jsonrpc.ts";
 import { SSE_HEADERS, sseStream } from "../a2a/sse.ts";
-import { internalError, parseError, RelayError } from "../errors.ts";
+import { parseError } from "../errors.ts";
 import type { PushService } from "../push/service.ts";
 import type { Replies } from "../receivers/a2a/postbacks.ts";
 import { checkHops, HOPS_HEADER, readHops } from "../routing/hops.ts";
 import type { Engine } from "../tasks/engine.ts";
-import { readLimited, requireJson, resolveProfile, versionOf } from "./request.ts";
+import { asRelayError, readLimited, requireJson, resolveProfile, versionOf } from "./request.ts";
 import { findMethod, profileFromParams } from "./rpc-methods.ts";
 import type { AppEnv } from "./types.ts";
 
@@ -30,6 +30,8 @@ export interface RpcRouteOptions {
   maxHops?: number;
   /** Queued receivers' post-backs (profiles with `reply_peer`). */
   replies?: Replies | undefined;
+  /** An unexpected error (a bug): one log line. */
+  onInternal?: (err: Error) => void;
 }
 
 /** `POST /a2a/{profile}` and `POST /a2a`: the A2A JSON-RPC binding, every dialect. */
@@ -96,10 +98,8 @@ export function rpcHandler(opts: RpcRouteOptions) {
       );
       return new Response(stream, { status: 200, headers: SSE_HEADERS });
     } catch (err) {
-      const e =
-        err instanceof RelayError ? err : internalError(err instanceof Error ? err.message : String(err));
+      const e = asRelayError(err, c.req.raw.signal, opts.onInternal);
       opts.onOutcome?.(method, e.reason);
-      if (!(err instanceof RelayError)) console.error(err);
       return c.json(
         rpcErrorResponse(id, e, dialect === "hermes" ? "0.3" : dialect),
         e.status as 200,

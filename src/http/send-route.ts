@@ -1,13 +1,15 @@
 import type { Context } from "hono";
 import { isSettled, type Message, type Task, textOf } from "../a2a/types.ts";
 import { stateToV03 } from "../a2a/v03.ts";
-import { internalError, invalidParams, RelayError } from "../errors.ts";
+import { invalidParams } from "../errors.ts";
 import { checkHops, HOPS_HEADER, readHops } from "../routing/hops.ts";
 import type { Engine } from "../tasks/engine.ts";
-import { readLimited, resolveProfile } from "./request.ts";
+import { asRelayError, readLimited, resolveProfile } from "./request.ts";
 import type { AppEnv } from "./types.ts";
 
 export interface SendRouteOptions {
+  /** An unexpected error (a bug): one log line. */
+  onInternal?: (err: Error) => void;
   engine: Engine;
   profiles: ReadonlySet<string>;
   maxBodyBytes: number;
@@ -62,8 +64,7 @@ export function sendHandler(opts: SendRouteOptions) {
         "A2A-Task-State": stateToV03(done.status.state),
       });
     } catch (err) {
-      const e =
-        err instanceof RelayError ? err : internalError(err instanceof Error ? err.message : String(err));
+      const e = asRelayError(err, c.req.raw.signal, opts.onInternal);
       const status = e.status >= 400 ? e.status : e.code === -32040 || e.code === -32001 ? 404 : 400;
       return c.text(`error: ${e.message} (${e.reason})\n`, status as 400, e.headers);
     }

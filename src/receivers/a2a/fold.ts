@@ -58,11 +58,38 @@ export function parse(d: Dialect, raw: unknown): StreamResponse {
   try {
     return d.event(raw);
   } catch (err) {
-    throw new UpstreamError(
-      `upstream unavailable: unexpected answer (${err instanceof Error ? err.message.slice(0, 200) : "?"})`,
-      "invalid",
-    );
+    throw new UpstreamError(`upstream unavailable: unexpected answer (${whatIsWrong(err)})`, "invalid");
   }
+}
+
+/**
+ * One line naming the field a malformed answer got wrong: a zod error's first issue, and for a
+ * union (task, message, status or artifact update) the branch that got furthest.
+ */
+function whatIsWrong(err: unknown): string {
+  const first = deepest((err as { issues?: Issue[] })?.issues ?? [], []);
+  if (first) return `${first.path.map(String).join(".") || "the answer"}: ${first.message}`.slice(0, 200);
+  return (err instanceof Error ? err.message : String(err)).split("\n")[0]!.slice(0, 200);
+}
+
+interface Issue {
+  path: PropertyKey[];
+  message: string;
+  code?: string;
+  errors?: Issue[][];
+}
+
+function deepest(issues: Issue[], prefix: PropertyKey[]): Issue | undefined {
+  let best: Issue | undefined;
+  for (const i of issues) {
+    const here = { ...i, path: [...prefix, ...i.path] };
+    const inner =
+      i.code === "invalid_union" && i.errors?.length
+        ? i.errors.map((branch) => deepest(branch, here.path)).filter((x): x is Issue => !!x)
+        : [];
+    for (const c of [here, ...inner]) if (!best || c.path.length > best.path.length) best = c;
+  }
+  return best;
 }
 
 /** Fold one upstream event into the turn; a result when the upstream task settled. */
