@@ -76,9 +76,9 @@ export class PushService {
     return this.#d.store.list(taskId);
   }
 
+  /** Idempotent: deleting a config that is already gone succeeds (the task's owner was checked). */
   async delete(taskId: string, id: string): Promise<void> {
-    const existed = await this.#d.writer.run(() => this.#d.store.delete(taskId, id));
-    if (!existed) throw taskNotFound(`${taskId} (push config ${id})`);
+    await this.#d.writer.run(() => this.#d.store.delete(taskId, id));
   }
 
   /** Inside the transaction that records a task event. Returns whether anything was queued. */

@@ -528,12 +528,20 @@ export class Engine {
     return task;
   }
 
-  /** Whether `input` repeats the dispatch that went to task `id` (see `send`). */
+  /**
+   * Whether `input` repeats the dispatch that went to task `id` (see `send`): same profile, the
+   * same task and context where it names them, and the same content as the message recorded.
+   */
   #isRetry(id: string, input: SendInput): boolean {
-    const t = this.live.get(id) ?? this.#deps.repo.get(id);
+    const live = this.live.get(id);
+    const t = live ?? this.#deps.repo.get(id);
     if (!t || t.peer !== input.peer || t.profile !== input.profile) return false;
-    const { taskId, contextId } = input.message;
-    return (taskId === undefined || taskId === id) && (contextId === undefined || contextId === t.contextId);
+    const { taskId, contextId, messageId, parts } = input.message;
+    if (taskId !== undefined && taskId !== id) return false;
+    if (contextId !== undefined && contextId !== t.contextId) return false;
+    const task = live ? live.pending : (t as TaskRow).task;
+    const sent = task.history?.find((m) => m.messageId === messageId);
+    return sent === undefined || JSON.stringify(sent.parts) === JSON.stringify(parts);
   }
 
   #liveFromRow(id: string, peer: string): LiveTask {

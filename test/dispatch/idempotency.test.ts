@@ -64,11 +64,13 @@ describe("idempotent dispatch: the same messageId from the same peer runs the re
     const id = crypto.randomUUID();
     const first = await r.send(id, "hello");
     const second = await r.send(id, "hello");
-    const third = await r.send(id, "something else entirely");
     expect(first.status.state).toBe("TASK_STATE_COMPLETED");
     expect(second.id).toBe(first.id);
-    expect(third.id).toBe(first.id);
     expect(r.runs).toEqual([first.id]);
+    // a retry repeats the message: the same messageId with other content is a new message
+    const third = await r.send(id, "something else entirely");
+    expect(third.id).not.toBe(first.id);
+    expect(r.runs).toEqual([first.id, third.id]);
   });
 
   test("concurrently (10 at once, while the turn runs)", async () => {

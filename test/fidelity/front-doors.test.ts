@@ -223,6 +223,21 @@ describe("a retry is a retry only when it is one", () => {
   });
 });
 
+describe("a repeated messageId with other content", () => {
+  test("is a new message: a retry repeats the message, it does not change it", async () => {
+    const msg = userMessage("first text");
+    const a = (await r.rpc("SendMessage", { message: msg })).body.result.task;
+    const b = (await r.rpc("SendMessage", { message: { ...msg, parts: [{ text: "second text" }] } })).body
+      .result.task;
+    expect(b.id).not.toBe(a.id);
+    expect(b.artifacts[0].parts[0].text).toBe("second text");
+    // and a true retry of the second still finds the second
+    const again = (await r.rpc("SendMessage", { message: { ...msg, parts: [{ text: "second text" }] } })).body
+      .result.task;
+    expect(again.id).toBe(b.id);
+  });
+});
+
 describe("subscriptions end only at terminal states", () => {
   test("SubscribeToTask stays open across INPUT_REQUIRED until the task completes", async () => {
     const t = (await r.rpc("SendMessage", { message: userMessage("ask: name?") })).body.result.task;
