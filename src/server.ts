@@ -45,6 +45,8 @@ export interface StartOptions {
   fetch?: FetchFn;
   /** `serve --replace`: stop the live holder of `server.name` first. */
   replace?: boolean;
+  /** SSE keepalive comments, and whitespace before a slow fleet-dialect answer (default 15 s). */
+  keepaliveMs?: number;
 }
 
 /** How often the worker copies the WAL back into the database (see store/checkpointer.ts). */
@@ -201,6 +203,7 @@ export async function startRelay(
     budgets,
     push: push.service,
     upstreamCards: routing.cards,
+    ...(opts.keepaliveMs ? { keepaliveMs: opts.keepaliveMs } : {}),
     replies: {
       postbacks,
       replyPeer: (profile) =>

@@ -75,7 +75,7 @@ export function rpcHandler(opts: RpcRouteOptions) {
         : fromPath !== undefined || SEND_METHODS.has(req.method)
           ? resolveProfile(fromPath ?? profileFromParams(req.params), peer, opts.profiles)
           : "";
-      const outcome = await handler(opts.engine, {
+      const pending = handler(opts.engine, {
         peer,
         profile,
         scoped: c.req.param("profile") !== undefined,
@@ -87,6 +87,28 @@ export function rpcHandler(opts: RpcRouteOptions) {
         push: opts.push,
         replies: opts.replies,
       });
+      // the a2a_fleet client gives up after 30 s without a byte: a fleet answer that takes longer
+      // is preceded by whitespace (valid before JSON) every keepalive interval
+      const outcome = dialect === "hermes" ? await beforeKeepalive(pending, opts.keepaliveMs) : await pending;
+      if (outcome === undefined) {
+        const rpcId = id;
+        const signal = c.req.raw.signal;
+        const json = Promise.resolve(pending).then(
+          (o) => {
+            opts.onOutcome?.(method, "ok");
+            return JSON.stringify(rpcResult(rpcId, o.kind === "result" ? o.result : null));
+          },
+          (err) => {
+            const e = asRelayError(err, signal, opts.onInternal);
+            opts.onOutcome?.(method, e.reason);
+            return JSON.stringify(rpcErrorResponse(rpcId, e, "0.3"));
+          },
+        );
+        return new Response(whitespaceUntil(json, opts.keepaliveMs), {
+          status: 200,
+          headers: { "content-type": "application/json" },
+        });
+      }
       opts.onOutcome?.(method, "ok");
       if (outcome.kind === "result") return c.json(rpcResult(id, outcome.result));
       const rpcId = id;
@@ -110,6 +132,43 @@ export function rpcHandler(opts: RpcRouteOptions) {
 }
 
 // internal
+
+/** The outcome if it settles within `ms` (a rejection is thrown); undefined if it takes longer. */
+async function beforeKeepalive<T>(p: Promise<T> | T, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((r) => {
+    timer = setTimeout(() => r(undefined), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A body of one space every `everyMs`, then `json`: JSON parsers skip leading whitespace. */
+function whitespaceUntil(json: Promise<string>, everyMs: number): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  return new ReadableStream<Uint8Array>({
+    start(ctl) {
+      ctl.enqueue(enc.encode(" "));
+      timer = setInterval(() => ctl.enqueue(enc.encode(" ")), everyMs);
+      void json.then((text) => {
+        clearInterval(timer);
+        try {
+          ctl.enqueue(enc.encode(text));
+          ctl.close();
+        } catch {
+          // the client went away meanwhile
+        }
+      });
+    },
+    cancel() {
+      clearInterval(timer);
+    },
+  });
+}
 
 function safeVersion(h: string | undefined): "1.0" | "0.3" | undefined {
   try {

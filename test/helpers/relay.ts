@@ -32,7 +32,13 @@ export interface TestRelay {
  * credentials.
  */
 export async function startTestRelay(
-  opts: { toml?: string; env?: Record<string, string>; port?: number; dir?: string } = {},
+  opts: {
+    toml?: string;
+    env?: Record<string, string>;
+    port?: number;
+    dir?: string;
+    keepaliveMs?: number;
+  } = {},
 ): Promise<TestRelay> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "a2a-relay-test-"));
   let file: string | undefined;
@@ -42,7 +48,10 @@ export async function startTestRelay(
   }
   const env = { ...opts.env, A2A_RELAY_HOME: join(dir, "data"), A2A_RELAY_LOCK_DIR: join(dir, "locks") };
   const config = loadConfig({ file, env, port: String(opts.port ?? 0), prepare: true });
-  const relay = await startRelay(config, currentRuntime(), createLogger("silent"), { env });
+  const relay = await startRelay(config, currentRuntime(), createLogger("silent"), {
+    env,
+    ...(opts.keepaliveMs ? { keepaliveMs: opts.keepaliveMs } : {}),
+  });
   // a config of its own may give peer `local` its token through the environment
   const token =
     opts.env?.A2A_OC_TOKEN_LOCAL ?? readFileSync(join(dir, "data", "tokens", "local.token"), "utf8").trim();
