@@ -5,7 +5,7 @@ import { FailureLimiter } from "./auth/limiter.ts";
 import { outboundCredential } from "./auth/outbound.ts";
 import { TokenDirectory } from "./auth/peers.ts";
 import { SqliteReplayGuard } from "./auth/replay.ts";
-import { Budgets, budgetsFromConfig, LedgerStore } from "./budgets/index.ts";
+import { Budgets, budgetsFromConfig, LedgerStore, ledgerHorizon } from "./budgets/index.ts";
 import { type Config, readSecretFile } from "./config/load.ts";
 import { ConfigError } from "./errors.ts";
 import { createApp } from "./http/app.ts";
@@ -22,6 +22,7 @@ import { UpstreamCards } from "./routing/upstream-card.ts";
 import type { Runtime } from "./runtime/index.ts";
 import { type Checkpointer, startCheckpointer } from "./store/checkpointer.ts";
 import { openStore } from "./store/db.ts";
+import { startRetention } from "./store/retention-loop.ts";
 import { SessionRepo } from "./store/sessions.ts";
 import { Writer } from "./store/writer.ts";
 import { Engine, type ProfileTarget } from "./tasks/engine.ts";
@@ -226,11 +227,22 @@ export async function startRelay(
   const url = `http://${listener.hostname.includes(":") ? `[${listener.hostname}]` : listener.hostname}:${listener.port}`;
   boundUrl = url;
   let checkpointer: Checkpointer | undefined;
+  let retention: ReturnType<typeof startRetention> | undefined;
   const background = setTimeout(() => {
     checkpointer = startCheckpointer(runtime.workerSqlite, dbPath, CHECKPOINT_EVERY_MS, (message) =>
       logger.warn({ problem: message }, "background WAL checkpoint failed"),
     );
     void push.deliverer.run(); // resume deliveries left pending by a previous process
+    const retainMs = config.store.retainMs;
+    if (retainMs !== undefined) {
+      retention = startRetention({
+        conn: store.conn,
+        writer,
+        retainMs,
+        ledgerCutoff: (peer, now) => ledgerHorizon(budgetLimits.get(peer), now, now - retainMs),
+        logger,
+      });
+    }
     runtime.started?.();
   }, BACKGROUND_AFTER_MS);
   background.unref?.();
@@ -248,6 +260,7 @@ export async function startRelay(
         await listener.stop(false);
         await engine.shutdown(server.shutdown_grace_s * 1000);
         await push.deliverer.stop();
+        await retention?.stop();
         transcripts.close();
         writer.close();
         await checkpointer?.stop();

@@ -26,6 +26,16 @@ export interface ProfileLimits {
   maxTurnsPerContext?: number | undefined;
 }
 
+/**
+ * Before this instant a ledger row of `peer` counts in none of its windows (retention may delete
+ * it); 0 for a peer with a "total" window. A peer without a budget: `fallback`.
+ */
+export function ledgerHorizon(b: PeerBudget | undefined, now: number, fallback: number): number {
+  if (!b) return fallback;
+  const windows = [b.window, ...[...b.profiles.values()].map((p) => p.window)];
+  return Math.min(...windows.map((w) => windowStart(w, now)));
+}
+
 /** A use not yet committed (or committed after the last read): counted on top of the ledger. */
 export interface Delta extends Sums {
   ts: number;

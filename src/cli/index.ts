@@ -21,6 +21,7 @@ export const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<Command
   { name: "budget", load: async () => (await import("./budget.ts")).budget },
   { name: "transcript", load: async () => (await import("./transcript.ts")).transcript },
   { name: "ports", load: async () => (await import("./ports.ts")).ports },
+  { name: "store", load: async () => (await import("./store.ts")).store },
 ];
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

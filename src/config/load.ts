@@ -12,8 +12,10 @@ import {
   ONE_OFF,
   type PeerConfig,
   type ProfileConfig,
+  parseDuration,
   parsePeer,
   type ServerConfig,
+  type StoreConfig,
 } from "./schema.ts";
 
 /**
@@ -55,6 +57,8 @@ export interface JwtKeySource {
 export interface Config {
   file: string | undefined;
   server: ServerConfig & { id: string; dataDir: string; lockDir: string };
+  /** `[store]`; `retainMs` undefined: keep forever. */
+  store: StoreConfig & { retainMs: number | undefined };
   bands: Record<string, [number, number]>;
   peers: Record<string, ResolvedPeer>;
   profiles: Record<string, ProfileConfig>;
@@ -170,6 +174,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   return {
     file,
     server: { ...server, id: server.id ?? hostname(), dataDir, lockDir },
+    store: { ...c.store, retainMs: c.store.retain === "forever" ? undefined : parseDuration(c.store.retain) },
     bands,
     peers,
     profiles,

@@ -57,6 +57,28 @@ const Server = z.strictObject({
   auth_block_s: z.number().int().min(1).max(86_400).default(60),
 });
 
+/** `"30d"`, `"12h"`, `"1h30m"`, `"90s"`: a duration in milliseconds (units s, m, h, d). */
+export function parseDuration(text: string): number | undefined {
+  const t = text.trim().toLowerCase();
+  if (!/^(\d+[smhd])+$/.test(t)) return undefined;
+  let ms = 0;
+  for (const m of t.matchAll(/(\d+)([smhd])/g)) ms += Number(m[1]) * DURATION_UNIT_MS[m[2]!]!;
+  return ms;
+}
+const DURATION_UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+const Store = z.strictObject({
+  /** Terminal tasks older than this are deleted in the background ("forever": never). */
+  retain: z
+    .string()
+    .default("30d")
+    .refine((v) => v === "forever" || (parseDuration(v) ?? 0) >= 60_000, {
+      message: 'a duration of at least 1m (e.g. "30d", "12h", "90m"), or "forever"',
+    }),
+  /** Below this much free disk (MiB) in the data dir, new tasks are refused with -32047. */
+  min_free_mb: z.number().min(0).default(256),
+});
+
 const Jwt = z.strictObject({
   issuer: z.string().optional(),
   algorithms: z.array(z.string()).default(["EdDSA"]),
@@ -134,6 +156,7 @@ const Profile = z.strictObject({
 export const ConfigSchema = z
   .strictObject({
     server: Server.default(Server.parse({}, ONE_OFF)),
+    store: Store.default(Store.parse({}, ONE_OFF)),
     ports: z.strictObject({ bands: z.record(z.string(), Band).default({}) }).default({ bands: {} }),
     peers: z
       .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "peer names use A-Z a-z 0-9 . _ -"), Peer)
@@ -191,6 +214,7 @@ export const ConfigSchema = z
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
 export type ServerConfig = z.infer<typeof Server>;
+export type StoreConfig = z.infer<typeof Store>;
 export type PeerConfig = z.infer<typeof Peer>;
 export type ProfileConfig = z.infer<typeof Profile>;
 export type BudgetConfig = z.infer<typeof Budget>;

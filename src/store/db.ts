@@ -22,6 +22,7 @@ export interface OpenOptions {
 export function openStore(runtime: Runtime, path: string, opts: OpenOptions = {}): Store {
   const { conn, drizzle } = runtime.openSqlite(path);
   conn.exec("PRAGMA busy_timeout = 5000");
+  useIncrementalVacuum(conn);
   retryLocked(() => conn.exec("PRAGMA journal_mode = WAL"));
   conn.exec(`PRAGMA synchronous = ${opts.synchronous ?? "NORMAL"}`);
   // Checkpoint the WAL every ~40 MB instead of SQLite's default 4 MB: each checkpoint runs inside
@@ -81,6 +82,19 @@ export function retryLocked(fn: () => void, attempts = 50): void {
 }
 
 // internal
+
+/**
+ * Pages freed by retention can be handed back to the file system a few at a time
+ * (`PRAGMA incremental_vacuum`). A new database takes the setting as is; one made before it needs
+ * a VACUUM, once, to switch.
+ */
+function useIncrementalVacuum(conn: SqliteConnection): void {
+  const mode = Number(Object.values(conn.query<Record<string, unknown>>("PRAGMA auto_vacuum")[0] ?? {})[0]);
+  if (mode === 2) return;
+  conn.exec("PRAGMA auto_vacuum = INCREMENTAL");
+  const tables = conn.query("SELECT name FROM sqlite_master LIMIT 1");
+  if (tables.length) retryLocked(() => conn.exec("VACUUM"));
+}
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 function sleepSync(ms: number): void {

@@ -1,6 +1,7 @@
 import m0000 from "../../drizzle/0000_init.sql" with { type: "text" };
 import m0001 from "../../drizzle/0001_budgets.sql" with { type: "text" };
 import m0002 from "../../drizzle/0002_push.sql" with { type: "text" };
+import m0003 from "../../drizzle/0003_retention.sql" with { type: "text" };
 
 /**
  * The SQL migrations drizzle-kit generated, embedded as text so a compiled binary needs no
@@ -10,4 +11,5 @@ export const MIGRATIONS: ReadonlyArray<{ tag: string; sql: string }> = [
   { tag: "0000_init", sql: m0000 },
   { tag: "0001_budgets", sql: m0001 },
   { tag: "0002_push", sql: m0002 },
+  { tag: "0003_retention", sql: m0003 },
 ];

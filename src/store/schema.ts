@@ -19,6 +19,8 @@ export const tasks = sqliteTable(
     index("tasks_peer_updated").on(t.peer, t.updatedAt),
     index("tasks_peer_context").on(t.peer, t.contextId),
     index("tasks_state").on(t.state),
+    // retention: the oldest tasks first
+    index("tasks_updated").on(t.updatedAt),
   ],
 );
 
@@ -43,7 +45,7 @@ export const dispatches = sqliteTable(
     taskId: text("task_id").notNull(),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.peer, t.messageId] })],
+  (t) => [primaryKey({ columns: [t.peer, t.messageId] }), index("dispatches_created").on(t.createdAt)],
 );
 
 /** A coding CLI's own session for one conversation (profile, peer, context), kept across restarts. */
@@ -141,5 +143,5 @@ export const pushOutbox = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [index("push_outbox_pending").on(t.state, t.taskId, t.seq)],
+  (t) => [index("push_outbox_pending").on(t.state, t.taskId, t.seq), index("push_outbox_task").on(t.taskId)],
 );
