@@ -65,6 +65,15 @@ export const invalidParams = (message: string, path?: string) =>
   });
 export const internalError = (message = "internal error") =>
   new RelayError({ code: -32603, reason: "INTERNAL", message, domain: SPEC });
+/** Free disk below `store.min_free_mb`, or the database cannot be written: nothing new starts. */
+export const storageUnavailable = (why: string) =>
+  new RelayError({
+    code: -32047,
+    reason: "STORAGE_UNAVAILABLE",
+    message: `storage unavailable: ${why}; new tasks are refused until it recovers`,
+    status: 503,
+    headers: { "Retry-After": "5" },
+  });
 /** The caller went away before its answer was ready (nobody reads this; it names the outcome). */
 export const clientClosed = () =>
   new RelayError({

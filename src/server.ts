@@ -22,6 +22,7 @@ import { UpstreamCards } from "./routing/upstream-card.ts";
 import type { Runtime } from "./runtime/index.ts";
 import { type Checkpointer, startCheckpointer } from "./store/checkpointer.ts";
 import { openStore } from "./store/db.ts";
+import { StorageHealth } from "./store/health.ts";
 import { startRetention } from "./store/retention-loop.ts";
 import { SessionRepo } from "./store/sessions.ts";
 import { Writer } from "./store/writer.ts";
@@ -140,7 +141,13 @@ export async function startRelay(
   routing.outboundCredential = async (profile, remoteId) =>
     outboundCredential(profile, server.id, await keyring.current(), routing.env, Date.now(), remoteId);
   const metrics = new Metrics();
-  writer.onCommit = (ops) => metrics.commits.observe(ops);
+  const health = new StorageHealth({ logger });
+  writer.onCommit = (ops) => {
+    metrics.commits.observe(ops);
+    health.committed();
+  };
+  writer.onFailure = (err) => health.failed(err);
+  const stopDiskWatch = health.watchDisk(server.dataDir, config.store.min_free_mb);
   const budgets = new Budgets({
     store: new LedgerStore(store.db),
     writer,
@@ -170,6 +177,7 @@ export async function startRelay(
     events: push.sink,
     maxContextQueue: server.max_context_queue,
     admission: budgets,
+    storage: health,
     hooks: {
       turnMessage: transcriptHook(transcripts),
       turnStarted: () => metrics.turnsRunning.inc(),
@@ -192,6 +200,11 @@ export async function startRelay(
   });
 
   let ready = true;
+  // after a failed write with nothing left to retry, readiness asks for a tiny write of its own
+  // (the header's user_version): its commit says the database takes writes again
+  const probeWrite = () => {
+    writer.run(() => store.conn.exec("PRAGMA user_version = 1")).catch(() => {});
+  };
   const app = createApp({
     config,
     engine,
@@ -213,13 +226,14 @@ export async function startRelay(
     },
     transcriptRoot: transcriptRoot(server.dataDir),
     ready: () => {
-      if (!ready) return false;
+      if (!ready) return "shutting down";
       try {
         store.conn.query("SELECT 1");
-        return true;
-      } catch {
-        return false;
+      } catch (err) {
+        return `the database cannot be read (${(err as Error).message})`;
       }
+      if (health.writeFailing && !health.refusal()) probeWrite();
+      return health.problem() ?? true;
     },
   });
 
@@ -261,6 +275,7 @@ export async function startRelay(
         await engine.shutdown(server.shutdown_grace_s * 1000);
         await push.deliverer.stop();
         await retention?.stop();
+        stopDiskWatch();
         transcripts.close();
         writer.close();
         await checkpointer?.stop();

@@ -73,9 +73,10 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
 
   // ---- public ----
   app.get("/healthz", (c) => c.json({ status: "ok", version: VERSION, name: config.server.name ?? null }));
-  app.get("/readyz", (c) =>
-    deps.ready() ? c.json({ status: "ready" }) : c.json({ status: "not ready" }, 503),
-  );
+  app.get("/readyz", (c) => {
+    const r = deps.ready();
+    return r === true ? c.json({ status: "ready" }) : c.json({ status: "not ready", reason: r }, 503);
+  });
   app.get("/metrics", async (c) => {
     if (!config.server.metrics_public) return c.text("metrics are not public on this relay\n", 404);
     return c.text(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType });

@@ -25,8 +25,8 @@ export interface AppDeps {
   keyring?: RelayKeyring;
   logger: Logger;
   metrics: Metrics;
-  /** Whether the database accepts writes (readiness). */
-  ready: () => boolean;
+  /** Readiness: true, or why the relay is not ready (database, free disk, failing writes). */
+  ready: () => true | string;
   keepaliveMs?: number;
   /** Push notifications (absent: the push methods answer -32003). */
   push?: PushService;

@@ -27,6 +27,8 @@ export class Writer {
   #opDeferred: Map<string, () => void> | undefined;
   /** Called after each commit with the number of ops in it (metrics). */
   onCommit: ((ops: number) => void) | undefined;
+  /** Called when a transaction could not be begun, run or committed (disk full, I/O error). */
+  onFailure: ((err: unknown) => void) | undefined;
 
   constructor(conn: SqliteConnection, schedule: (fn: () => void) => void = (fn) => setImmediate(fn)) {
     this.#conn = conn;
@@ -81,6 +83,7 @@ export class Writer {
     try {
       this.#sql.begin.run();
     } catch (err) {
+      this.onFailure?.(err);
       for (const op of batch) op.reject(err);
       return;
     }
@@ -97,7 +100,12 @@ export class Writer {
       } catch (err) {
         if (!isolate) {
           this.#opDeferred = undefined;
-          conn.exec("ROLLBACK");
+          try {
+            conn.exec("ROLLBACK");
+          } catch {
+            // nothing to roll back
+          }
+          if (isStorageError(err)) this.onFailure?.(err);
           op.reject(err);
           return;
         }
@@ -118,6 +126,7 @@ export class Writer {
       } catch {
         // nothing to roll back
       }
+      this.onFailure?.(err);
       for (const op of batch) op.reject(err);
       return;
     }
@@ -141,4 +150,14 @@ export class Writer {
     this.flush();
     this.#closed = true;
   }
+}
+
+/** SQLite's "the file cannot take this write" errors (not a constraint of the op itself). */
+export function isStorageError(err: unknown): boolean {
+  const code = String((err as { code?: unknown })?.code ?? "");
+  const msg = String((err as { message?: unknown })?.message ?? "");
+  return (
+    /SQLITE_(FULL|IOERR|READONLY|CANTOPEN|CORRUPT|NOTADB|BUSY|LOCKED)/.test(code) ||
+    /disk|full|I\/O|readonly/i.test(msg)
+  );
 }

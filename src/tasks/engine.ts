@@ -7,9 +7,17 @@ import type {
   TaskState,
 } from "../a2a/types.ts";
 import { isSettled, isTerminal } from "../a2a/types.ts";
-import { invalidParams, taskNotCancelable, taskNotFound, unsupportedOperation } from "../errors.ts";
+import {
+  invalidParams,
+  RelayError,
+  storageUnavailable,
+  taskNotCancelable,
+  taskNotFound,
+  unsupportedOperation,
+} from "../errors.ts";
 import { uuidv7 } from "../ids.ts";
 import type { Receiver, RequestExtras, Usage } from "../receivers/types.ts";
+import type { StorageHealth } from "../store/health.ts";
 import type { Writer } from "../store/writer.ts";
 import { TaskBus as Bus, type TaskBus, type TaskEvent } from "./bus.ts";
 import { ContextQueues } from "./context-queue.ts";
@@ -89,6 +97,8 @@ export interface EngineDeps {
   hooks?: EngineHooks;
   admission?: Admission | undefined;
   events?: EventSink | undefined;
+  /** Free disk and write health: refuses new tasks, hears of failed writes (absent: no checks). */
+  storage?: StorageHealth | undefined;
 }
 
 export interface SendInput {
@@ -125,6 +135,14 @@ export interface LiveTask {
   start?: () => void;
   /** The running turn waits for a post-back and can be resumed by the next process. */
   detachable?: boolean;
+  /** A turn is queued or running for it in this process. */
+  busy?: boolean;
+  /**
+   * Events whose write failed (disk full, I/O error), oldest first: the task's state lives in
+   * memory and is written again, with backoff, until it lands.
+   */
+  unwritten?: Array<{ seq: number; event: StreamResponse; ts: number }>;
+  rewriting?: boolean;
   /** The admission of the turn queued or running now (budgets). */
   ticket?: AdmissionTicket | undefined;
   abort?: AbortController;
@@ -139,10 +157,11 @@ export class Engine {
   readonly bus: TaskBus = new Bus();
   readonly queues: ContextQueues;
   readonly live = new Map<string, LiveTask>();
-  readonly #deps: Required<Omit<EngineDeps, "hooks" | "admission" | "events">> & {
+  readonly #deps: Required<Omit<EngineDeps, "hooks" | "admission" | "events" | "storage">> & {
     hooks: EngineHooks;
     admission?: Admission | undefined;
     events?: EventSink | undefined;
+    storage?: StorageHealth | undefined;
   };
   readonly #inflightDispatch = new Map<string, Promise<Task>>();
   #closing = false;
@@ -321,16 +340,18 @@ export class Engine {
         ?.receiver.cancelWaiting?.({ taskId: id, peer, contextId: row.contextId })
         .catch(() => {});
       const l = this.#adopt(row);
+      this.live.set(id, l);
       await this.settle(l, "TASK_STATE_CANCELED", "canceled by the peer");
-      this.live.delete(id);
+      if (!l.unwritten) this.live.delete(id);
       return l.committed;
     }
     if (live.peer !== peer) throw taskNotFound(id);
     if (isTerminal(live.pending.status.state)) throw taskNotCancelable(id, live.pending.status.state);
     if (live.start && this.queues.drop(live.queueKey, live.start)) {
       live.ticket?.refund();
+      live.busy = false;
       await this.settle(live, "TASK_STATE_CANCELED", "canceled by the peer before it started");
-      this.live.delete(id);
+      if (!live.unwritten) this.live.delete(id);
       return live.committed;
     }
     live.abort?.abort(new CancelReason("canceled by the peer"));
@@ -366,12 +387,22 @@ export class Engine {
 
   // ---- used by turn.ts ----
 
-  /** Record an event: compute the new snapshot now, publish it after its commit. */
+  /**
+   * Record an event: compute the new snapshot now, publish it after its commit. Never rejects: if
+   * the write fails, the state is kept and published from memory (waiting callers get their
+   * answer) and written again, in order, with backoff until it lands (see #rewrite).
+   */
   record(live: LiveTask, event: StreamResponse): Promise<void> {
     const task = applyEvent(live.pending, event);
     const seq = ++live.pendingSeq;
     live.pending = task;
     const now = this.#deps.now();
+    if (live.unwritten) {
+      // earlier writes of this task failed: this one waits its turn behind them
+      live.unwritten.push({ seq, event, ts: now });
+      this.#publish(live, seq, event, task);
+      return Promise.resolve();
+    }
     const sink = this.#deps.events;
     return this.#deps.writer
       .run(
@@ -382,15 +413,20 @@ export class Engine {
           writer.defer(`tasks:${live.id}`, () => repo.writeSnapshot(live.id, task, seq, now));
           return sink?.written(live.id, event, task) ?? false;
         },
-        () => {
-          live.committed = task;
-          live.committedSeq = seq;
-          this.bus.publish(live.id, { seq, event, task });
-        },
+        () => this.#publish(live, seq, event, task),
       )
-      .then((queued) => {
-        if (queued) sink?.committed();
-      });
+      .then(
+        (queued) => {
+          if (queued) sink?.committed();
+        },
+        (err) => {
+          this.#deps.storage?.failed(err);
+          live.unwritten ??= [];
+          live.unwritten.push({ seq, event, ts: now });
+          this.#publish(live, seq, event, task);
+          this.#rewrite(live);
+        },
+      );
   }
 
   settle(live: LiveTask, state: TaskState, text: string): Promise<void> {
@@ -414,10 +450,61 @@ export class Engine {
 
   // internal
 
+  #publish(live: LiveTask, seq: number, event: StreamResponse, task: Task): void {
+    if (seq > live.committedSeq) {
+      live.committed = task;
+      live.committedSeq = seq;
+    }
+    this.bus.publish(live.id, { seq, event, task });
+  }
+
+  /** Write a task's unwritten events and latest snapshot again, with backoff, until it lands. */
+  #rewrite(live: LiveTask): void {
+    if (live.rewriting) return;
+    live.rewriting = true;
+    const storage = this.#deps.storage;
+    storage?.strand(live.id, true);
+    const { repo, writer } = this.#deps;
+    const sink = this.#deps.events;
+    let waitMs = 100;
+    const attempt = async (): Promise<void> => {
+      let batch: NonNullable<LiveTask["unwritten"]> = [];
+      try {
+        const queued = await writer.run(() => {
+          batch = (live.unwritten ?? []).splice(0);
+          let q = false;
+          for (const e of batch) {
+            repo.appendEvent(live.id, e.seq, e.ts, e.event);
+            q = (sink?.written(live.id, e.event, live.pending) ?? false) || q;
+          }
+          repo.writeSnapshot(live.id, live.pending, live.pendingSeq, this.#deps.now());
+          return q;
+        });
+        if (queued) sink?.committed();
+      } catch (err) {
+        live.unwritten = [...batch, ...(live.unwritten ?? [])];
+        storage?.failed(err);
+        await new Promise((r) => setTimeout(r, waitMs).unref?.());
+        waitMs = Math.min(waitMs * 2, 5000);
+        return attempt();
+      }
+      if (live.unwritten?.length) return attempt();
+      live.unwritten = undefined;
+      live.rewriting = false;
+      storage?.strand(live.id, false);
+      if (!live.busy && isSettled(live.pending.status.state) && this.live.get(live.id) === live) {
+        this.live.delete(live.id);
+      }
+    };
+    void attempt();
+  }
+
   async #dispatch(input: SendInput): Promise<Task> {
     const { message, peer } = input;
     const profile = this.#deps.profiles.get(input.profile);
     if (!profile) throw new Error(`engine: unknown profile ${input.profile}`);
+    const refusal = this.#deps.storage?.refusal();
+    if (refusal) throw refusal;
     if (message.role !== "ROLE_USER") {
       throw invalidParams(
         `message.role is ${message.role}: only a user's message starts or continues a turn`,
@@ -454,7 +541,7 @@ export class Engine {
         .run(() => this.#deps.repo.recordDispatch(peer, message.messageId, existing.id, now))
         .catch((err) => {
           ticket?.refund();
-          throw err;
+          throw this.#notWritten(err);
         });
       // an interrupted task (INPUT_REQUIRED) is live again: subscribers and blocking sends must wait
       // for the next turn, not see the old interrupted state and return at once
@@ -522,7 +609,7 @@ export class Engine {
     } catch (err) {
       this.live.delete(id);
       ticket?.refund();
-      throw err;
+      throw this.#notWritten(err);
     }
     this.#enqueue(live, () => runTurn(this, live, profile, msg, ticket), ticket);
     return task;
@@ -542,6 +629,15 @@ export class Engine {
     const task = live ? live.pending : (t as TaskRow).task;
     const sent = task.history?.find((m) => m.messageId === messageId);
     return sent === undefined || JSON.stringify(sent.parts) === JSON.stringify(parts);
+  }
+
+  /** A dispatch whose own record could not be written: -32047, the storage noted as failing. */
+  #notWritten(err: unknown): unknown {
+    if (err instanceof RelayError) return err;
+    this.#deps.storage?.failed(err);
+    return storageUnavailable(
+      `the task could not be recorded (${String((err as Error)?.message ?? err).split("\n")[0]})`,
+    );
   }
 
   #liveFromRow(id: string, peer: string): LiveTask {
@@ -577,13 +673,16 @@ export class Engine {
     live.done = new Promise<void>((r) => {
       resolveDone = r;
     });
+    live.busy = true;
     const start = () => {
       live.start = undefined;
       run()
         .catch(() => {})
         .finally(() => {
+          live.busy = false;
           this.queues.release(live.queueKey);
-          if (isSettled(live.pending.status.state)) this.live.delete(live.id);
+          // a task whose state is still being written stays here (its state lives in memory)
+          if (isSettled(live.pending.status.state) && !live.unwritten) this.live.delete(live.id);
           resolveDone();
         });
     };
