@@ -28,7 +28,7 @@ import { SessionRepo } from "./store/sessions.ts";
 import { Writer } from "./store/writer.ts";
 import { Engine, type ProfileTarget } from "./tasks/engine.ts";
 import { TaskRepo } from "./tasks/repo.ts";
-import { TranscriptWriter, transcriptHook, transcriptRoot } from "./transcripts/index.ts";
+import { pruneTranscripts, TranscriptWriter, transcriptHook, transcriptRoot } from "./transcripts/index.ts";
 
 export interface RunningRelay {
   url: string;
@@ -254,6 +254,7 @@ export async function startRelay(
         writer,
         retainMs,
         ledgerCutoff: (peer, now) => ledgerHorizon(budgetLimits.get(peer), now, now - retainMs),
+        pruneFiles: (cutoff) => pruneTranscripts(transcriptRoot(server.dataDir), cutoff),
         logger,
       });
     }

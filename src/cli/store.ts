@@ -8,6 +8,7 @@ import { UsageError } from "../errors.ts";
 import { currentRuntime } from "../runtime/index.ts";
 import { openStore } from "../store/db.ts";
 import { prune, storeStats } from "../store/retention.ts";
+import { pruneTranscripts, transcriptRoot } from "../transcripts/index.ts";
 import type { Command } from "./io.ts";
 
 const USAGE = `a2a-relay store stats [--json] [--config F] [--data-dir D]
@@ -81,8 +82,9 @@ export const store: Command = {
           }
         },
       });
+      const files = pruneTranscripts(transcriptRoot(config.server.dataDir), now - ms);
       io.out(
-        `pruned ${counts.tasks} tasks (${counts.events} events, ${counts.pushOutbox} push deliveries), ${counts.dispatches} retry records, ${counts.sessions} sessions, ${counts.ledger} ledger rows older than ${text}\n`,
+        `pruned ${counts.tasks} tasks (${counts.events} events, ${counts.pushOutbox} push deliveries), ${counts.dispatches} retry records, ${counts.sessions} sessions, ${counts.ledger} ledger rows, ${files} rotated transcript files older than ${text}\n`,
       );
       return 0;
     } finally {

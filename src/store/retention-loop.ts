@@ -13,6 +13,8 @@ export function startRetention(o: {
   retainMs: number;
   ledgerCutoff: (peer: string, now: number) => number;
   logger: Logger;
+  /** Also delete rotated transcript files older than the retention (`<data dir>/transcripts`). */
+  pruneFiles?: (cutoff: number) => number;
   now?: () => number;
   everyMs?: number;
 }): { stop(): Promise<void>; runOnce(): Promise<PruneCounts> } {
@@ -30,7 +32,10 @@ export function startRetention(o: {
           ledgerCutoff: (peer) => o.ledgerCutoff(peer, t),
           write: (fn) => o.writer.run(fn),
         });
-        if (counts.tasks || counts.ledger || counts.dispatches) o.logger.info(counts, "retention: pruned");
+        const transcripts = o.pruneFiles?.(t - o.retainMs) ?? 0;
+        if (counts.tasks || counts.ledger || counts.dispatches || transcripts) {
+          o.logger.info({ ...counts, transcriptFiles: transcripts }, "retention: pruned");
+        }
         return counts;
       } finally {
         running = undefined;

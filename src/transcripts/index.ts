@@ -6,7 +6,7 @@ import type { TranscriptWriter, TranscriptWriterOptions } from "./writer.ts";
 export { lineOf, namespacedContext, type TranscriptLine } from "./line.ts";
 export { followTranscript, profilesWith, readTranscript, transcriptFiles } from "./reader.ts";
 export { transcriptRoutes } from "./routes.ts";
-export { repairTail, TranscriptWriter, transcriptPath } from "./writer.ts";
+export { pruneTranscripts, repairTail, TranscriptWriter, transcriptPath } from "./writer.ts";
 
 /** `<data dir>/transcripts` */
 export function transcriptRoot(dataDir: string): string {

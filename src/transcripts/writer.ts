@@ -5,8 +5,11 @@ import {
   ftruncateSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readSync,
   renameSync,
+  statSync,
+  unlinkSync,
   writeSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
@@ -17,8 +20,12 @@ export interface TranscriptWriterOptions {
   root: string;
   /** Rotate a file before it grows past this many bytes (default 16 MiB). */
   maxBytes?: number;
-  /** Rotated files kept per transcript: `<peer>.jsonl.1` (newest) … `.N` (default 5). */
+  /**
+   * Rotated files kept per transcript: `<peer>.jsonl.1` (newest) … `.N` (default 1000). A file is
+   * also rotated when the UTC day changes, so retention can delete whole days (pruneTranscripts).
+   */
   keep?: number;
+  now?: () => number;
   /** How a flush is scheduled (default: the next event-loop turn). */
   schedule?: (fn: () => void) => void;
   onError?: (err: unknown) => void;
@@ -39,12 +46,18 @@ export function transcriptPath(root: string, profile: string, peer: string): str
 export class TranscriptWriter {
   readonly #o: Required<Omit<TranscriptWriterOptions, "onError">> & Pick<TranscriptWriterOptions, "onError">;
   readonly #queue = new Map<string, string[]>();
-  readonly #files = new Map<string, { fd: number; size: number }>();
+  readonly #files = new Map<string, { fd: number; size: number; day: string }>();
   #scheduled = false;
   #closed = false;
 
   constructor(o: TranscriptWriterOptions) {
-    this.#o = { maxBytes: 16 * 1024 * 1024, keep: 5, schedule: (fn) => setImmediate(fn), ...o };
+    this.#o = {
+      maxBytes: 16 * 1024 * 1024,
+      keep: 1000,
+      schedule: (fn) => setImmediate(fn),
+      now: Date.now,
+      ...o,
+    };
   }
 
   append(line: TranscriptLine): void {
@@ -87,7 +100,7 @@ export class TranscriptWriter {
 
   #write(path: string, buf: Buffer): void {
     let f = this.#open(path);
-    if (f.size > 0 && f.size + buf.length > this.#o.maxBytes) {
+    if (f.size > 0 && (f.size + buf.length > this.#o.maxBytes || f.day !== utcDay(this.#o.now()))) {
       this.#rotate(path);
       f = this.#open(path);
     }
@@ -99,12 +112,14 @@ export class TranscriptWriter {
     f.size += n;
   }
 
-  #open(path: string): { fd: number; size: number } {
+  #open(path: string): { fd: number; size: number; day: string } {
     const known = this.#files.get(path);
     if (known) return known;
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const fd = openSync(path, "a+", 0o600);
-    const f = { fd, size: repairTail(fd) };
+    const size = repairTail(fd);
+    // the day of its last line (its last write), or today for a new file
+    const f = { fd, size, day: utcDay(size > 0 ? fstatSync(fd).mtimeMs : this.#o.now()) };
     this.#files.set(path, f);
     return f;
   }
@@ -139,4 +154,34 @@ export function repairTail(fd: number): number {
   }
   ftruncateSync(fd, 0);
   return 0;
+}
+
+function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/**
+ * Retention for transcripts: delete rotated files (`<peer>.jsonl.N`) whose last line is older than
+ * `cutoff`. They go from the oldest end, so the numbering the reader follows stays contiguous.
+ */
+export function pruneTranscripts(root: string, cutoff: number): number {
+  let removed = 0;
+  if (!existsSync(root)) return 0;
+  for (const dir of readdirSync(root, { withFileTypes: true })) {
+    if (!dir.isDirectory()) continue;
+    const base = join(root, dir.name);
+    for (const name of readdirSync(base)) {
+      if (!/\.jsonl\.\d+$/.test(name)) continue;
+      const path = join(base, name);
+      try {
+        if (statSync(path).mtimeMs < cutoff) {
+          unlinkSync(path);
+          removed++;
+        }
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return removed;
 }

@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   followTranscript,
+  pruneTranscripts,
   readTranscript,
   type TranscriptLine,
   TranscriptWriter,
@@ -71,6 +72,34 @@ describe("transcript writer", () => {
     const msgs = readTranscript(dir, "bot").map((l) => Number(l.message.slice(1)));
     expect(msgs[msgs.length - 1]).toBe(29);
     expect(msgs).toEqual([...msgs].sort((a, b) => a - b)); // in order, oldest dropped
+  });
+
+  test("a new UTC day starts a new file; retention deletes whole old days, oldest first", () => {
+    const dir = root();
+    let now = Date.UTC(2026, 0, 1, 23, 0, 0);
+    const w = new TranscriptWriter({ root: dir, schedule: () => {}, now: () => now });
+    for (let day = 0; day < 4; day++) {
+      w.append(line(day));
+      w.flush();
+      // the file's mtime is the day it was written (what retention reads)
+      const t = new Date(now);
+      utimesSync(transcriptPath(dir, "echo", "bot"), t, t);
+      now += 86_400_000;
+    }
+    w.close();
+    expect(transcriptFiles(dir, "echo", "bot").map((f) => f.slice(f.lastIndexOf("/") + 1))).toEqual([
+      "bot.jsonl.3",
+      "bot.jsonl.2",
+      "bot.jsonl.1",
+      "bot.jsonl",
+    ]);
+    for (let i = 1; i <= 3; i++) {
+      const t = new Date(Date.UTC(2026, 0, 4 - i, 23, 0, 0));
+      utimesSync(`${transcriptPath(dir, "echo", "bot")}.${i}`, t, t);
+    }
+    // keep two days: the files of Jan 1 and Jan 2 go, Jan 3 and the current file stay
+    expect(pruneTranscripts(dir, Date.UTC(2026, 0, 3, 0, 0, 0))).toBe(2);
+    expect(readTranscript(dir, "bot").map((l) => l.message)).toEqual(["m2", "m3"]);
   });
 
   test("a partial last line (a cut write) is skipped by readers and cut when the writer reopens", () => {
