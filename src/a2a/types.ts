@@ -161,6 +161,17 @@ export interface ListTasksResult {
 }
 
 /** The first text of a message's parts, joined; what most receivers consume. */
+/** Parts for a person to read: text as it is, data as compact JSON, files by name or URL. */
+export function partsText(parts: readonly Part[] | undefined): string {
+  return (parts ?? [])
+    .map((p) => {
+      if (p.text !== undefined) return p.text;
+      if (p.data !== undefined) return JSON.stringify(p.data);
+      return `[file ${p.filename ?? p.url ?? p.mediaType ?? "bytes"}]`;
+    })
+    .join("\n");
+}
+
 export function textOf(parts: readonly Part[]): string {
   return parts
     .map((p) => p.text)

@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import type { ListTasksParams, Task } from "../a2a/types.ts";
+import { partsText } from "../a2a/types.ts";
 import { callScope, connect } from "../client/connect.ts";
-import { messageText, parseState, partsText, stateName, table, taskRow } from "../client/format.ts";
+import { messageText, parseState, stateName, table, taskRow } from "../client/format.ts";
 import type { FetchLike } from "../client/rpc.ts";
 import { relayBase } from "../client/target.ts";
 import { UsageError } from "../errors.ts";

@@ -1,7 +1,7 @@
 import {
   type Artifact,
   type Message,
-  type Part,
+  partsText,
   type StreamResponse,
   TASK_STATES,
   type Task,
@@ -25,17 +25,6 @@ export function parseState(s: string): TaskState | undefined {
     .toUpperCase()
     .replace(/-/g, "_")}`;
   return (TASK_STATES as readonly string[]).includes(v) ? (v as TaskState) : undefined;
-}
-
-/** The text of parts: text parts as they are, data parts as compact JSON, files by name/URL. */
-export function partsText(parts: readonly Part[] | undefined): string {
-  return (parts ?? [])
-    .map((p) => {
-      if (p.text !== undefined) return p.text;
-      if (p.data !== undefined) return JSON.stringify(p.data);
-      return `[file ${p.filename ?? p.url ?? p.mediaType ?? "bytes"}]`;
-    })
-    .join("\n");
 }
 
 export function messageText(m: Message | undefined): string {

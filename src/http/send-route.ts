@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { isSettled, type Message, type Task, textOf } from "../a2a/types.ts";
+import { isSettled, type Message, partsText, type Task, textOf } from "../a2a/types.ts";
 import { stateToV03 } from "../a2a/v03.ts";
 import { invalidParams } from "../errors.ts";
 import { checkHops, HOPS_HEADER, readHops } from "../routing/hops.ts";
@@ -80,7 +80,7 @@ function finalText(t: Task): string {
     .join("\n");
   return t.status.state === "TASK_STATE_COMPLETED" && fromArtifacts
     ? fromArtifacts
-    : textOf(t.status.message?.parts ?? []) || stateToV03(t.status.state);
+    : partsText(t.status.message?.parts) || stateToV03(t.status.state);
 }
 
 function statusOf(t: Task): number {
@@ -124,7 +124,8 @@ function streamLines(
       const w = engine.watch(task.id, peer, (e) => {
         if ("statusUpdate" in e.event && !isSettled(e.task.status.state)) {
           const msg = e.event.statusUpdate.status.message;
-          if (msg) write(`> ${textOf(msg.parts)}`);
+          // one line each, data parts (a tool call, an approval request) as compact JSON
+          if (msg) write(`> ${partsText(msg.parts).replace(/\s*\n\s*/g, " ⏎ ")}`);
         }
         onTask(e.task);
       });

@@ -42,8 +42,14 @@ export interface RequestExtras {
 
 /** What a receiver reports while it works. */
 export interface TurnEmitter {
-  /** A short progress line shown to streaming clients (TaskStatusUpdate, state WORKING). */
-  progress(text: string, metadata?: Record<string, unknown>): void;
+  /**
+   * Progress shown to streaming clients (TaskStatusUpdate, state WORKING): a short line, or an
+   * upstream agent's message whole (text, data and file parts, its metadata); `metadata` goes on
+   * the status update itself.
+   */
+  progress(content: string | ProgressMessage, metadata?: Record<string, unknown>): void;
+  /** Task metadata known before the turn ends (e.g. the upstream task): kept whatever happens. */
+  metadata?(m: Record<string, unknown>): void;
   /** An artifact (or a chunk of one, with append). */
   artifact(artifact: Artifact, opts?: { append?: boolean; lastChunk?: boolean }): void;
   /**
@@ -93,3 +99,9 @@ export interface Resumed {
 }
 
 export type AgentMessage = Pick<Message, "parts">;
+
+/** An agent's progress message as it came: its parts and metadata. */
+export interface ProgressMessage {
+  parts: Part[];
+  metadata?: Record<string, unknown>;
+}

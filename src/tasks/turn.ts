@@ -119,13 +119,17 @@ async function execute(
 
   let artifacts = 0;
   const emit: TurnEmitter = {
-    progress(text, metadata) {
+    progress(content, metadata) {
       if (abort.signal.aborted) return;
-      const status = {
-        state: "TASK_STATE_WORKING" as const,
-        message: engine.agentMessage(live.pending, text),
-        timestamp: engine.iso(),
-      };
+      const message =
+        typeof content === "string"
+          ? engine.agentMessage(live.pending, content)
+          : {
+              ...engine.agentMessage(live.pending, ""),
+              parts: content.parts,
+              ...(content.metadata ? { metadata: content.metadata } : {}),
+            };
+      const status = { state: "TASK_STATE_WORKING" as const, message, timestamp: engine.iso() };
       engine
         .record(live, { statusUpdate: { ...ids, status, ...(metadata ? { metadata } : {}) } })
         .catch(() => {});
@@ -137,6 +141,9 @@ async function execute(
     },
     waiting() {
       live.detachable = true;
+    },
+    metadata(m) {
+      live.pending = { ...live.pending, metadata: { ...live.pending.metadata, ...m } };
     },
   };
 
@@ -249,8 +256,12 @@ async function admitted(engine: Engine, live: LiveTask, ticket: AdmissionTicket,
   }
 }
 
+/**
+ * The task's metadata after a turn: the receiver's, and usage added up over the turns. A turn
+ * whose receiver reported no usage adds none: unknown is not zero.
+ */
 function mergeUsage(meta: Record<string, unknown> | undefined, result: Omit<TurnResult, "state">) {
-  if (!result.usage && !result.metadata) return meta;
+  if (!result.usage) return result.metadata ? { ...meta, ...result.metadata } : meta;
   const prev = (meta?.usage ?? {}) as { inputTokens?: number; outputTokens?: number; costUsd?: number };
   const u = result.usage ?? {};
   const usage = {

@@ -10,6 +10,7 @@ declare -A PINS=(
   [@anthropic-ai/claude-code]=2.1.332
   [@openai/codex]=0.169.0
   [@google/gemini-cli]=0.61.0
+  [@google/gemini-cli-a2a-server]=0.25.2
 )
 mkdir -p "$PREFIX"
 # npm 11 reviews install scripts (opencode and codex pick their platform binary at install): these
@@ -22,13 +23,15 @@ cat >"$PREFIX/package.json" <<'JSON'
     "opencode-ai": "1.18.33",
     "@anthropic-ai/claude-code": "2.1.332",
     "@openai/codex": "0.169.0",
-    "@google/gemini-cli": "0.61.0"
+    "@google/gemini-cli": "0.61.0",
+    "@google/gemini-cli-a2a-server": "0.25.2"
   },
   "allowScripts": {
     "opencode-ai": true,
     "@anthropic-ai/claude-code": true,
     "@openai/codex": true,
-    "@google/gemini-cli": true
+    "@google/gemini-cli": true,
+    "@google/gemini-cli-a2a-server": false
   }
 }
 JSON
@@ -60,4 +63,12 @@ for exe in opencode claude codex gemini; do
     fail=1
   fi
 done
+# the Gemini CLI's A2A server has no --version: its bundled entry must be there
+A2A_SERVER=$PREFIX/node_modules/@google/gemini-cli-a2a-server/dist/a2a-server.mjs
+if [ -f "$A2A_SERVER" ]; then
+  echo "gemini-cli-a2a-server: $(installed_version @google/gemini-cli-a2a-server)"
+else
+  echo "gemini-cli-a2a-server: $A2A_SERVER is missing" >&2
+  fail=1
+fi
 exit $fail

@@ -9,7 +9,8 @@ import type { Socket } from "node:net";
  * Its script: a prompt asks it to create `notes.txt` (first turn) or, when the prompt contains
  * EDIT-FILE, to edit it (second turn, reading it first where the CLI requires that). It answers
  * with the CLI's own file tool, then with a final text ("created notes.txt" / "edited
- * notes.txt"). Modes: ok, 401, 500, hang (never answers), close (drops the connection).
+ * notes.txt"). Modes: ok, 401, 500, hang (never answers), close (drops the connection). On the
+ * Gemini API a prompt containing HOLD-MODEL is never answered either.
  */
 
 export type FakeMode = "ok" | "401" | "500" | "hang" | "close";
@@ -333,6 +334,8 @@ function geminiApi(res: ServerResponse, body: Record<string, J>, log: FakeReques
   const wantsJson = g.responseMimeType === "application/json" || g.responseJsonSchema || g.responseSchema;
   const decls = (body.tools ?? []).flatMap((t: J) => t.functionDeclarations ?? []);
   const a = decide(wantsJson ? [] : decls, items, log, JSON.stringify(body.contents ?? []));
+  // HOLD-MODEL in the prompt: a model that thinks until the client gives up (cancel tests)
+  if (/HOLD-MODEL/.test(log.prompt)) return;
   const parts = wantsJson
     ? [
         {

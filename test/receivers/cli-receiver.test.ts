@@ -67,7 +67,10 @@ function turn(text: string, contextId = "ctx-1") {
 
 function emitter() {
   const progress: string[] = [];
-  const emit: TurnEmitter = { progress: (t) => void progress.push(t), artifact: () => {} };
+  const emit: TurnEmitter = {
+    progress: (t) => void progress.push(typeof t === "string" ? t : JSON.stringify(t)),
+    artifact: () => {},
+  };
   return { emit, progress };
 }
 

@@ -48,6 +48,8 @@ export interface Dialect {
   event(result: unknown): StreamResponse;
   /** A `get`/`cancel` result as a Task. */
   task(result: unknown): Task;
+  /** Whether a raw stream event says it ends the turn (v0.3 `final`); undefined: it does not say. */
+  final?(result: unknown): boolean | undefined;
 }
 
 export function dialectOf(protocol: Protocol, newId: () => string = () => crypto.randomUUID()): Dialect {
@@ -135,6 +137,10 @@ const V03: Dialect = {
   idParams: (id) => ({ id }),
   event: (r) => eventFromV03(asObject(r)),
   task: (r) => taskFromV03(asObject(r)),
+  final: (r) => {
+    const e = r as { kind?: unknown; final?: unknown };
+    return e?.kind === "status-update" && typeof e.final === "boolean" ? e.final : undefined;
+  },
 };
 
 function hermes(newId: () => string): Dialect {

@@ -1,4 +1,11 @@
-import { isSettled, type Message, type Part, type StreamResponse, textOf } from "../../a2a/types.ts";
+import {
+  isSettled,
+  isTerminal,
+  type Message,
+  type Part,
+  type StreamResponse,
+  textOf,
+} from "../../a2a/types.ts";
 import type { TurnEmitter, TurnResult, Usage } from "../types.ts";
 import type { Dialect } from "./dialect.ts";
 import { UpstreamError } from "./http.ts";
@@ -19,6 +26,16 @@ export class TurnFailure extends Error {
   }
 }
 
+/** The agent's last message after the last user message of a task's history. */
+function lastAgentMessage(history: Message[] | undefined): Message | undefined {
+  for (let i = (history?.length ?? 0) - 1; i >= 0; i--) {
+    const m = history![i]!;
+    if (m.role === "ROLE_USER") return undefined;
+    if (m.parts.length) return m;
+  }
+  return undefined;
+}
+
 /** What is known about the upstream side of the turn so far. */
 export class Progress {
   #taskId: string | undefined;
@@ -34,6 +51,10 @@ export class Progress {
   contextId: string | undefined;
   /** "message" when the upstream answered with a Message instead of a task. */
   reply: "message" | undefined;
+  /** The agent's latest message in this turn (progress, or the history of a task answer). */
+  last: Message | undefined;
+  /** A v1.0 interrupted state seen last: the result if the stream closes now. */
+  pending: TurnResult | undefined;
   artifacts: Part[][] = [];
   constructor(
     readonly url: string,
@@ -92,8 +113,27 @@ function deepest(issues: Issue[], prefix: PropertyKey[]): Issue | undefined {
   return best;
 }
 
-/** Fold one upstream event into the turn; a result when the upstream task settled. */
-export function apply(e: StreamResponse, st: Progress, emit: TurnEmitter): TurnResult | undefined {
+/**
+ * How an event says whether it ends the upstream's turn: v0.3 marks it (`final`), v1.0 does not
+ * (its stream closes after a terminal or interrupted state).
+ */
+export type Finality = boolean | undefined;
+
+/**
+ * Fold one upstream event into the turn; a result when the upstream's turn is over. A terminal
+ * state, or an event marked `final`, ends it now. A v1.0 interrupted state (no `final`) ends it
+ * only if it is the stream's last event: it is kept in `st.pending` and the caller returns it when
+ * the stream closes (`interruptedEnds`: a subscription, which stays open across it, ends there).
+ * An event marked `final: false` is progress, whatever its state.
+ */
+export function apply(
+  e: StreamResponse,
+  st: Progress,
+  emit: TurnEmitter,
+  final: Finality = undefined,
+  interruptedEnds = false,
+): TurnResult | undefined {
+  st.pending = undefined;
   if ("message" in e) {
     // the upstream answered with a Message, not a task: the caller gets a Message too
     st.contextId = e.message.contextId ?? st.contextId;
@@ -118,6 +158,8 @@ export function apply(e: StreamResponse, st: Progress, emit: TurnEmitter): TurnR
   if ("task" in e) {
     st.taskId = e.task.id;
     st.contextId = e.task.contextId || st.contextId;
+    const answer = lastAgentMessage(e.task.history);
+    if (answer) st.last = answer;
     if (isSettled(status.state) && !st.artifacts.length) {
       // a blocking answer: its artifacts were never streamed
       for (const a of e.task.artifacts ?? []) emit.artifact(a, { lastChunk: true });
@@ -127,16 +169,27 @@ export function apply(e: StreamResponse, st: Progress, emit: TurnEmitter): TurnR
     st.taskId ??= e.statusUpdate.taskId;
     st.contextId ??= e.statusUpdate.contextId;
   }
-  if (!isSettled(status.state)) {
-    const text = textOf(status.message?.parts ?? []);
-    if (text && !("task" in e)) emit.progress(text);
+  const ends = final ?? ("task" in e || isTerminal(status.state) || interruptedEnds);
+  if (!isSettled(status.state) || final === false) {
+    // progress passes through whole: data and file parts, and the event's metadata
+    const m = status.message;
+    if (m?.parts.length && !("task" in e)) {
+      st.last = m;
+      emit.progress(
+        { parts: m.parts, ...(m.metadata ? { metadata: m.metadata } : {}) },
+        "statusUpdate" in e ? e.statusUpdate.metadata : undefined,
+      );
+    }
     return undefined;
   }
   // this turn's usage rides on its answer; a task's own metadata may add up every turn so far
   const meta = "task" in e ? e.task.metadata : e.statusUpdate.metadata;
-  const r = final(status.state, status.message, st);
+  const r = settled(status.state, status.message, st);
   const usage = usageOf(status.message?.metadata) ?? usageOf(meta);
-  return usage ? { ...r, usage } : r;
+  const result = usage ? { ...r, usage } : r;
+  if (ends) return result;
+  st.pending = result;
+  return undefined;
 }
 
 /**
@@ -169,8 +222,14 @@ function withUsage(r: TurnResult, metadata: Record<string, unknown> | undefined)
   return usage ? { ...r, usage } : r;
 }
 
-function final(state: string, message: Message | undefined, st: Progress): TurnResult {
-  const parts = message?.parts.length ? message.parts : st.artifacts.flat();
+/**
+ * The turn's answer: the final status message; else what the turn produced, its artifacts or the
+ * last message the agent sent while working (an upstream that ends its turn with a bare
+ * input-required, as the Gemini CLI's A2A server does, said everything before).
+ */
+function settled(state: string, message: Message | undefined, st: Progress): TurnResult {
+  const produced = st.artifacts.flat();
+  const parts = message?.parts.length ? message.parts : produced.length ? produced : (st.last?.parts ?? []);
   const metadata = st.metadata();
   switch (state) {
     case "TASK_STATE_COMPLETED":

@@ -70,7 +70,12 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
       const saved = (opts.sessions()?.get(key)?.data ?? {}) as UpstreamSession;
       const state = new Progress(up.url, opts.dialect.protocol, binding);
       state.contextId = saved.contextId;
-      const continuing = saved.relayTaskId === turn.taskId ? saved.taskId : undefined;
+      // the conversation's upstream task, while it waits for input, takes every next message of
+      // the conversation: an answer to its question, or (an upstream that keeps memory per task and
+      // ends each turn input-required, like the Gemini CLI's A2A server) the next turn
+      const continuing = saved.taskId;
+      // known from the start: a cancel or the turn cap reaches it even before its first event
+      state.taskId = continuing;
       const m = turn.message;
       const out = {
         // starts with the caller's messageId (upstream agents key behaviour and retries on it) and
@@ -118,6 +123,8 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
         slot?.close(late);
       }
       if (signal.aborted || !result) {
+        // the link to the upstream task survives a cancel or a timeout
+        emit.metadata?.(state.metadata());
         await cancelUpstream(opts, wire, state.taskId);
         throw signal.reason;
       }
@@ -216,7 +223,7 @@ async function exchange(
   try {
     for await (const raw of events) {
       seen = true;
-      const done = apply(parse(d, raw), st, emit);
+      const done = apply(parse(d, raw), st, emit, d.final?.(raw));
       if (done) return done;
     }
   } catch (err) {
@@ -226,11 +233,14 @@ async function exchange(
       if (done) return done;
     } else throw err;
   }
+  // a v1.0 stream closes after an interrupted state: that was the turn's end
+  if (st.pending) return st.pending;
   // the stream ended before a final state: follow the task once more, then ask where it is
   if (st.taskId && wire.subscribe) {
     try {
+      // a subscription stays open across an interrupted state: it ends the turn there
       for await (const raw of wire.subscribe(st.taskId, signal)) {
-        const done = apply(parse(d, raw), st, emit);
+        const done = apply(parse(d, raw), st, emit, d.final?.(raw), true);
         if (done) return done;
       }
     } catch (err) {
