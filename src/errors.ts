@@ -208,6 +208,16 @@ export const bodyTooLarge = (limit: number) =>
     exitCode: 2,
     data: { limit },
   });
+/** A JSON body nested deeper than the limit (http/json-body.ts); checked right after JSON.parse. */
+export const bodyTooDeep = (limit: number) =>
+  new RelayError({
+    code: -32600,
+    reason: "BODY_TOO_DEEP",
+    message: `request body nests arrays/objects deeper than ${limit} levels (the limit)`,
+    exitCode: 2,
+    domain: SPEC,
+    data: { limit },
+  });
 export const forbidden = (message: string) =>
   new RelayError({ code: -32041, reason: "FORBIDDEN", message, status: 403, exitCode: 3 });
 
