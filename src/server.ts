@@ -72,7 +72,8 @@ export async function startRelay(
 ): Promise<RunningRelay> {
   const { server } = config;
   const tokens = new TokenDirectory(Object.values(config.peers));
-  const configuredPeers = Object.keys(config.peers).filter((p) => p !== "local" || config.file);
+  // the built-in `local` peer does not count: a config file must name a peer of its own
+  const configuredPeers = Object.values(config.peers).filter((p) => !p.builtin);
   if (!LOOPBACK.test(server.host) && !config.insecureNoAuth && configuredPeers.length === 0) {
     throw new ConfigError(
       `refusing to listen on ${server.host} with no peer configured: add [peers.NAME] to the config, or pass --insecure-no-auth`,

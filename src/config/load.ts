@@ -35,6 +35,8 @@ export interface ResolvedPeer extends PeerConfig {
   credential: Credential;
   /** The JWT verification key, when `[peers.NAME.jwt]` is set. */
   jwtKey?: JwtKeySource;
+  /** The built-in peer `local`, added when the config defines no peer of that name. */
+  builtin?: true;
 }
 
 /** Where a peer's JWT key comes from (for `a2a-relay peers`) and, once read, the key material. */
@@ -149,6 +151,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       token_file: join(dataDir, "tokens", "local.token"),
     });
   }
+  const builtin = !configured.local;
   for (const [name, p] of Object.entries(all)) {
     for (const prof of p.profiles) {
       if (prof !== "*" && !profiles[prof]) {
@@ -163,8 +166,10 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       ...(tokenFile ? { token_file: tokenFile } : {}),
       credential: resolveToken(name, p, tokenFile, env),
       ...(p.jwt ? { jwtKey: resolveJwtKey(where, name, p.jwt, rel, env) } : {}),
+      ...(name === "local" && builtin ? { builtin: true as const } : {}),
     };
   }
+  rejectSharedTokens(where, peers);
   if (opts.prepare) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
   return {
@@ -308,6 +313,25 @@ function ensureTokenFile(path: string): void {
     chmodSync(path, 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+}
+
+/**
+ * Two peers with the same token cannot be told apart (every request would count as the first):
+ * a config error naming both, never the token.
+ */
+function rejectSharedTokens(where: string, peers: Record<string, ResolvedPeer>): void {
+  const owner = new Map<string, string>();
+  for (const p of Object.values(peers)) {
+    const token = p.credential.token;
+    if (!token) continue;
+    const first = owner.get(token);
+    if (first !== undefined) {
+      throw new ConfigError(
+        `config error in ${where}: peers.${first} and peers.${p.name} have the same token (${peers[first]?.credential.source} and ${p.credential.source}); give each peer its own`,
+      );
+    }
+    owner.set(token, p.name);
   }
 }
 
