@@ -262,12 +262,15 @@ export const leaseUnavailable = (name: string, why = "") =>
     exitCode: 6,
     data: { lease: name },
   });
-/** Too many failed authentications from one address: 429 for a while (same code family as 401). */
-export const tooManyAuthFailures = (retryAfterS: number) =>
+/**
+ * Too many failed authentications (same code family as 401): of this credential from this
+ * address, or of distinct credentials from this address. 429 for a while.
+ */
+export const tooManyAuthFailures = (retryAfterS: number, scope: "credential" | "address" = "address") =>
   new RelayError({
     code: -32051,
     reason: "TOO_MANY_AUTH_FAILURES",
-    message: `too many failed authentications from this address; retry in ${retryAfterS} s`,
+    message: `too many failed authentications ${scope === "credential" ? "with this credential from this address" : "with different credentials from this address"}; retry in ${retryAfterS} s`,
     status: 429,
     exitCode: 3,
     headers: { "Retry-After": String(retryAfterS) },

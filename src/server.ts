@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { JwtVerifier } from "./auth/jwt.ts";
 import { RelayKeyring, relayKeyPath } from "./auth/keys.ts";
-import { FailureLimiter } from "./auth/limiter.ts";
+import { AuthThrottle } from "./auth/limiter.ts";
 import { outboundCredential } from "./auth/outbound.ts";
 import { TokenDirectory } from "./auth/peers.ts";
 import { SqliteReplayGuard } from "./auth/replay.ts";
@@ -60,6 +60,12 @@ const CHECKPOINT_EVERY_MS = 100;
  * normal thresholds (see Runtime.started).
  */
 const BACKGROUND_AFTER_MS = 250;
+
+/**
+ * Distinct bad credentials one address may present per minute, as a multiple of
+ * `auth_max_failures` (default 5 × 20 = 100), before its bad credentials get 429.
+ */
+const AUTH_ADDRESS_FACTOR = 5;
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|\[::1\])$/;
 
@@ -132,8 +138,9 @@ export async function startRelay(
   const repo = new TaskRepo(store.db);
   sessions = new SessionRepo(store.db, writer);
   replayGuard = new SqliteReplayGuard(store.conn, writer);
-  const authLimiter = new FailureLimiter({
-    maxFailures: server.auth_max_failures,
+  const authLimiter = new AuthThrottle({
+    perCredential: server.auth_max_failures,
+    perAddress: AUTH_ADDRESS_FACTOR * server.auth_max_failures,
     blockMs: server.auth_block_s * 1000,
   });
   const keyring = new RelayKeyring(() => readSecretFile(relayKeyPath(server.dataDir)));
