@@ -232,6 +232,29 @@ export const leaseHeld = (name: string, pid: number, port: number) =>
     exitCode: 2,
     data: { lease: name, pid, port },
   });
+/** `serve` on a data dir another live relay holds (store/data-dir.ts). */
+export const dataDirLocked = (dir: string, holder: { pid: number; url?: string | undefined }) =>
+  new RelayError({
+    code: -32000,
+    reason: "DATA_DIR_LOCKED",
+    message: `data dir ${dir} is in use by another relay (pid ${holder.pid}${holder.url ? `, ${holder.url}` : ""}); stop it first, or give this one another --data-dir`,
+    status: 409,
+    exitCode: 2,
+    data: { dataDir: dir, pid: holder.pid, url: holder.url },
+  });
+/** The data dir or a file in it cannot be created or written (permissions, read-only, not a dir). */
+export const dataDirUnwritable = (path: string, err: unknown) => {
+  const e = err as { code?: string; message?: string };
+  const why = e?.code ?? String(e?.message ?? err).split("\n")[0];
+  return new RelayError({
+    code: -32000,
+    reason: "DATA_DIR_UNWRITABLE",
+    message: `cannot write ${path} (${why}): make it writable by this user, or choose another data dir (--data-dir or A2A_RELAY_HOME)`,
+    status: 500,
+    exitCode: 2,
+    data: { path },
+  });
+};
 /** No port of the band could be claimed (`detail` says why each was skipped). */
 export const bandFull = (band: string, first: number, last: number, detail: string) =>
   new RelayError({

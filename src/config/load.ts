@@ -4,7 +4,7 @@ import { homedir, hostname, userInfo } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import type { z } from "zod";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, dataDirUnwritable } from "../errors.ts";
 import {
   ConfigSchema,
   DEFAULT_BANDS,
@@ -159,7 +159,10 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       }
     }
     const tokenFile = p.token_file ? rel(p.token_file) : undefined;
-    if (opts.prepare && name === "local" && tokenFile && !configured.local) ensureTokenFile(tokenFile);
+    if (opts.prepare && name === "local" && tokenFile && !configured.local) {
+      mkdirPrivate(dataDir);
+      ensureTokenFile(tokenFile);
+    }
     peers[name] = {
       ...p,
       name,
@@ -170,7 +173,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     };
   }
   rejectSharedTokens(where, peers);
-  if (opts.prepare) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (opts.prepare) mkdirPrivate(dataDir);
 
   return {
     file,
@@ -304,15 +307,24 @@ export function readTextFile(path: string): string {
 
 // internal
 
+/** The data dir (and missing parents) 0700; one that cannot be created exits 2 naming it. */
+function mkdirPrivate(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw dataDirUnwritable(dir, err);
+  }
+}
+
 function ensureTokenFile(path: string): void {
   if (existsSync(path)) return;
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     // "wx": exclusive create, so two relays starting at once never overwrite each other's token
     writeFileSync(path, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
     chmodSync(path, 0o600);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw dataDirUnwritable(path, err);
   }
 }
 
