@@ -217,6 +217,16 @@ export const bodyTooLarge = (limit: number) =>
     exitCode: 2,
     data: { limit },
   });
+/** A JSON body nested deeper than the limit (http/json-body.ts); checked right after JSON.parse. */
+export const bodyTooDeep = (limit: number) =>
+  new RelayError({
+    code: -32600,
+    reason: "BODY_TOO_DEEP",
+    message: `request body nests arrays/objects deeper than ${limit} levels (the limit)`,
+    exitCode: 2,
+    domain: SPEC,
+    data: { limit },
+  });
 export const forbidden = (message: string) =>
   new RelayError({ code: -32041, reason: "FORBIDDEN", message, status: 403, exitCode: 3 });
 
@@ -231,6 +241,29 @@ export const leaseHeld = (name: string, pid: number, port: number) =>
     exitCode: 2,
     data: { lease: name, pid, port },
   });
+/** `serve` on a data dir another live relay holds (store/data-dir.ts). */
+export const dataDirLocked = (dir: string, holder: { pid: number; url?: string | undefined }) =>
+  new RelayError({
+    code: -32000,
+    reason: "DATA_DIR_LOCKED",
+    message: `data dir ${dir} is in use by another relay (pid ${holder.pid}${holder.url ? `, ${holder.url}` : ""}); stop it first, or give this one another --data-dir`,
+    status: 409,
+    exitCode: 2,
+    data: { dataDir: dir, pid: holder.pid, url: holder.url },
+  });
+/** The data dir or a file in it cannot be created or written (permissions, read-only, not a dir). */
+export const dataDirUnwritable = (path: string, err: unknown) => {
+  const e = err as { code?: string; message?: string };
+  const why = e?.code ?? String(e?.message ?? err).split("\n")[0];
+  return new RelayError({
+    code: -32000,
+    reason: "DATA_DIR_UNWRITABLE",
+    message: `cannot write ${path} (${why}): make it writable by this user, or choose another data dir (--data-dir or A2A_RELAY_HOME)`,
+    status: 500,
+    exitCode: 2,
+    data: { path },
+  });
+};
 /** No port of the band could be claimed (`detail` says why each was skipped). */
 export const bandFull = (band: string, first: number, last: number, detail: string) =>
   new RelayError({
@@ -261,12 +294,15 @@ export const leaseUnavailable = (name: string, why = "") =>
     exitCode: 6,
     data: { lease: name },
   });
-/** Too many failed authentications from one address: 429 for a while (same code family as 401). */
-export const tooManyAuthFailures = (retryAfterS: number) =>
+/**
+ * Too many failed authentications (same code family as 401): of this credential from this
+ * address, or of distinct credentials from this address. 429 for a while.
+ */
+export const tooManyAuthFailures = (retryAfterS: number, scope: "credential" | "address" = "address") =>
   new RelayError({
     code: -32051,
     reason: "TOO_MANY_AUTH_FAILURES",
-    message: `too many failed authentications from this address; retry in ${retryAfterS} s`,
+    message: `too many failed authentications ${scope === "credential" ? "with this credential from this address" : "with different credentials from this address"}; retry in ${retryAfterS} s`,
     status: 429,
     exitCode: 3,
     headers: { "Retry-After": String(retryAfterS) },

@@ -1,13 +1,13 @@
 import { join } from "node:path";
 import { JwtVerifier } from "./auth/jwt.ts";
 import { RelayKeyring, relayKeyPath } from "./auth/keys.ts";
-import { FailureLimiter } from "./auth/limiter.ts";
+import { AuthThrottle } from "./auth/limiter.ts";
 import { outboundCredential } from "./auth/outbound.ts";
 import { TokenDirectory } from "./auth/peers.ts";
 import { SqliteReplayGuard } from "./auth/replay.ts";
 import { Budgets, budgetsFromConfig, LedgerStore, ledgerHorizon } from "./budgets/index.ts";
 import { type Config, readSecretFile } from "./config/load.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, dataDirUnwritable, RelayError } from "./errors.ts";
 import { createApp } from "./http/app.ts";
 import type { Logger } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
@@ -21,7 +21,8 @@ import type { RoutingDeps } from "./routing/deps.ts";
 import { UpstreamCards } from "./routing/upstream-card.ts";
 import type { Runtime } from "./runtime/index.ts";
 import { type Checkpointer, startCheckpointer } from "./store/checkpointer.ts";
-import { openStore } from "./store/db.ts";
+import { type DataDirLock, lockDataDir, widerThanPrivate } from "./store/data-dir.ts";
+import { openStore, type Store } from "./store/db.ts";
 import { StorageHealth } from "./store/health.ts";
 import { startRetention } from "./store/retention-loop.ts";
 import { SessionRepo } from "./store/sessions.ts";
@@ -63,18 +64,46 @@ const CHECKPOINT_EVERY_MS = 100;
  */
 const BACKGROUND_AFTER_MS = 250;
 
+/**
+ * Distinct bad credentials one address may present per minute, as a multiple of
+ * `auth_max_failures` (default 5 × 20 = 100), before its bad credentials get 429.
+ */
+const AUTH_ADDRESS_FACTOR = 5;
+
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|\[::1\])$/;
 
-/** Start a relay: open the store, recover, build receivers, bind the listener. */
+/**
+ * Start a relay: lock the data dir, open the store, recover, build receivers, bind the listener.
+ * A start that fails lets go of the data dir's lock.
+ */
 export async function startRelay(
   config: Config,
   runtime: Runtime,
   logger: Logger,
   opts: StartOptions = {},
 ): Promise<RunningRelay> {
+  let lock: DataDirLock | undefined;
+  try {
+    return await start(config, runtime, logger, opts, (l) => {
+      lock = l;
+    });
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+}
+
+async function start(
+  config: Config,
+  runtime: Runtime,
+  logger: Logger,
+  opts: StartOptions,
+  locked: (lock: DataDirLock) => void,
+): Promise<RunningRelay> {
   const { server } = config;
   const tokens = new TokenDirectory(Object.values(config.peers));
-  const configuredPeers = Object.keys(config.peers).filter((p) => p !== "local" || config.file);
+  // the built-in `local` peer does not count: a config file must name a peer of its own
+  const configuredPeers = Object.values(config.peers).filter((p) => !p.builtin);
   if (!LOOPBACK.test(server.host) && !config.insecureNoAuth && configuredPeers.length === 0) {
     throw new ConfigError(
       `refusing to listen on ${server.host} with no peer configured: add [peers.NAME] to the config, or pass --insecure-no-auth`,
@@ -95,6 +124,15 @@ export async function startRelay(
       );
   }
   await prepareLease(runtime, config, opts.replace ?? false);
+  // one relay per data dir: a second one would mark the first one's running tasks FAILED
+  const lock = lockDataDir(server.dataDir);
+  locked(lock);
+  const wide = widerThanPrivate(server.dataDir);
+  if (wide)
+    logger.warn(
+      { path: server.dataDir, mode: wide },
+      "the data dir is open to other users (it holds tokens, keys and every message): chmod 700 it",
+    );
   // Built before the store opens so a bad key fails the start cleanly; jti go to SQLite once open.
   let replayGuard: SqliteReplayGuard | undefined;
   const jwt = new JwtVerifier({
@@ -128,13 +166,14 @@ export async function startRelay(
 
   const budgetLimits = budgetsFromConfig(config.peers);
   const dbPath = join(server.dataDir, "relay.db");
-  const store = openStore(runtime, dbPath, { synchronous: server.synchronous });
+  const store = openOrExplain(runtime, dbPath, server.synchronous);
   const writer = new Writer(store.conn);
   const repo = new TaskRepo(store.db);
   sessions = new SessionRepo(store.db, writer);
   replayGuard = new SqliteReplayGuard(store.conn, writer);
-  const authLimiter = new FailureLimiter({
-    maxFailures: server.auth_max_failures,
+  const authLimiter = new AuthThrottle({
+    perCredential: server.auth_max_failures,
+    perAddress: AUTH_ADDRESS_FACTOR * server.auth_max_failures,
     blockMs: server.auth_block_s * 1000,
   });
   const keyring = new RelayKeyring(() => readSecretFile(relayKeyPath(server.dataDir)));
@@ -240,6 +279,7 @@ export async function startRelay(
   const { listener, lease, release } = bindListener(runtime, config, (req, info) => app.fetch(req, info));
   const url = `http://${listener.hostname.includes(":") ? `[${listener.hostname}]` : listener.hostname}:${listener.port}`;
   boundUrl = url;
+  lock.setUrl(url);
   let checkpointer: Checkpointer | undefined;
   let retention: ReturnType<typeof startRetention> | undefined;
   const background = setTimeout(() => {
@@ -281,8 +321,24 @@ export async function startRelay(
         writer.close();
         await checkpointer?.stop();
         store.close();
+        lock.release();
       })();
       return stopping;
     },
   };
+}
+
+// internal
+
+/** Open the database; one that cannot be opened or written (permissions, read-only) exits 2 naming it. */
+function openOrExplain(runtime: Runtime, dbPath: string, synchronous: "NORMAL" | "FULL"): Store {
+  try {
+    return openStore(runtime, dbPath, { synchronous });
+  } catch (err) {
+    if (err instanceof RelayError) throw err;
+    const msg = String((err as Error)?.message ?? err);
+    if (/readonly|read-only|unable to open|cannot open|permission|EACCES|EROFS|EPERM/i.test(msg))
+      throw dataDirUnwritable(dbPath, new Error(msg));
+    throw err;
+  }
 }

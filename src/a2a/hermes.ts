@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Message, Task } from "./types.ts";
-import { textOf } from "./types.ts";
+import { IdSchema, textOf } from "./types.ts";
 
 /**
  * The older Hermes fleet dialect: header-less `SendMessage` (or `message/send`) whose message has
@@ -12,7 +12,7 @@ export const HermesParams = z.object({
   message: z.object({
     role: z.string().optional(),
     parts: z.array(z.object({ text: z.string().optional() }).passthrough()).min(1),
-    contextId: z.string().min(1).max(256).optional(),
+    contextId: IdSchema.optional(),
   }),
 });
 

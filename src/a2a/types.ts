@@ -31,6 +31,21 @@ export const isSettled = (s: TaskState): boolean => TERMINAL.has(s) || INTERRUPT
 
 const Metadata = z.record(z.string(), z.unknown());
 
+const CONTROL = /\p{Cc}/u;
+
+/**
+ * A contextId, taskId or messageId a caller sends: 1 to 256 characters, no control characters
+ * (they end up in log lines, transcript lines and response headers, where a newline breaks).
+ */
+export const IdSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((s) => !CONTROL.test(s), { message: "must not contain control characters" });
+
+/** Whether a caller's id has a control character (what IdSchema refuses). */
+export const hasControlChars = (s: string): boolean => CONTROL.test(s);
+
 export const PartSchema = z
   .object({
     text: z.string().optional(),
@@ -50,9 +65,9 @@ export const RoleSchema = z.enum(["ROLE_USER", "ROLE_AGENT"]);
 export type Role = z.infer<typeof RoleSchema>;
 
 export const MessageSchema = z.object({
-  messageId: z.string().min(1).max(256),
-  contextId: z.string().min(1).max(256).optional(),
-  taskId: z.string().min(1).max(256).optional(),
+  messageId: IdSchema,
+  contextId: IdSchema.optional(),
+  taskId: IdSchema.optional(),
   role: RoleSchema,
   parts: z.array(PartSchema).min(1),
   metadata: Metadata.optional(),
@@ -131,19 +146,19 @@ export type SendMessageParams = z.infer<typeof SendMessageParamsSchema>;
 
 export const GetTaskParamsSchema = z.object({
   tenant: z.string().optional(),
-  id: z.string().min(1),
+  id: IdSchema,
   historyLength: z.number().int().min(0).optional(),
 });
 
 export const TaskIdParamsSchema = z.object({
   tenant: z.string().optional(),
-  id: z.string().min(1),
+  id: IdSchema,
   metadata: Metadata.optional(),
 });
 
 export const ListTasksParamsSchema = z.object({
   tenant: z.string().optional(),
-  contextId: z.string().optional(),
+  contextId: IdSchema.optional(),
   status: z.enum(TASK_STATES).optional(),
   pageSize: z.number().int().min(1).max(100).optional(),
   pageToken: z.string().optional(),

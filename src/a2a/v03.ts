@@ -9,7 +9,7 @@ import type {
   TaskState,
   TaskStatus,
 } from "./types.ts";
-import { isSettled } from "./types.ts";
+import { IdSchema, isSettled } from "./types.ts";
 
 /**
  * A2A v0.3 at the edge: `kind`-tagged objects, kebab-case states, `blocking` instead of
@@ -48,11 +48,11 @@ export const PartV03 = z.discriminatedUnion("kind", [
 ]);
 export const MessageV03 = z.object({
   kind: z.literal("message").optional(),
-  messageId: z.string().min(1).max(256),
+  messageId: IdSchema,
   role: z.enum(["user", "agent"]),
   parts: z.array(PartV03).min(1),
-  contextId: z.string().min(1).max(256).optional(),
-  taskId: z.string().min(1).max(256).optional(),
+  contextId: IdSchema.optional(),
+  taskId: IdSchema.optional(),
   metadata: Meta.optional(),
   extensions: z.array(z.string()).optional(),
   referenceTaskIds: z.array(z.string()).optional(),

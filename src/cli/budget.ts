@@ -39,7 +39,7 @@ export const budget: Command = {
     }
     const config = loadConfig({ file: values.config, env: io.env, dataDir: values["data-dir"] });
     const budgets = budgetsFromConfig(config.peers);
-    if (peer && !config.peers[peer]) {
+    if (peer && !Object.hasOwn(config.peers, peer)) {
       throw new UsageError(`no peer named "${peer}" (peers: ${Object.keys(config.peers).join(", ")})`);
     }
     if (peer && !budgets.has(peer)) {

@@ -22,6 +22,7 @@ const EXIT_BY_CODE: Record<number, number> = {
   [-32040]: 2,
   [-32041]: 3,
   [-32050]: 3,
+  [-32051]: 3,
   [-32042]: 4,
   [-32044]: 6,
   [-32045]: 6,
@@ -33,7 +34,8 @@ export function fromWireError(e: WireError, httpStatus: number, hint?: string): 
   const reason = reasonOf(e.data) ?? (httpStatus === 401 ? "UNAUTHENTICATED" : `JSONRPC_${-e.code}`);
   let exitCode = EXIT_BY_CODE[e.code] ?? 1;
   if (httpStatus === 401 || httpStatus === 403) exitCode = 3;
-  if (httpStatus === 429) exitCode = 4;
+  // a 429 is a budget (4) unless it refuses authentication (TOO_MANY_AUTH_FAILURES: 3)
+  if (httpStatus === 429 && exitCode !== 3) exitCode = 4;
   const message = exitCode === 3 && hint ? `${e.message}; ${hint}` : e.message;
   return new RelayError({
     code: e.code,
@@ -56,6 +58,15 @@ export function fromHttpStatus(status: number, url: string, body: string, hint?:
       code: -32050,
       reason: "UNAUTHENTICATED",
       message: `${what}${hint ? `; ${hint}` : ""}`,
+      status,
+      exitCode: 3,
+    });
+  }
+  if (status === 429 && /TOO_MANY_AUTH_FAILURES/.test(body)) {
+    return new RelayError({
+      code: -32051,
+      reason: "TOO_MANY_AUTH_FAILURES",
+      message: what,
       status,
       exitCode: 3,
     });

@@ -4,7 +4,7 @@ import { homedir, hostname, userInfo } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import type { z } from "zod";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, dataDirUnwritable } from "../errors.ts";
 import {
   ConfigSchema,
   DEFAULT_BANDS,
@@ -37,6 +37,8 @@ export interface ResolvedPeer extends PeerConfig {
   credential: Credential;
   /** The JWT verification key, when `[peers.NAME.jwt]` is set. */
   jwtKey?: JwtKeySource;
+  /** The built-in peer `local`, added when the config defines no peer of that name. */
+  builtin?: true;
 }
 
 /** Where a peer's JWT key comes from (for `a2a-relay peers`) and, once read, the key material. */
@@ -153,6 +155,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       token_file: join(dataDir, "tokens", "local.token"),
     });
   }
+  const builtin = !configured.local;
   for (const [name, p] of Object.entries(all)) {
     for (const prof of p.profiles) {
       if (prof !== "*" && !profiles[prof]) {
@@ -160,16 +163,21 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       }
     }
     const tokenFile = p.token_file ? rel(p.token_file) : undefined;
-    if (opts.prepare && name === "local" && tokenFile && !configured.local) ensureTokenFile(tokenFile);
+    if (opts.prepare && name === "local" && tokenFile && !configured.local) {
+      mkdirPrivate(dataDir);
+      ensureTokenFile(tokenFile);
+    }
     peers[name] = {
       ...p,
       name,
       ...(tokenFile ? { token_file: tokenFile } : {}),
       credential: resolveToken(name, p, tokenFile, env),
       ...(p.jwt ? { jwtKey: resolveJwtKey(where, name, p.jwt, rel, env) } : {}),
+      ...(name === "local" && builtin ? { builtin: true as const } : {}),
     };
   }
-  if (opts.prepare) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  rejectSharedTokens(where, peers);
+  if (opts.prepare) mkdirPrivate(dataDir);
 
   return {
     file,
@@ -304,15 +312,43 @@ export function readTextFile(path: string): string {
 
 // internal
 
+/** The data dir (and missing parents) 0700; one that cannot be created exits 2 naming it. */
+function mkdirPrivate(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw dataDirUnwritable(dir, err);
+  }
+}
+
 function ensureTokenFile(path: string): void {
   if (existsSync(path)) return;
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     // "wx": exclusive create, so two relays starting at once never overwrite each other's token
     writeFileSync(path, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
     chmodSync(path, 0o600);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw dataDirUnwritable(path, err);
+  }
+}
+
+/**
+ * Two peers with the same token cannot be told apart (every request would count as the first):
+ * a config error naming both, never the token.
+ */
+function rejectSharedTokens(where: string, peers: Record<string, ResolvedPeer>): void {
+  const owner = new Map<string, string>();
+  for (const p of Object.values(peers)) {
+    const token = p.credential.token;
+    if (!token) continue;
+    const first = owner.get(token);
+    if (first !== undefined) {
+      throw new ConfigError(
+        `config error in ${where}: peers.${first} and peers.${p.name} have the same token (${peers[first]?.credential.source} and ${p.credential.source}); give each peer its own`,
+      );
+    }
+    owner.set(token, p.name);
   }
 }
 

@@ -107,7 +107,7 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
   }
   app.get("/a2a/:profile/.well-known/agent-card.json", async (c) => {
     const name = c.req.param("profile");
-    const p = config.profiles[name];
+    const p = Object.hasOwn(config.profiles, name) ? config.profiles[name] : undefined;
     if (!p) return c.json({ error: `unknown profile "${name}"` }, 404);
     const base = publicBase(config.server.public_url, c.req.raw.headers, c.req.raw.url);
     const upstream = await upstreamSkills(deps, name, p);

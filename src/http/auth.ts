@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { JwtVerifier } from "../auth/jwt.ts";
-import type { FailureLimiter } from "../auth/limiter.ts";
+import type { AuthThrottle } from "../auth/limiter.ts";
 import { ANONYMOUS, type Peer, type TokenDirectory } from "../auth/peers.ts";
 import { forbidden, tooManyAuthFailures, unauthenticated } from "../errors.ts";
 import type { AppEnv } from "./types.ts";
@@ -12,8 +12,8 @@ export interface PeerAuthOptions {
   tokens: TokenDirectory;
   /** Accept JWTs (`Authorization: Bearer <jwt>`) from peers with `[peers.NAME.jwt]`. */
   jwt?: JwtVerifier | undefined;
-  /** Answer 429 to an address after too many failures. */
-  limiter?: FailureLimiter | undefined;
+  /** Answer 429 to a credential, or an address's bad credentials, after too many failures. */
+  limiter?: AuthThrottle | undefined;
   insecureNoAuth: boolean;
   /** Told about each refusal: the address and a short reason code, never the credential. */
   onFailure?: ((info: { addr: string; why: string }) => void) | undefined;
@@ -25,11 +25,14 @@ export interface PeerAuthOptions {
  */
 export function peerAuth(opts: PeerAuthOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    // the peer's address costs a system call: looked up only when some address has failed lately
+    // the peer's address costs a system call: looked up only when something has failed lately
     const addrOf = () => c.env?.remoteAddress || "unknown";
-    const wait = opts.limiter && !opts.limiter.idle ? opts.limiter.retryAfter(addrOf()) : 0;
-    if (wait > 0) throw tooManyAuthFailures(wait);
     const header = c.req.header("authorization");
+    const limiter = opts.limiter;
+    if (limiter && !limiter.idle) {
+      const wait = limiter.credentialWait(addrOf(), header);
+      if (wait > 0) throw tooManyAuthFailures(wait, "credential");
+    }
     if (!header && opts.insecureNoAuth) {
       c.set("peer", ANONYMOUS);
       return next();
@@ -37,7 +40,10 @@ export function peerAuth(opts: PeerAuthOptions): MiddlewareHandler<AppEnv> {
     const r = await identify(header, opts);
     if (!r.peer) {
       const addr = addrOf();
-      opts.limiter?.fail(addr);
+      limiter?.fail(addr, header);
+      // a flood of distinct bad credentials: 429, and no log line for each
+      const wait = limiter?.addressWait(addr) ?? 0;
+      if (wait > 0) throw tooManyAuthFailures(wait, "address");
       opts.onFailure?.({ addr, why: r.why });
       throw unauthenticated();
     }

@@ -2,10 +2,11 @@ import type { Context } from "hono";
 import { camelKeys } from "../a2a/field-names.ts";
 import { restError } from "../a2a/rest-errors.ts";
 import { SSE_HEADERS, sseStream } from "../a2a/sse.ts";
-import { invalidParams, methodNotFound, parseError } from "../errors.ts";
+import { invalidParams, methodNotFound } from "../errors.ts";
 import type { PushService } from "../push/service.ts";
 import { checkHops, HOPS_HEADER, readHops } from "../routing/hops.ts";
 import type { Engine } from "../tasks/engine.ts";
+import { checkDepth, parseJson } from "./json-body.ts";
 import { asRelayError, readLimited, requireJson, resolveProfile, versionOf } from "./request.ts";
 import { findMethod } from "./rpc-methods.ts";
 import type { AppEnv } from "./types.ts";
@@ -89,7 +90,7 @@ async function route(
   if (verb === "GET" && tail === "/extendedAgentCard") return { method: "GetExtendedAgentCard", params: {} };
   const m = /^\/tasks\/([^/:]+)(:cancel|:subscribe|\/pushNotificationConfigs(?:\/([^/]+))?)?$/.exec(tail);
   if (m) {
-    const id = decodeURIComponent(m[1]!);
+    const id = decodeSegment(m[1]!, "task id");
     const action = m[2];
     if (!action && verb === "GET") {
       return { method: "GetTask", params: { id, ...num(q, "historyLength") } };
@@ -98,7 +99,7 @@ async function route(
     if (action === ":subscribe" && (verb === "POST" || verb === "GET"))
       return { method: "SubscribeToTask", params: { id } };
     if (action?.startsWith("/pushNotificationConfigs")) {
-      const configId = m[3] ? decodeURIComponent(m[3]) : undefined;
+      const configId = m[3] ? decodeSegment(m[3], "push config id") : undefined;
       if (verb === "POST" && !configId) {
         return {
           method: "CreateTaskPushNotificationConfig",
@@ -116,16 +117,21 @@ async function route(
   throw methodNotFound(`${verb} ${tail || "/"}`);
 }
 
+/** A percent-encoded path segment; a malformed encoding (`%E0%A4%A`) is a 400 naming it. */
+function decodeSegment(raw: string, what: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw invalidParams(
+      `the ${what} in the path is not valid percent-encoded UTF-8: ${raw.slice(0, 80)}`,
+      what,
+    );
+  }
+}
+
 async function body(c: Context<AppEnv>, limit: number): Promise<unknown> {
   requireJson(c.req.header("content-type"));
-  const text = await readLimited(c.req.raw, limit);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw parseError();
-  }
-  return camelKeys(parsed);
+  return camelKeys(checkDepth(parseJson(await readLimited(c.req.raw, limit))));
 }
 
 async function bodyObject(c: Context<AppEnv>, limit: number): Promise<Record<string, unknown>> {

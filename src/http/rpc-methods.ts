@@ -103,7 +103,9 @@ const V03: Record<string, Handler> = {
 };
 
 export function findMethod(dialect: Dialect, method: string): Handler {
-  const h = dialect === "1.0" ? V1[method] : (V03[method] ?? V1[method]);
+  // own properties only: "__proto__", "constructor", "toString" are not methods
+  const own = (table: Record<string, Handler>) => (Object.hasOwn(table, method) ? table[method] : undefined);
+  const h = dialect === "1.0" ? own(V1) : (own(V03) ?? own(V1));
   if (!h) throw methodNotFound(method);
   return h;
 }

@@ -10,11 +10,11 @@ import {
   rpcResult,
 } from "../a2a/jsonrpc.ts";
 import { SSE_HEADERS, sseStream } from "../a2a/sse.ts";
-import { parseError } from "../errors.ts";
 import type { PushService } from "../push/service.ts";
 import type { Replies } from "../receivers/a2a/postbacks.ts";
 import { checkHops, HOPS_HEADER, readHops } from "../routing/hops.ts";
 import type { Engine } from "../tasks/engine.ts";
+import { checkDepth, parseJson } from "./json-body.ts";
 import { asRelayError, readLimited, requireJson, resolveProfile, versionOf } from "./request.ts";
 import { findMethod, profileFromParams } from "./rpc-methods.ts";
 import type { AppEnv } from "./types.ts";
@@ -47,13 +47,9 @@ export function rpcHandler(opts: RpcRouteOptions) {
       const hops = readHops(c.req.header(HOPS_HEADER));
       checkHops(hops, opts.maxHops ?? 4);
       const text = await readLimited(c.req.raw, opts.maxBodyBytes);
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw parseError();
-      }
+      const body = parseJson(text);
       id = idOf(body);
+      checkDepth(body);
       const envelope = parseEnvelope(body);
       const req = { ...envelope, params: camelKeys(envelope.params) };
       id = req.id;

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { isSettled, type Message, partsText, type Task, textOf } from "../a2a/types.ts";
+import { hasControlChars, isSettled, type Message, partsText, type Task, textOf } from "../a2a/types.ts";
 import { stateToV03 } from "../a2a/v03.ts";
 import { invalidParams } from "../errors.ts";
 import { checkHops, HOPS_HEADER, readHops } from "../routing/hops.ts";
@@ -33,7 +33,7 @@ export function sendHandler(opts: SendRouteOptions) {
       const profile = resolveProfile(c.req.param("profile"), peer, opts.profiles);
       const text = (await readLimited(c.req.raw, opts.maxBodyBytes)).replace(/\r?\n$/, "");
       if (!text.trim()) throw invalidParams("the body is the message text; it is empty");
-      const context = c.req.query("context");
+      const context = contextParam(c.req.query("context"));
       const key = c.req.header("idempotency-key");
       const message: Message = {
         messageId: key && /^[\w.:-]{1,200}$/.test(key) ? key : crypto.randomUUID(),
@@ -72,6 +72,23 @@ export function sendHandler(opts: SendRouteOptions) {
 }
 
 // internal
+
+/**
+ * `?context=`: checked before anything runs, since it goes back in the `A2A-Context-Id` header,
+ * which cannot hold a control character or anything outside Latin-1.
+ */
+function contextParam(v: string | undefined): string | undefined {
+  if (v === undefined || v === "") return undefined;
+  if (v.length > 256) throw invalidParams("context: at most 256 characters", "context");
+  if (hasControlChars(v)) throw invalidParams("context: must not contain control characters", "context");
+  if ([...v].some((ch) => ch.codePointAt(0)! > 0xff)) {
+    throw invalidParams(
+      "context: only Latin-1 characters here (it comes back in the A2A-Context-Id header); use JSON-RPC for other ids",
+      "context",
+    );
+  }
+  return v;
+}
 
 function finalText(t: Task): string {
   const fromArtifacts = (t.artifacts ?? [])

@@ -1,6 +1,6 @@
 import type { JwtVerifier } from "../auth/jwt.ts";
 import type { RelayKeyring } from "../auth/keys.ts";
-import type { FailureLimiter } from "../auth/limiter.ts";
+import type { AuthThrottle } from "../auth/limiter.ts";
 import type { Peer, TokenDirectory } from "../auth/peers.ts";
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../logger.ts";
@@ -19,8 +19,8 @@ export interface AppDeps {
   tokens: TokenDirectory;
   /** Peer JWT verification (absent: static tokens only). */
   jwt?: JwtVerifier;
-  /** 429 after too many failed authentications from one address. */
-  authLimiter?: FailureLimiter;
+  /** 429 after too many failed authentications of one credential, or from one address. */
+  authLimiter?: AuthThrottle;
   /** This relay's signing key, published at /.well-known/jwks.json. */
   keyring?: RelayKeyring;
   logger: Logger;

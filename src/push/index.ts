@@ -43,7 +43,7 @@ export function createPush(d: {
     store,
     writer: d.writer,
     deliverer,
-    allowFor: (peer) => d.peers[peer]?.push_hosts,
+    allowFor: (peer) => (Object.hasOwn(d.peers, peer) ? d.peers[peer]?.push_hosts : undefined),
   });
   return {
     service,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { IdSchema } from "../a2a/types.ts";
 import { invalidParams, pushNotSupported } from "../errors.ts";
 import type { Engine } from "../tasks/engine.ts";
 import type { PushService } from "./service.ts";
@@ -74,7 +75,7 @@ export function pushConfigOf(params: unknown): unknown {
 
 // internal
 
-const Id = z.string().min(1).max(256);
+const Id = IdSchema;
 const V1 = {
   create: z.object({ taskId: Id }).passthrough(),
   get: z.object({ taskId: Id, id: Id }),

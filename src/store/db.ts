@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import type { Runtime, SqliteConnection } from "../runtime/index.ts";
+import { privateFile } from "./data-dir.ts";
 import { MIGRATIONS } from "./migrations.ts";
 
 /** drizzle's synchronous SQLite database: bun:sqlite on Bun, the node:sqlite adapter on Deno. */
@@ -20,6 +21,8 @@ export interface OpenOptions {
 
 /** Open (or create) the relay database, switch it to WAL and apply the embedded migrations. */
 export function openStore(runtime: Runtime, path: string, opts: OpenOptions = {}): Store {
+  // it holds push tokens and every message: 0600 before SQLite opens it (its -wal/-shm follow)
+  if (path !== ":memory:" && !path.startsWith("file:")) privateFile(path);
   const { conn, drizzle } = runtime.openSqlite(path);
   conn.exec("PRAGMA busy_timeout = 5000");
   useIncrementalVacuum(conn);
