@@ -176,6 +176,14 @@ export interface ListTasksResult {
 }
 
 /** The first text of a message's parts, joined; what most receivers consume. */
+/**
+ * The caller's own message recorded on a task (a follow-up turn): it joins the history, but it is
+ * no event for the caller: in a stream a Message is the agent's answer.
+ */
+export function isUserMessageEvent(e: StreamResponse): boolean {
+  return "message" in e && e.message.role === "ROLE_USER";
+}
+
 /** Parts for a person to read: text as it is, data as compact JSON, files by name or URL. */
 export function partsText(parts: readonly Part[] | undefined): string {
   return (parts ?? [])

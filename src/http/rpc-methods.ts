@@ -6,6 +6,7 @@ import {
   GetTaskParamsSchema,
   isSettled,
   isTerminal,
+  isUserMessageEvent,
   ListTasksParamsSchema,
   type Message,
   type SendMessageParams,
@@ -163,6 +164,16 @@ function budgetRefusal(task: Task): RelayError | undefined {
 }
 
 /**
+ * A request carrying a push config repeats an earlier one only if that task has the same push
+ * URL: a new push setup under an old messageId is a new request, not a retry to drop it from.
+ */
+function samePush(call: RpcCall): ((taskId: string) => boolean) | undefined {
+  const url = (pushConfigOf(call.params) as { url?: unknown } | undefined)?.url;
+  if (typeof url !== "string") return undefined;
+  return (taskId) => (call.push?.list(taskId) ?? []).some((c) => c.url === url);
+}
+
+/**
  * What travels upstream with the message: the request's metadata, and the configuration that is
  * the caller's to choose. Blocking and push stay this relay's (it answers the caller itself).
  */
@@ -200,6 +211,7 @@ async function dispatch(engine: Engine, call: RpcCall, streaming: boolean) {
     hops: call.hops ?? 0,
     progress: streaming || (p.configuration?.returnImmediately === true && call.dialect !== "hermes"),
     request: requestExtras(p),
+    sameRequest: samePush(call),
     onCreated: pushOnCreate(engine, call, p.brief),
   });
   return { p, task };
@@ -284,6 +296,8 @@ function streamTask(
   call: RpcCall,
   taskId: string,
   until: "settled" | "terminal",
+  /** A forwarded send: hold the relay's own first events until the upstream says something. */
+  forwarded = false,
 ): RpcOutcome {
   const ends = until === "terminal" ? isTerminal : isSettled;
   call.keepOpen();
@@ -292,20 +306,48 @@ function streamTask(
     start(push, end) {
       const frame = (seq: number, e: StreamResponse) =>
         push({ id: seq, data: call.dialect === "1.0" ? e : eventToV03(e) });
+      // the relay's snapshot and its bare WORKING are held back until the upstream's first word:
+      // an upstream that answers with a Message then streams that one Message, as it would directly
+      let held: Array<{ seq: number; event: StreamResponse }> | undefined = forwarded ? [] : undefined;
+      const flush = () => {
+        for (const h of held ?? []) frame(h.seq, h.event);
+        held = undefined;
+      };
       const w = engine.watch(taskId, call.peer.name, (e) => {
+        if (isUserMessageEvent(e.event)) return;
+        const settledNow = ends(e.task.status.state);
+        if (held && settledNow) {
+          const message = upstreamMessage(e.task);
+          if (message) {
+            push({ id: e.seq, data: call.dialect === "1.0" ? { message } : messageToV03(message) });
+            return end();
+          }
+        }
+        if (held && !settledNow && isBookkeeping(e.event)) return void held.push(e);
+        flush();
         frame(e.seq, e.event);
-        if (ends(e.task.status.state)) end();
+        if (settledNow) end();
       });
-      frame(w.seq, { task: w.task });
-      if (ends(w.task.status.state)) end();
+      if (held) held.push({ seq: w.seq, event: { task: w.task } });
+      else frame(w.seq, { task: w.task });
+      if (ends(w.task.status.state)) {
+        flush();
+        end();
+      }
       return w.stop;
     },
   };
 }
 
+/** The relay's own events of a forwarded turn: its start (WORKING, no message). */
+function isBookkeeping(e: StreamResponse): boolean {
+  return "statusUpdate" in e && !e.statusUpdate.status.message && !e.statusUpdate.metadata;
+}
+
 async function sendStreaming(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
   const { task } = await dispatch(engine, call, true);
-  return streamTask(engine, call, task.id, "settled");
+  const kind = engine.deps.profiles.get(call.profile)?.receiver.kind;
+  return streamTask(engine, call, task.id, "settled", kind === "a2a" || kind === "remote");
 }
 
 function scopedTask(engine: Engine, call: RpcCall, id: string): Task {

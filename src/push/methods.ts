@@ -26,11 +26,12 @@ export async function pushMethod(
   call: PushCall,
 ): Promise<unknown> {
   if (!push) throw pushNotSupported();
+  // a peer that may not use push hears so first, whatever task it names (as the SDK answers)
+  if (!push.enabledFor(call.peer)) throw pushNotSupported(call.peer);
   const v1 = call.dialect === "1.0";
   const p = parse(v1 ? V1[kind] : V03[kind], call.params) as Record<string, unknown>;
   const taskId = String(v1 ? p.taskId : kind === "create" ? p.taskId : p.id);
   engine.snapshot(taskId, call.peer); // -32001 unless this peer owns the task
-  if (!push.enabledFor(call.peer)) throw pushNotSupported(call.peer);
   switch (kind) {
     case "create": {
       const input = v1 ? p : (p.pushNotificationConfig as Record<string, unknown>);

@@ -1,5 +1,5 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import { isSettled, type StreamResponse, type Task } from "../a2a/types.ts";
+import { isSettled, isUserMessageEvent, type StreamResponse, type Task } from "../a2a/types.ts";
 import type { Drizzle } from "../store/db.ts";
 import { pushConfigs, pushOutbox } from "../store/schema.ts";
 
@@ -85,7 +85,7 @@ export class PushStore {
 
   /** Inside the transaction that records `event`: queue it for every config of its task. */
   enqueue(taskId: string, event: StreamResponse, task: Task, now: number): number {
-    if (!this.#withPush.has(taskId)) return 0;
+    if (!this.#withPush.has(taskId) || isUserMessageEvent(event)) return 0;
     const settled = "statusUpdate" in event && isSettled(event.statusUpdate.status.state);
     const configs = this.list(taskId).filter((c) => !c.finalOnly || settled);
     const body = JSON.stringify(event);

@@ -112,6 +112,11 @@ export interface SendInput {
   progress?: boolean;
   /** The request's metadata and configuration, passed to the receiver (forwarded upstream). */
   request?: RequestExtras | undefined;
+  /**
+   * Whether a message already dispatched to task `taskId` came in this same request (what the
+   * engine does not see, e.g. its push config): a retry only if so. Absent: nothing more to check.
+   */
+  sameRequest?: ((taskId: string) => boolean) | undefined;
   /** Runs inside the transaction that creates the task (e.g. storing its push config). */
   onCreated?: (taskId: string) => void;
 }
@@ -628,7 +633,8 @@ export class Engine {
     if (contextId !== undefined && contextId !== t.contextId) return false;
     const task = live ? live.pending : (t as TaskRow).task;
     const sent = task.history?.find((m) => m.messageId === messageId);
-    return sent === undefined || JSON.stringify(sent.parts) === JSON.stringify(parts);
+    if (sent !== undefined && JSON.stringify(sent.parts) !== JSON.stringify(parts)) return false;
+    return input.sameRequest?.(id) ?? true;
   }
 
   /** A dispatch whose own record could not be written: -32047, the storage noted as failing. */

@@ -211,7 +211,13 @@ async function finish(
   const events: StreamResponse[] = [];
   if (state === "TASK_STATE_COMPLETED" && resultArtifact) {
     events.push({ artifactUpdate: { ...ids, artifact: resultArtifact, lastChunk: true } });
-  } else if (state === "TASK_STATE_COMPLETED" && result.parts.length && !hasArtifacts) {
+  } else if (
+    state === "TASK_STATE_COMPLETED" &&
+    result.parts.length &&
+    !hasArtifacts &&
+    // an upstream's Message answer stays a message (the caller gets it as one), not an artifact
+    (result.metadata?.upstream as { reply?: unknown } | undefined)?.reply !== "message"
+  ) {
     events.push({
       artifactUpdate: {
         ...ids,

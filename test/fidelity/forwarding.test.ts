@@ -148,6 +148,38 @@ describe("an upstream Message stays a Message", () => {
   });
 });
 
+describe("a streamed send whose upstream answers with a Message", () => {
+  test("streams that one Message, as talking to the upstream directly would", async () => {
+    const { body } = await r.rpc(
+      "SendStreamingMessage",
+      { message: userMessage("direct: streamed plain") },
+      { path: "/a2a/sut" },
+    );
+    const frames = String(body)
+      .split("\n")
+      .filter((l) => l.startsWith("data:"))
+      .map((l) => JSON.parse(l.slice(5)).result);
+    expect(frames).toHaveLength(1);
+    expect(frames[0].message.parts[0].text).toBe("streamed plain");
+    expect(frames[0].task).toBeUndefined();
+  });
+
+  test("an upstream that answers with a task streams the task as before", async () => {
+    const { body } = await r.rpc(
+      "SendStreamingMessage",
+      { message: userMessage("a task please") },
+      { path: "/a2a/sut" },
+    );
+    const frames = String(body)
+      .split("\n")
+      .filter((l) => l.startsWith("data:"))
+      .map((l) => JSON.parse(l.slice(5)).result);
+    expect(frames[0].task).toBeDefined();
+    expect(frames.at(-1).statusUpdate.status.state).toBe("TASK_STATE_COMPLETED");
+    expect(frames.some((f) => f.artifactUpdate)).toBe(true);
+  });
+});
+
 describe("routed usage counts", () => {
   test("a remote relay's reported usage is charged to the caller relay's max_tokens", async () => {
     // far's echo reports 3 input + 3 output tokens for a three-word text

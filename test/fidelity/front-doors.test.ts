@@ -274,6 +274,22 @@ describe("subscriptions end only at terminal states", () => {
     expect(done || (await reader.read()).done).toBe(true);
   });
 
+  test("a follow-up turn's stream does not echo the caller's own message as an event", async () => {
+    const t = (await r.rpc("SendMessage", { message: userMessage("ask: color?") })).body.result.task;
+    const { body } = await r.rpc("SendStreamingMessage", { message: userMessage("blue", { taskId: t.id }) });
+    const frames = String(body)
+      .split("\n")
+      .filter((l) => l.startsWith("data:"))
+      .map((l) => JSON.parse(l.slice(5)).result);
+    expect(frames.filter((f) => f.message)).toEqual([]);
+    expect(frames.at(-1).statusUpdate.status.state).toBe("TASK_STATE_COMPLETED");
+    // the history still has it
+    const got = await r.rpc("GetTask", { id: t.id });
+    expect(
+      got.body.result.history.map((m: { parts: Array<{ text: string }> }) => m.parts[0]!.text),
+    ).toContain("blue");
+  });
+
   test("a streaming send still ends at INPUT_REQUIRED", async () => {
     const { body } = await r.rpc("SendStreamingMessage", { message: userMessage("ask: stop here?") });
     const frames = String(body)
@@ -318,6 +334,29 @@ describe("push capability tells the truth per caller", () => {
     );
     expect(ok.body.error).toBeUndefined();
     expect(ok.body.result.url).toBe("http://127.0.0.1:1/hook");
+  });
+});
+
+describe("a push setup under a messageId seen before", () => {
+  test("is a new request (the TCK reuses messageIds); the same setup again is a retry", async () => {
+    const pusher = { authorization: "Bearer pusher-token-0123456789abcdef" };
+    const msg = userMessage("with a hook later");
+    const plain = (await r.rpc("SendMessage", { message: msg }, { headers: pusher })).body.result.task;
+    const hook = { taskPushNotificationConfig: { url: "http://127.0.0.1:1/hook" } };
+    const withHook = (await r.rpc("SendMessage", { message: msg, configuration: hook }, { headers: pusher }))
+      .body.result.task;
+    expect(withHook.id).not.toBe(plain.id);
+    const configs = await r.rpc(
+      "ListTaskPushNotificationConfigs",
+      { taskId: withHook.id },
+      { headers: pusher },
+    );
+    expect(configs.body.result.configs.map((c: { url: string }) => c.url)).toEqual([
+      "http://127.0.0.1:1/hook",
+    ]);
+    const again = (await r.rpc("SendMessage", { message: msg, configuration: hook }, { headers: pusher }))
+      .body.result.task;
+    expect(again.id).toBe(withHook.id);
   });
 });
 
