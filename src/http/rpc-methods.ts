@@ -165,12 +165,23 @@ function budgetRefusal(task: Task): RelayError | undefined {
 
 /**
  * A request carrying a push config repeats an earlier one only if that task has the same push
- * URL: a new push setup under an old messageId is a new request, not a retry to drop it from.
+ * setup (URL, token, credentials): a new push setup under an old messageId is a new request, not
+ * a retry to drop it from.
  */
 function samePush(call: RpcCall): ((taskId: string) => boolean) | undefined {
-  const url = (pushConfigOf(call.params) as { url?: unknown } | undefined)?.url;
-  if (typeof url !== "string") return undefined;
-  return (taskId) => (call.push?.list(taskId) ?? []).some((c) => c.url === url);
+  const c = pushConfigOf(call.params) as
+    | { url?: unknown; token?: unknown; authentication?: { scheme?: unknown; credentials?: unknown } }
+    | undefined;
+  if (typeof c?.url !== "string") return undefined;
+  const key = (x: typeof c) =>
+    JSON.stringify([
+      x?.url,
+      x?.token ?? null,
+      x?.authentication?.scheme ?? null,
+      x?.authentication?.credentials ?? null,
+    ]);
+  const want = key(c);
+  return (taskId) => (call.push?.list(taskId) ?? []).some((have) => key(have) === want);
 }
 
 /**
