@@ -41,13 +41,14 @@ function restStatus(err: RelayError): number {
     case -32002:
     case -32003:
     case -32004:
-    case -32005:
     case -32007:
     case -32008:
     case -32009:
     case -32700:
     case -32602:
       return 400;
+    case -32005:
+      return 415; // the spec's mapping of ContentTypeNotSupportedError
     case -32600:
       return err.status === 413 ? 413 : 400;
     case -32006:

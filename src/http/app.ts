@@ -195,6 +195,9 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
 
 // internal
 
+/** Cards change only with the config (a restart): they are as new as this process. */
+const CARDS_SINCE = new Date().toUTCString();
+
 /** A forwarded profile's upstream skills, within a bound (the fetch goes on and fills the cache). */
 async function upstreamSkills(deps: AppDeps, name: string, p: Config["profiles"][string]) {
   if (!deps.upstreamCards || (!p.remote && p.handler !== "a2a")) return undefined;
@@ -239,6 +242,7 @@ async function cardResponse(
   const headers = {
     "content-type": "application/json",
     etag,
+    "last-modified": CARDS_SINCE,
     "cache-control": "public, max-age=60",
     vary: "A2A-Version, Host, X-Forwarded-Host, X-Forwarded-Proto",
   };

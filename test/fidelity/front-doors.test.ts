@@ -116,6 +116,23 @@ describe("one card every client can read", () => {
     expect(card.capabilities).toMatchObject({ streaming: true, pushNotifications: true });
   });
 
+  test("cards carry Last-Modified beside ETag and Cache-Control", async () => {
+    const res = await fetch(`${r.url}/a2a/echo/.well-known/agent-card.json`);
+    const lm = res.headers.get("last-modified");
+    expect(lm).toMatch(/^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+    expect(Date.parse(lm!)).toBeLessThanOrEqual(Date.now());
+  });
+
+  test("REST: a body that is not JSON is 415 ContentTypeNotSupported (the spec's HTTP mapping)", async () => {
+    const res = await fetch(`${r.url}/a2a/echo/message:send`, {
+      method: "POST",
+      headers: { "content-type": "text/plain", "a2a-version": "1.0", authorization: `Bearer ${r.token}` },
+      body: JSON.stringify({ message: userMessage("ct") }),
+    });
+    expect(res.status).toBe(415);
+    expect(JSON.stringify(await res.json())).toContain("CONTENT_TYPE_NOT_SUPPORTED");
+  });
+
   test("with a version header: that version's card alone", async () => {
     const v1 = (await (
       await fetch(`${r.url}/a2a/echo/.well-known/agent-card.json`, { headers: { "a2a-version": "1.0" } })
