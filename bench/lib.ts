@@ -57,7 +57,11 @@ export function startProc(
 }
 
 export interface WrkResult {
+  /** Completed tasks per second (only answers that are a completed task count). */
   rps: number;
+  completed: number;
+  /** Answers that were not a completed task (JSON-RPC errors, refusals, other states). */
+  failed: number;
   p50ms: number;
   p99ms: number;
   errors: number;
@@ -118,6 +122,8 @@ export function wrk(
       if (!m) return reject(new Error(`wrk produced no result:\n${out}`));
       const j = JSON.parse(m[1]!) as {
         requests: number;
+        completed: number;
+        failed: number;
         duration_us: number;
         errors: number;
         non2xx: number;
@@ -125,7 +131,9 @@ export function wrk(
         p99_us: number;
       };
       resolve({
-        rps: j.requests / (j.duration_us / 1e6),
+        rps: j.completed / (j.duration_us / 1e6),
+        completed: j.completed,
+        failed: j.failed,
         p50ms: j.p50_us / 1000,
         p99ms: j.p99_us / 1000,
         errors: j.errors,
@@ -147,6 +155,11 @@ const CLOCK_TICKS = 100;
 export function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/** A run that answered everything it was asked with a completed task. */
+export function clean(r: WrkResult): boolean {
+  return r.errors + r.non2xx + r.failed === 0;
 }
 
 export function median(xs: number[]): number {

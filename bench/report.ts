@@ -7,6 +7,7 @@ type Row = {
   p50ms: number;
   p99ms: number;
   errors: number;
+  runsWithErrors?: number;
   cpuUsPerRequest?: number;
   idleRssMiB?: number;
   loadRssMiB: number;
@@ -47,12 +48,14 @@ export function renderMarkdown(r: Results): string {
     `Run ${r.date} by \`npm run bench\` on ${JSON.stringify(r.machine)}.`,
     `Blocking \`SendMessage\` with a bearer token and a unique messageId per request, wrk at ${r.settings.connections} connections, ${r.settings.rounds} rounds of ${r.settings.seconds} s alternating the targets (after a ${r.settings.warmupSeconds ?? 0} s warm-up of each); medians across rounds. Every relay answer is sent after the task is committed to SQLite (WAL, synchronous=NORMAL).`,
     "",
-    "| target | req/s | p50 ms | p99 ms | errors | server CPU µs/req | RSS idle MiB | RSS load MiB |",
+    "| target | completed/s | p50 ms | p99 ms | not completed (runs) | server CPU µs/req | RSS idle MiB | RSS load MiB |",
     "|---|---|---|---|---|---|---|---|",
     ...Object.entries(s).map(
       ([k, v]) =>
-        `| ${k} | ${f(v.rps, 0)} | ${f(v.p50ms, 2)} | ${f(v.p99ms, 2)} | ${v.errors} | ${f(v.cpuUsPerRequest, 0)} | ${f(v.idleRssMiB)} | ${f(v.loadRssMiB)} |`,
+        `| ${k} | ${f(v.rps, 0)} | ${f(v.p50ms, 2)} | ${f(v.p99ms, 2)} | ${v.errors}${v.runsWithErrors ? ` (${v.runsWithErrors} run(s) kept out of the medians)` : ""} | ${f(v.cpuUsPerRequest, 0)} | ${f(v.idleRssMiB)} | ${f(v.loadRssMiB)} |`,
     ),
+    "",
+    "Only answers that are a completed task count (wrk's `response()` hook checks each one: HTTP 200, `TASK_STATE_COMPLETED`, no JSON-RPC error); a run with any other answer is kept out of the medians.",
     "",
     "Targets: `sdk-echo` = echo agent on the official @a2a-js/sdk express server (Node, in-memory store); `relay-echo` = the compiled relay's `echo` profile; `relay-to-sdk` = the relay with an `a2a` profile in front of sdk-echo; `relay-jwt` = the relay's echo profile for a peer authenticated by EdDSA JWT (a fresh single-use token per request); `relay-budget` = the same with a budget on that peer; `ceiling` = a bare Bun server answering a fixed JSON-RPC body. Server CPU is user + system time of the server process (all its threads) over the run, per request.",
     "",

@@ -7,7 +7,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { VERSION } from "../src/version.ts";
 import { createMinter } from "./jwt.ts";
-import { cpuMs, ensureWrk, median, type Proc, rssMiB, startProc, type WrkResult, wrk } from "./lib.ts";
+import { clean, cpuMs, ensureWrk, median, type Proc, rssMiB, startProc, type WrkResult, wrk } from "./lib.ts";
 import { coldStartMs, firstEventMs } from "./probes.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -125,7 +125,7 @@ try {
       // enough single-use tokens for this run: twice the fastest rate seen on the unauthenticated
       // echo target or this one (a run that ran out would count refusals as answers)
       const seen = [...t.runs, ...(targets.find((x) => x.name === "relay-echo")?.runs ?? [])]
-        .filter((r) => r.errors + r.non2xx === 0)
+        .filter(clean)
         .map((r) => r.rps);
       const file = join(jwtDir, `run${++jwtRun}.jwt`);
       await minter.mint(Math.ceil(Math.max(5_000, ...seen) * 2 * SECONDS), file);
@@ -165,7 +165,7 @@ try {
       t.runs.push(r);
       t.cpuUs.push(((cpuMs(t.proc.pid) - cpu0) * 1000) / (r.rps * SECONDS));
       console.log(
-        `round ${round + 1} ${t.name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  errors ${r.errors + r.non2xx}`,
+        `round ${round + 1} ${t.name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} completed/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  not completed ${r.errors + r.non2xx + r.failed}${clean(r) ? "" : "  (kept out of the medians)"}`,
       );
     }
   }
@@ -186,24 +186,32 @@ try {
   const size = statSync(bin).size;
 
   const summary = Object.fromEntries(
-    targets.map((t) => [
-      t.name,
-      {
-        rps: median(t.runs.map((r) => r.rps)),
-        p50ms: median(t.runs.map((r) => r.p50ms)),
-        p99ms: median(t.runs.map((r) => r.p99ms)),
-        errors: t.runs.reduce((n, r) => n + r.errors + r.non2xx, 0),
-        cpuUsPerRequest: median(t.cpuUs),
-        idleRssMiB: t.idleRss,
-        loadRssMiB: t.loadRss,
-        runs: t.runs,
-      },
-    ]),
+    targets.map((t) => {
+      // runs with any answer that was not a completed task stay out of the medians
+      const ok = t.runs.filter(clean);
+      return [
+        t.name,
+        {
+          rps: median(ok.map((r) => r.rps)),
+          p50ms: median(ok.map((r) => r.p50ms)),
+          p99ms: median(ok.map((r) => r.p99ms)),
+          errors: t.runs.reduce((n, r) => n + r.errors + r.non2xx + r.failed, 0),
+          runsWithErrors: t.runs.length - ok.length,
+          cpuUsPerRequest: median(t.cpuUs),
+          idleRssMiB: t.idleRss,
+          loadRssMiB: t.loadRss,
+          runs: t.runs,
+        },
+      ];
+    }),
   );
   const single1 = Object.fromEntries(
     Object.entries(single).map(([k, runs]) => [
       k,
-      { p50ms: median(runs.map((r) => r.p50ms)), p99ms: median(runs.map((r) => r.p99ms)) },
+      {
+        p50ms: median(runs.filter(clean).map((r) => r.p50ms)),
+        p99ms: median(runs.filter(clean).map((r) => r.p99ms)),
+      },
     ]),
   );
   const results = {
