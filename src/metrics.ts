@@ -33,6 +33,20 @@ export class Metrics {
     this.requests.inc({ method: KNOWN_METHODS.has(method) ? method : "other", outcome });
   }
 
+  /** When each certificate this relay serves lapses (Unix seconds), so an alert can fire before. */
+  tlsCerts(certs: Array<{ file: string; notAfter: number }>): void {
+    this.registry.add(
+      new Gauge(
+        "a2a_relay_tls_cert_expiry_seconds",
+        "When a loaded TLS certificate expires (Unix time, seconds)",
+        undefined,
+        (g) => {
+          for (const c of certs) g.set({ cert: c.file }, Math.floor(c.notAfter / 1000));
+        },
+      ),
+    );
+  }
+
   /** Budget use and limits per peer, read at scrape time. */
   budgets(
     read: () => Array<{

@@ -109,6 +109,12 @@ async function start(
       `refusing to listen on ${server.host} with no peer configured: add [peers.NAME] to the config, or pass --insecure-no-auth`,
     );
   }
+  if (!LOOPBACK.test(server.host) && !server.tlsMaterial) {
+    logger.warn(
+      { host: server.host },
+      "listening off loopback without [server.tls]: bearer tokens, JWTs and task texts cross the network in clear text; set server.tls (cert_file, key_file) unless a proxy in front terminates TLS",
+    );
+  }
   for (const p of Object.values(config.peers)) {
     if (!p.credential.resolved && !p.jwtKey?.resolved)
       logger.warn(
@@ -147,6 +153,12 @@ async function start(
   const postbacks = new Postbacks();
   const routing: RoutingDeps = {
     postbacks,
+    tlsFetch: (profile) => {
+      const t = config.outboundTls[profile];
+      if (!t) return undefined;
+      const extra = runtime.tlsInit(t);
+      return (url, init) => outFetch(url, { ...init, ...extra } as RequestInit);
+    },
     env: opts.env ?? process.env,
     fetch: outFetch,
     cards: new UpstreamCards({ fetch: outFetch }),
@@ -232,6 +244,8 @@ async function start(
   if (recovered)
     logger.warn({ tasks: recovered }, "marked tasks left running by the previous process as FAILED");
   metrics.budgets(() => budgets.report());
+  const tls = config.server.tlsMaterial;
+  if (tls) metrics.tlsCerts([{ file: tls.certFile, notAfter: tls.notAfter }]);
   metrics.collect({
     tasksByState: () => repo.countByState(),
     queueDepth: () => engine.queues.depth,
@@ -277,7 +291,8 @@ async function start(
   });
 
   const { listener, lease, release } = bindListener(runtime, config, (req, info) => app.fetch(req, info));
-  const url = `http://${listener.hostname.includes(":") ? `[${listener.hostname}]` : listener.hostname}:${listener.port}`;
+  const scheme = server.tlsMaterial ? "https" : "http";
+  const url = `${scheme}://${listener.hostname.includes(":") ? `[${listener.hostname}]` : listener.hostname}:${listener.port}`;
   boundUrl = url;
   lock.setUrl(url);
   let checkpointer: Checkpointer | undefined;

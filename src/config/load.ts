@@ -17,6 +17,7 @@ import {
   type ServerConfig,
   type StoreConfig,
 } from "./schema.ts";
+import { caBundle, type OutboundTls, outboundTls, type ServerTls, serverTls } from "./tls.ts";
 
 /**
  * The only module that reads config files, secret files and the environment. Everything after
@@ -58,7 +59,9 @@ export interface JwtKeySource {
 
 export interface Config {
   file: string | undefined;
-  server: ServerConfig & { id: string; dataDir: string; lockDir: string };
+  server: ServerConfig & { id: string; dataDir: string; lockDir: string; tlsMaterial?: ServerTls };
+  /** Per forwarding profile: the CAs it trusts and the client certificate it presents (https). */
+  outboundTls: Record<string, OutboundTls>;
   /** `[store]`; `retainMs` undefined: keep forever. */
   store: StoreConfig & { retainMs: number | undefined };
   bands: Record<string, [number, number]>;
@@ -118,6 +121,18 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       env.A2A_RELAY_HOME ??
       (server.data_dir ? rel(server.data_dir) : join(homedir(), ".a2a-relay")),
   );
+  const tlsKey = `config error in ${where}: server.tls`;
+  const tls = server.tls
+    ? serverTls(tlsKey, {
+        ...server.tls,
+        cert_file: rel(server.tls.cert_file),
+        key_file: rel(server.tls.key_file),
+        ...(server.tls.client_ca_file ? { client_ca_file: rel(server.tls.client_ca_file) } : {}),
+      })
+    : undefined;
+  const fleetCa = server.tls?.fleet_ca_file
+    ? caBundle(`${tlsKey}.fleet_ca_file`, rel(server.tls.fleet_ca_file))
+    : undefined;
   const uid = safeUid();
   const lockDir = resolve(env.A2A_RELAY_LOCK_DIR ?? join(env.XDG_RUNTIME_DIR ?? "/tmp", `a2a-relay-${uid}`));
 
@@ -135,6 +150,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   }
 
   const profiles: Record<string, ProfileConfig> = {};
+  const outbound: Record<string, OutboundTls> = {};
   for (const [name, p] of Object.entries(c.profiles ?? DEFAULT_PROFILES)) {
     const workdir = p.workdir ? rel(p.workdir) : undefined;
     if (workdir && !isDir(workdir)) {
@@ -143,6 +159,16 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       );
     }
     profiles[name] = { ...p, ...(workdir ? { workdir } : {}) };
+    const out = outboundTls(
+      `config error in ${where}: profiles.${name}`,
+      {
+        ...(p.ca_file ? { ca_file: rel(p.ca_file) } : {}),
+        ...(p.client_cert_file ? { client_cert_file: rel(p.client_cert_file) } : {}),
+        ...(p.client_key_file ? { client_key_file: rel(p.client_key_file) } : {}),
+      },
+      fleetCa,
+    );
+    if (out) outbound[name] = out;
   }
 
   const peers: Record<string, ResolvedPeer> = {};
@@ -181,7 +207,14 @@ export function loadConfig(opts: LoadOptions = {}): Config {
 
   return {
     file,
-    server: { ...server, id: server.id ?? hostname(), dataDir, lockDir },
+    server: {
+      ...server,
+      id: server.id ?? hostname(),
+      dataDir,
+      lockDir,
+      ...(tls ? { tlsMaterial: tls } : {}),
+    },
+    outboundTls: outbound,
     store: { ...c.store, retainMs: c.store.retain === "forever" ? undefined : parseDuration(c.store.retain) },
     bands,
     peers,

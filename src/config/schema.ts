@@ -55,6 +55,18 @@ const Server = z.strictObject({
   auth_max_failures: z.number().int().min(1).default(20),
   /** Seconds an address that failed too often is answered 429. */
   auth_block_s: z.number().int().min(1).max(86_400).default(60),
+  /** TLS in the binary (absent: plain HTTP). */
+  tls: z
+    .strictObject({
+      cert_file: z.string().min(1),
+      key_file: z.string().min(1),
+      min_version: z.enum(["1.2", "1.3"]).default("1.2"),
+      /** Require a client certificate signed by this CA (mutual TLS). */
+      client_ca_file: z.string().min(1).optional(),
+      /** Trusted for outbound https (remote and a2a profiles) besides the system roots. */
+      fleet_ca_file: z.string().min(1).optional(),
+    })
+    .optional(),
 });
 
 /** `"30d"`, `"12h"`, `"1h30m"`, `"90s"`: a duration in milliseconds (units s, m, h, d). */
@@ -138,6 +150,10 @@ const Profile = z.strictObject({
   binding: z.enum(["auto", "jsonrpc", "rest"]).default("auto"),
   /** hermes-fleet: the peer whose post-backs settle tasks its receiver acked with "[queued]". */
   reply_peer: z.string().optional(),
+  /** https upstreams (a2a and remote): trust this CA too; a client certificate for mTLS upstreams. */
+  ca_file: z.string().min(1).optional(),
+  client_cert_file: z.string().min(1).optional(),
+  client_key_file: z.string().min(1).optional(),
   // remote relay
   remote: z.string().url().optional(),
   remote_profile: z.string().optional(),

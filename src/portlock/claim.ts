@@ -23,6 +23,8 @@ export interface ClaimOptions {
   /** Ports to try, first to last; `[p, p]` for a fixed port. */
   range: [number, number];
   host: string;
+  /** "https" when the listener serves TLS (default "http"): the lease's URL says so. */
+  scheme?: "http" | "https";
   /** Bind one port exclusively; throws (EADDRINUSE or other) when it cannot. */
   bind: (port: number) => Listener;
   proc?: ProcFs;
@@ -109,7 +111,7 @@ export function claimPort(opts: ClaimOptions): Claim {
         pid: me.pid,
         pid_start_time: me.startTime,
         boot_id: me.bootId,
-        url: urlFor(opts.host, port),
+        url: urlFor(opts.host, port, opts.scheme),
         since: now(),
       };
       if (!name) conn.query("DELETE FROM leases WHERE name = ?", [lease.name]);
@@ -162,11 +164,11 @@ export function releaseLease(runtime: Runtime, lockDir: string, name: string, pi
 }
 
 /** The URL other processes on this host use to reach a listener on `host`. */
-export function urlFor(host: string, port: number): string {
+export function urlFor(host: string, port: number, scheme: "http" | "https" = "http"): string {
   let h = host;
   if (h === "0.0.0.0" || h === "") h = "127.0.0.1";
   else if (h === "::" || h === "[::]") h = "::1";
-  return `http://${h.includes(":") && !h.startsWith("[") ? `[${h}]` : h}:${port}`;
+  return `${scheme}://${h.includes(":") && !h.startsWith("[") ? `[${h}]` : h}:${port}`;
 }
 
 export function toLease(r: LeaseRow): Lease {

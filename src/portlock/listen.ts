@@ -37,7 +37,12 @@ export async function prepareLease(runtime: Runtime, config: Config, replace: bo
  */
 export function bindListener(runtime: Runtime, config: Config, fetch: ServeOptions["fetch"]): BoundListener {
   const { server } = config;
-  const bind = (port: number) => runtime.serve({ hostname: server.host, port, fetch, idleTimeout: 120 });
+  const t = server.tlsMaterial;
+  const tls = t
+    ? { cert: t.cert, key: t.key, minVersion: t.minVersion, ...(t.clientCa ? { clientCa: t.clientCa } : {}) }
+    : undefined;
+  const bind = (port: number) =>
+    runtime.serve({ hostname: server.host, port, fetch, idleTimeout: 120, ...(tls ? { tls } : {}) });
   if (server.port !== "auto" && !server.name) {
     try {
       return { listener: bind(server.port), lease: undefined, release: () => {} };
@@ -62,6 +67,7 @@ export function bindListener(runtime: Runtime, config: Config, fetch: ServeOptio
     band,
     range,
     host: server.host,
+    scheme: tls ? "https" : "http",
     bind,
   });
   return claim;

@@ -7,7 +7,7 @@ import { nextHops } from "../routing/hops.ts";
 import { isSelfUrl } from "../routing/self.ts";
 import { dialectOf } from "./a2a/dialect.ts";
 import { forwardingReceiver, TurnFailure } from "./a2a/forward.ts";
-import type { FetchFn } from "./a2a/http.ts";
+import { describe as describeError, type FetchFn, isConnectionRefused } from "./a2a/http.ts";
 import type { Receiver } from "./types.ts";
 
 /**
@@ -22,11 +22,12 @@ export function remoteReceiver(name: string, p: ProfileConfig, deps: RoutingDeps
   if (isSelfUrl(base, deps.self))
     throw new ConfigError(`profiles.${name}.remote: ${base} is this relay itself`);
   const url = `${base}/a2a/${encodeURIComponent(p.remote_profile ?? name)}`;
-  const remoteId = cachedRemoteId(base, deps.fetch);
+  const fetchFn = deps.tlsFetch?.(name) ?? deps.fetch;
+  const remoteId = cachedRemoteId(base, fetchFn);
   return forwardingReceiver("remote", {
     profile: name,
     dialect: dialectOf("1.0"),
-    fetch: deps.fetch,
+    fetch: fetchFn,
     sessions: deps.sessions,
     async target(turn, signal) {
       if (isSelfUrl(base, deps.self)) {
@@ -110,7 +111,5 @@ function cachedRemoteId(base: string, fetchFn: FetchFn) {
 }
 
 function describe(err: unknown): string {
-  const e = err as { code?: unknown; message?: unknown };
-  if (e?.code === "ConnectionRefused" || e?.code === "ECONNREFUSED") return "connection refused";
-  return (typeof e?.message === "string" ? e.message : String(err)).slice(0, 200);
+  return isConnectionRefused(err) ? "connection refused" : describeError(err);
 }

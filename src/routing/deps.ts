@@ -23,6 +23,8 @@ export interface RoutingDeps {
    * When absent, `auth = "token"` is resolved here and `auth = "jwt"` fails the turn.
    */
   outboundCredential?: (profile: ProfileConfig, remoteId: string) => Promise<string>;
+  /** A profile's fetch for https upstreams with its own CAs or client certificate (else `fetch`). */
+  tlsFetch?: (profile: string) => FetchFn | undefined;
   /** Where queued receivers' post-backs meet the turns waiting for them (`reply_peer` profiles). */
   postbacks?: Postbacks;
 }

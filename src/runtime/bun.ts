@@ -1,11 +1,24 @@
 /// <reference types="@types/bun" />
+import { constants } from "node:crypto";
+import { rootCertificates } from "node:tls";
 import { openBunSqlite } from "./bun-sqlite.ts";
 import type { ChildProcess, Listener, Runtime, ServeOptions, SpawnOptions } from "./types.ts";
 
 function serve(opts: ServeOptions): Listener {
+  const t = opts.tls;
   const server = Bun.serve({
     hostname: opts.hostname,
     port: opts.port,
+    ...(t
+      ? {
+          tls: {
+            cert: t.cert,
+            key: t.key,
+            secureOptions: noOlderThan(t.minVersion),
+            ...(t.clientCa ? { ca: t.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+          },
+        }
+      : {}),
     // Exclusive bind: never share a port with another process (see portlock/).
     reusePort: false,
     idleTimeout: opts.idleTimeout ?? 120,
@@ -25,6 +38,17 @@ function serve(opts: ServeOptions): Listener {
       await server.stop(force);
     },
   };
+}
+
+/** OpenSSL options that refuse protocol versions older than `min`. */
+function noOlderThan(min: "1.2" | "1.3"): number {
+  const c = constants as unknown as Record<string, number>;
+  const old =
+    (c.SSL_OP_NO_SSLv2 ?? 0) |
+    (c.SSL_OP_NO_SSLv3 ?? 0) |
+    (c.SSL_OP_NO_TLSv1 ?? 0) |
+    (c.SSL_OP_NO_TLSv1_1 ?? 0);
+  return min === "1.3" ? old | (c.SSL_OP_NO_TLSv1_2 ?? 0) : old;
 }
 
 function spawn(opts: SpawnOptions): ChildProcess {
@@ -67,5 +91,12 @@ export const bunRuntime: Runtime = {
   },
   serve,
   spawn,
+  tlsInit: (t) => ({
+    tls: {
+      // Bun replaces its roots with `ca`: keep the system's beside the extra ones
+      ...(t.ca ? { ca: [...rootCertificates, ...t.ca] } : {}),
+      ...(t.cert && t.key ? { cert: t.cert, key: t.key } : {}),
+    },
+  }),
   started: () => Bun.unsafe.setJITPolicy(1),
 };

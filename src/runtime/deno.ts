@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { constants } from "node:os";
+import { ConfigError } from "../errors.ts";
 import { openNodeSqlite } from "../store/node-sqlite.ts";
 import type { ChildProcess, Listener, Runtime, ServeOptions, SpawnOptions } from "./types.ts";
 
@@ -17,6 +18,13 @@ import type { ChildProcess, Listener, Runtime, ServeOptions, SpawnOptions } from
  */
 
 function serve(opts: ServeOptions): Listener {
+  // Deno.serve takes a certificate and key but cannot ask for client certificates: refuse rather
+  // than serve without the check the config asks for
+  if (opts.tls?.clientCa) {
+    throw new ConfigError(
+      "server.tls.client_ca_file: mutual TLS needs the Bun runtime (the compiled binary); Deno.serve cannot request client certificates",
+    );
+  }
   const abort = new AbortController();
   const server = deno().serve(
     {
@@ -25,6 +33,7 @@ function serve(opts: ServeOptions): Listener {
       reusePort: false,
       signal: abort.signal,
       onListen: () => {}, // the relay prints its own banner
+      ...(opts.tls ? { cert: opts.tls.cert, key: opts.tls.key } : {}),
     },
     (req, info) => opts.fetch(req, { remoteAddress: info.remoteAddr.hostname, keepOpen: () => {} }),
   );
@@ -94,6 +103,13 @@ export const denoRuntime: Runtime = {
   serve,
   spawn,
   readProcFile,
+  // Deno's fetch takes an HttpClient; its caCerts are trusted besides the system roots
+  tlsInit: (t) => ({
+    client: deno().createHttpClient({
+      ...(t.ca ? { caCerts: t.ca } : {}),
+      ...(t.cert && t.key ? { cert: t.cert, key: t.key } : {}),
+    }),
+  }),
 };
 
 // internal
@@ -120,9 +136,12 @@ interface DenoApi {
       reusePort: boolean;
       signal: AbortSignal;
       onListen: () => void;
+      cert?: string;
+      key?: string;
     },
     handler: (req: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
   ): DenoServer;
+  createHttpClient(opts: { caCerts?: string[]; cert?: string; key?: string }): unknown;
   Command: new (
     cmd: string,
     opts: {

@@ -33,6 +33,8 @@ export interface ServeOptions {
   fetch: (req: Request, info: RequestInfo) => Response | Promise<Response>;
   /** Seconds a connection may stay idle; SSE sends keepalives well within it. */
   idleTimeout?: number;
+  /** Serve https; with `clientCa`, every client must present a certificate it signed. */
+  tls?: { cert: string; key: string; minVersion: "1.2" | "1.3"; clientCa?: string };
 }
 
 export interface SpawnOptions {
@@ -62,6 +64,11 @@ export interface Runtime {
    * directly. Deno reads `/proc` only with `--allow-all`, so its runtime reads it through `cat`.
    */
   readProcFile?(path: string): string | undefined;
+  /**
+   * What to add to a fetch's init so it trusts `ca` (besides the system roots) and presents a
+   * client certificate: Bun's `tls` option, Deno's `client`.
+   */
+  tlsInit(tls: { ca?: string[]; cert?: string; key?: string }): Record<string, unknown>;
   /**
    * The relay is up and has had a moment to answer its first requests. The compiled binary
    * starts with the JIT's tier-up thresholds raised (compile.sh: code that runs once at start is

@@ -102,8 +102,15 @@ turn_timeout_s = 60
         "the post-back",
       );
       expect(done.status.message.parts[0].text).toBe("done: hold through a crash");
-      const posts = (await receiver.log()).postbacks.filter((p) => p.contextId === ctx);
-      expect(posts.map((p) => p.status)).toEqual([200]);
+      const posts = await waitFor(
+        async () => {
+          const p = (await receiver.log()).postbacks.filter((x) => x.contextId === ctx);
+          return p.length ? p : undefined;
+        },
+        5000,
+        "the receiver to log its post-back",
+      );
+      expect(posts!.map((p) => p.status)).toEqual([200]);
     } finally {
       receiver.stop();
     }

@@ -80,7 +80,18 @@ describe("a queued receiver behind a hermes-fleet profile", () => {
     const log = await receiver.log();
     const got = log.received.find((x) => x.text === "build the thing")!;
     expect(got.contextId).toBe(task.metadata.upstream.contextId);
-    expect(log.postbacks.filter((p) => p.contextId === got.contextId).map((p) => p.status)).toEqual([200]);
+    // the receiver notes the post-back's status once the relay's answer reaches it
+    const statuses = await waitFor(
+      async () => {
+        const s = (await receiver.log()).postbacks
+          .filter((p) => p.contextId === got.contextId)
+          .map((p) => p.status);
+        return s.length ? s : undefined;
+      },
+      5000,
+      "the receiver to log its post-back",
+    );
+    expect(statuses).toEqual([200]);
   });
 
   test("a stream shows the acknowledgement as progress, then the answer", async () => {

@@ -229,7 +229,10 @@ export function isConnectionRefused(err: unknown): boolean {
 export function describe(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown };
   const msg = typeof e?.message === "string" ? e.message : String(err);
-  return (e?.code ? `${String(e.code)}: ${msg}` : msg).slice(0, 200);
+  const code = e?.code ? String(e.code) : "";
+  // a certificate the relay does not trust, or one for another name: say it is TLS
+  const tls = /CERT|SSL|TLS|VERIFY|SELF_SIGNED|HOSTNAME|ALTNAME|ISSUER/i.test(code) ? "TLS " : "";
+  return (code ? `${tls}${code}: ${msg}` : msg).slice(0, 200);
 }
 
 /** The URL without userinfo or query (which might carry secrets). */

@@ -28,7 +28,7 @@ export function a2aReceiver(name: string, p: ProfileConfig, deps: RoutingDeps): 
   return forwardingReceiver("a2a", {
     profile: name,
     dialect: dialectOf(p.protocol),
-    fetch: deps.fetch,
+    fetch: deps.tlsFetch?.(name) ?? deps.fetch,
     sessions: deps.sessions,
     postbacks: p.reply_peer && p.protocol === "hermes-fleet" ? deps.postbacks : undefined,
     async target(turn, signal) {
