@@ -19,7 +19,7 @@ import { Postbacks } from "./receivers/a2a/postbacks.ts";
 import { buildReceiver } from "./receivers/index.ts";
 import type { RoutingDeps } from "./routing/deps.ts";
 import { UpstreamCards } from "./routing/upstream-card.ts";
-import type { Runtime } from "./runtime/index.ts";
+import type { Runtime, ServeOptions } from "./runtime/index.ts";
 import { type Checkpointer, startCheckpointer } from "./store/checkpointer.ts";
 import { type DataDirLock, lockDataDir, widerThanPrivate } from "./store/data-dir.ts";
 import { openStore, type Store } from "./store/db.ts";
@@ -29,6 +29,7 @@ import { SessionRepo } from "./store/sessions.ts";
 import { Writer } from "./store/writer.ts";
 import { Engine, type ProfileTarget } from "./tasks/engine.ts";
 import { TaskRepo } from "./tasks/repo.ts";
+import { rotateCertificates } from "./tls-rotation.ts";
 import { pruneTranscripts, TranscriptWriter, transcriptHook, transcriptRoot } from "./transcripts/index.ts";
 
 export interface RunningRelay {
@@ -244,8 +245,11 @@ async function start(
   if (recovered)
     logger.warn({ tasks: recovered }, "marked tasks left running by the previous process as FAILED");
   metrics.budgets(() => budgets.report());
-  const tls = config.server.tlsMaterial;
-  if (tls) metrics.tlsCerts([{ file: tls.certFile, notAfter: tls.notAfter }]);
+  const certExpiry = {
+    file: config.server.tlsMaterial?.certFile ?? "",
+    notAfter: config.server.tlsMaterial?.notAfter ?? 0,
+  };
+  if (config.server.tlsMaterial) metrics.tlsCerts([certExpiry]);
   metrics.collect({
     tasksByState: () => repo.countByState(),
     queueDepth: () => engine.queues.depth,
@@ -290,7 +294,21 @@ async function start(
     },
   });
 
-  const { listener, lease, release } = bindListener(runtime, config, (req, info) => app.fetch(req, info));
+  const fetchApp: ServeOptions["fetch"] = (req, info) => app.fetch(req, info);
+  const { listener, lease, release } = bindListener(runtime, config, fetchApp);
+  const tlsServed = config.server.tlsMaterial;
+  const rotation = tlsServed
+    ? rotateCertificates({
+        runtime,
+        listener,
+        serve: { hostname: server.host, fetch: fetchApp, idleTimeout: 120 },
+        tls: tlsServed,
+        logger,
+        onCertificate: (t) => {
+          certExpiry.notAfter = t.notAfter;
+        },
+      })
+    : undefined;
   const scheme = server.tlsMaterial ? "https" : "http";
   const url = `${scheme}://${listener.hostname.includes(":") ? `[${listener.hostname}]` : listener.hostname}:${listener.port}`;
   boundUrl = url;
@@ -327,7 +345,8 @@ async function start(
         ready = false;
         clearTimeout(background);
         release();
-        await listener.stop(false);
+        rotation?.stop();
+        await (rotation?.current() ?? listener).stop(false);
         await engine.shutdown(server.shutdown_grace_s * 1000);
         await push.deliverer.stop();
         await retention?.stop();

@@ -16,8 +16,24 @@ export interface ServerTls {
   /** Client certificates must chain to this CA (mutual TLS). */
   clientCa?: string;
   certFile: string;
+  keyFile: string;
+  clientCaFile?: string;
   /** When the certificate lapses (epoch ms), for /metrics. */
   notAfter: number;
+}
+
+/** Read the served certificate again from the same files (rotation), with the same checks. */
+export function reloadServerTls(t: ServerTls, now = Date.now()): ServerTls {
+  return serverTls(
+    "server.tls",
+    {
+      cert_file: t.certFile,
+      key_file: t.keyFile,
+      min_version: t.minVersion,
+      ...(t.clientCaFile ? { client_ca_file: t.clientCaFile } : {}),
+    },
+    now,
+  );
 }
 
 /** What an outbound https call trusts and presents. */
@@ -42,8 +58,11 @@ export function serverTls(
     key: keyPem,
     minVersion: o.min_version,
     certFile: o.cert_file,
+    keyFile: o.key_file,
     notAfter: Date.parse(x.validTo),
-    ...(o.client_ca_file ? { clientCa: caBundle(`${key}.client_ca_file`, o.client_ca_file) } : {}),
+    ...(o.client_ca_file
+      ? { clientCa: caBundle(`${key}.client_ca_file`, o.client_ca_file), clientCaFile: o.client_ca_file }
+      : {}),
   };
 }
 

@@ -68,6 +68,12 @@ export function makeCerts(): Certs {
     "fleet-ca",
     "subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\n",
   );
+  leaf(
+    "server2",
+    "relay-b-rotated",
+    "fleet-ca",
+    "subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\n",
+  );
   leaf("client", "host-a", "fleet-ca", "extendedKeyUsage = clientAuth\n");
   leaf("rogue-client", "mallory", "rogue-ca", "extendedKeyUsage = clientAuth\n");
   // an expired certificate: `openssl ca` takes explicit dates
@@ -96,7 +102,7 @@ export function makeCerts(): Certs {
   );
   key("other.key");
   writeFileSync(p("no-certs.pem"), "not a certificate\n");
-  for (const k of ["fleet-ca", "rogue-ca", "server", "client", "rogue-client", "expired", "other"])
+  for (const k of ["fleet-ca", "rogue-ca", "server", "server2", "client", "rogue-client", "expired", "other"])
     chmodSync(p(`${k}.key`), 0o600);
   return { dir, path: p, pem: (n) => readFileSync(p(n), "utf8") };
 }

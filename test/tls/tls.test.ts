@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect as connectTls } from "node:tls";
 import { loadConfig } from "../../src/config/load.ts";
 import { ConfigError } from "../../src/errors.ts";
+import { waitFor } from "../helpers/binary.ts";
 import { startTestRelay, type TestRelay, userMessage } from "../helpers/relay.ts";
 import { type Certs, makeCerts } from "./_certs.ts";
 
@@ -177,6 +179,64 @@ describe("relay to relay over https", () => {
     expect(task.metadata.error.code).toBe(-32045);
   });
 });
+
+describe("certificate rotation", () => {
+  test("a certificate replaced on disk is served within seconds, in-flight requests finish, a bad one is not used", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "a2a-tls-rotate-"));
+    const cert = join(dir, "relay.pem");
+    const key = join(dir, "relay.key");
+    copyFileSync(certs.path("server.pem"), cert);
+    copyFileSync(certs.path("server.key"), key);
+    chmodSync(key, 0o600);
+    const c = await startTestRelay({ toml: tlsToml(cert, key) });
+    const ca = withTls({ ca: certs.pem("fleet-ca.pem") });
+    try {
+      expect(await servedCN(c.url)).toBe("relay-b");
+      const inFlight = fetch(`${c.url}/a2a/echo`, {
+        ...ca,
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "a2a-version": "1.0",
+          authorization: `Bearer ${c.token}`,
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "SendMessage",
+          params: { message: userMessage("sleep:2500 across the rotation") },
+        }),
+      });
+      await Bun.sleep(200);
+      copyFileSync(certs.path("server2.pem"), cert);
+      copyFileSync(certs.path("server2.key"), key);
+      await waitFor(async () => (await servedCN(c.url)) === "relay-b-rotated", 10_000, "the new certificate");
+      const done = (await (await inFlight).json()) as { result: { task: { status: { state: string } } } };
+      expect(done.result.task.status.state).toBe("TASK_STATE_COMPLETED");
+      // a broken replacement is not used: the rotated certificate stays in service
+      writeFileSync(cert, "not a certificate\n");
+      await Bun.sleep(3000);
+      expect(await servedCN(c.url)).toBe("relay-b-rotated");
+      expect((await fetch(`${c.url}/healthz`, ca)).status).toBe(200);
+    } finally {
+      await c.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
+/** The CN of the certificate a new TLS connection to `url` is served. */
+function servedCN(url: string): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const s = connectTls({ host: u.hostname, port: Number(u.port), ca: certs.pem("fleet-ca.pem") }, () => {
+      const cn = s.getPeerCertificate().subject?.CN;
+      s.end();
+      resolve(String(cn));
+    });
+    s.on("error", reject);
+  });
+}
 
 describe("bad TLS input refuses the start, naming the file", () => {
   const cases: Array<[string, (c: Certs) => string, RegExp]> = [
