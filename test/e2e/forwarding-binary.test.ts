@@ -113,3 +113,51 @@ describe("the compiled binary as a transparent proxy", () => {
     expect(agentRole.body.error.message).toContain("message.role");
   });
 });
+
+describe("the compiled binary: push capability, routed usage, clean disconnects", () => {
+  test("a peer without push_hosts gets -32003 PushNotificationNotSupported", async () => {
+    const t = (await rpc(r, "SendMessage", { message: userMessage("push?") })).body.result.task;
+    const res = await rpc(r, "CreateTaskPushNotificationConfig", {
+      taskId: t.id,
+      url: "http://127.0.0.1:1/hook",
+    });
+    expect(res.body.error.code).toBe(-32003);
+  });
+
+  test("a caller that disconnects mid-call is counted CLIENT_CLOSED, not INTERNAL", async () => {
+    const abort = new AbortController();
+    const call = rpc(
+      r,
+      "SendMessage",
+      { message: userMessage("sleep:600 bye") },
+      { signal: abort.signal },
+    ).catch(() => undefined);
+    await Bun.sleep(150);
+    abort.abort();
+    await call;
+    await Bun.sleep(200);
+    const metrics = await (await fetch(`${r.url}/metrics`)).text();
+    expect(metrics).toMatch(/a2a_relay_requests_total\{method="SendMessage",outcome="CLIENT_CLOSED"\} 1/);
+    expect(metrics).not.toContain('outcome="INTERNAL"');
+  });
+
+  test("usage a far relay reports is charged to the near relay's max_tokens", async () => {
+    const pair = "pair-secret-binary-usage-0123456789";
+    const caller = "caller-token-binary-usage-0123456789";
+    const far = await startBinary({
+      env: { A2A_OC_TOKEN_NEAR: pair },
+      toml: `[server]\nid = "far"\n[peers.near]\nprofiles = ["echo"]\n[profiles.echo]\nhandler = "echo"\n`,
+    });
+    const near = await startBinary({
+      env: { A2A_OC_TOKEN_FAR: pair, A2A_OC_TOKEN_CALLER: caller },
+      toml: `[server]\nid = "near"\n[peers.caller]\nprofiles = ["far"]\n[peers.caller.budget]\nmax_tokens = 10\n[profiles.far]\nremote = "${far.url}"\nremote_profile = "echo"\nauth = "token"\nbinding = "jsonrpc"\n`,
+    });
+    const as = { path: "/a2a/far", headers: { authorization: `Bearer ${caller}` } };
+    const one = await rpc(near, "SendMessage", { message: userMessage("one two three") }, as);
+    expect(one.body.result.task.metadata.usage).toMatchObject({ inputTokens: 3, outputTokens: 3 });
+    expect((await rpc(near, "SendMessage", { message: userMessage("four five six") }, as)).status).toBe(200);
+    const third = await rpc(near, "SendMessage", { message: userMessage("seven") }, as);
+    expect(third.status).toBe(429);
+    expect(third.body.error.code).toBe(-32042);
+  });
+});
