@@ -25,7 +25,6 @@ const TERMINAL = new Set<TaskState>([
 const INTERRUPTED = new Set<TaskState>(["TASK_STATE_INPUT_REQUIRED", "TASK_STATE_AUTH_REQUIRED"]);
 
 export const isTerminal = (s: TaskState): boolean => TERMINAL.has(s);
-export const isInterrupted = (s: TaskState): boolean => INTERRUPTED.has(s);
 /** A state at which a blocking call returns and a stream closes. */
 export const isSettled = (s: TaskState): boolean => TERMINAL.has(s) || INTERRUPTED.has(s);
 

@@ -82,20 +82,3 @@ export class SessionRepo implements SessionStore {
     });
   }
 }
-
-/** A store that forgets everything (tests, and receivers used without a database). */
-export class MemorySessions implements SessionStore {
-  readonly #map = new Map<string, StoredSession>();
-  get(key: SessionKey): StoredSession | undefined {
-    return this.#map.get(id(key));
-  }
-  async put(key: SessionKey, sessionId: string, data?: Record<string, unknown>): Promise<void> {
-    this.#map.set(id(key), { sessionId, ...(data ? { data } : {}), updatedAt: Date.now() });
-  }
-}
-
-// internal
-
-function id(k: SessionKey): string {
-  return JSON.stringify([k.profile, k.peer, k.contextId]);
-}

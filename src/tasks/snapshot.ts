@@ -1,4 +1,4 @@
-import { type Artifact, isSettled, type Message, type StreamResponse, type Task } from "../a2a/types.ts";
+import { isSettled, type StreamResponse, type Task } from "../a2a/types.ts";
 
 /** Pure task-snapshot helpers: applying events and shaping what callers asked for. */
 
@@ -27,10 +27,6 @@ export function applyEvent(task: Task, event: StreamResponse): Task {
   return { ...task, history: [...(task.history ?? []), event.message] };
 }
 
-export function appendHistory(task: Task, message: Message): Task {
-  return { ...task, history: [...(task.history ?? []), message] };
-}
-
 /** The view a caller asked for: `historyLength` 0 drops history, N keeps the last N. */
 export function view(task: Task, opts: { historyLength?: number; includeArtifacts?: boolean } = {}): Task {
   const out: Task = { id: task.id, contextId: task.contextId, status: task.status };
@@ -41,8 +37,4 @@ export function view(task: Task, opts: { historyLength?: number; includeArtifact
   if (kept.length) out.history = kept;
   if (task.metadata && Object.keys(task.metadata).length) out.metadata = task.metadata;
   return out;
-}
-
-export function textArtifact(id: string, text: string, name = "response"): Artifact {
-  return { artifactId: id, name, parts: [{ text }] };
 }
