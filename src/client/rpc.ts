@@ -1,3 +1,4 @@
+import { readSse } from "../a2a/sse-read.ts";
 import type {
   ListTasksParams,
   ListTasksResult,
@@ -8,7 +9,6 @@ import type {
 } from "../a2a/types.ts";
 import { invalidAgentResponse } from "../errors.ts";
 import { fromFetchFailure, fromHttpStatus, fromWireError, type WireError } from "./errors.ts";
-import { readSse } from "./sse.ts";
 
 /**
  * A small A2A v1.0 JSON-RPC client over `fetch` (injected). Every failure is a RelayError carrying

@@ -1,3 +1,4 @@
+import { readSse } from "../../a2a/sse-read.ts";
 import { sleep as delay } from "../sleep.ts";
 /**
  * The outbound JSON-RPC client of `a2a`/`remote` profiles (HTTP+JSON: rest.ts): one POST per
@@ -186,38 +187,11 @@ function httpError(status: number, body: unknown, text: string): UpstreamError {
 
 /** Parse an SSE body into frames (comments skipped); `event: error` frames are data too. */
 export async function* sseFrames(body: ReadableStream<Uint8Array>, signal: AbortSignal) {
-  const reader = body.getReader();
-  const dec = new TextDecoder();
-  let buf = "";
-  let data: string[] = [];
-  try {
-    for (;;) {
-      let chunk: Awaited<ReturnType<typeof reader.read>>;
-      try {
-        chunk = await reader.read();
-      } catch (err) {
-        if (signal.aborted) throw signal.reason;
-        throw new UpstreamError(`upstream unavailable: stream broken (${describe(err)})`, "unavailable");
-      }
-      if (chunk.done) break;
-      buf += dec.decode(chunk.value, { stream: true });
-      let nl = buf.indexOf("\n");
-      while (nl >= 0) {
-        const line = buf.slice(0, nl).replace(/\r$/, "");
-        buf = buf.slice(nl + 1);
-        if (line === "") {
-          if (data.length) yield { data: data.join("\n") };
-          data = [];
-        } else if (line.startsWith("data:")) {
-          data.push(line.slice(5).replace(/^ /, ""));
-        }
-        nl = buf.indexOf("\n");
-      }
-    }
-    if (data.length) yield { data: data.join("\n") };
-  } finally {
-    reader.cancel().catch(() => {});
-  }
+  const broken = (err: unknown) =>
+    signal.aborted
+      ? signal.reason
+      : new UpstreamError(`upstream unavailable: stream broken (${describe(err)})`, "unavailable");
+  for await (const e of readSse(body, broken)) yield { data: e.data };
 }
 
 export function isConnectionRefused(err: unknown): boolean {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { readSse } from "../../src/client/sse.ts";
+import { readSse } from "../../src/a2a/sse-read.ts";
+import { sseFrames, UpstreamError } from "../../src/receivers/a2a/http.ts";
 
 function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
   return new ReadableStream({
@@ -50,5 +51,41 @@ describe("readSse", () => {
     const first = await it.next();
     expect(first.value).toEqual({ event: "message", data: "first" });
     await it.return(undefined);
+  });
+});
+
+describe("sseFrames (the receivers' reader)", () => {
+  const frames = async (body: ReadableStream<Uint8Array>) => {
+    const out: unknown[] = [];
+    for await (const f of sseFrames(body, new AbortController().signal)) out.push(f);
+    return out;
+  };
+  const enc = (s: string) => new TextEncoder().encode(s);
+
+  test('splits a stream whose lines end in a bare "\\r", whatever the chunking', async () => {
+    const text = 'data: {"n":1}\r\r: keepalive\r\rdata: a\rdata: b\r\r';
+    const bytes = enc(text);
+    for (let size = 1; size <= bytes.length; size++) {
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.slice(i, i + size));
+      expect(await frames(streamOf(chunks))).toEqual([{ data: '{"n":1}' }, { data: "a\nb" }]);
+    }
+  });
+
+  test("a stream that breaks mid-way is UPSTREAM unavailable, after the frames before it", async () => {
+    let n = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (n++ === 0) c.enqueue(enc("data: first\n\n"));
+        else c.error(new Error("socket hang up"));
+      },
+    });
+    const got: unknown[] = [];
+    const err = await (async () => {
+      for await (const f of sseFrames(body, new AbortController().signal)) got.push(f);
+    })().catch((e) => e);
+    expect(got).toEqual([{ data: "first" }]);
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(err.message).toContain("stream broken (socket hang up)");
   });
 });
