@@ -1,22 +1,42 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type BudgetReport, budgetsFromConfig, LedgerStore, reportOf } from "../budgets/index.ts";
+import {
+  type BudgetReport,
+  budgetsFromConfig,
+  LedgerStore,
+  type PeerBudget,
+  reportOf,
+} from "../budgets/index.ts";
+import { adminCall } from "../client/admin.ts";
+import { REACH_HELP, REACH_OPTIONS, type Reach, reach } from "../client/reach.ts";
 import { loadConfig } from "../config/load.ts";
+import type { BudgetConfig } from "../config/schema.ts";
 import { UsageError } from "../errors.ts";
 import { currentRuntime } from "../runtime/index.ts";
 import { openStore } from "../store/db.ts";
-import type { Command } from "./io.ts";
+import type { CliIO, Command } from "./io.ts";
 
-const USAGE = `a2a-relay budget show [PEER] [--json] [--config F] [--data-dir D]
-a2a-relay budget reset PEER [--config F] [--data-dir D]
+const USAGE = `a2a-relay budget show [PEER] [--json] [--config F] [--data-dir D] [--url URL | --relay NAME]
+a2a-relay budget reset PEER [--config F] [--data-dir D] [--url URL | --relay NAME]
 
   show    each budgeted peer's limits ([peers.X.budget] in the config) and its use in the window
   reset   forget PEER's use so far (turns, tokens, cost, turns per conversation)
+  --json  print the reports as JSON
 
-Works on the data dir's database directly (A2A_RELAY_HOME, --data-dir, or server.data_dir), so it
-needs no running relay; a running relay sees a reset at its next dispatch. Turns running or
-queued right now are only visible to the relay itself: GET /admin/budgets.`;
+Works on the data dir's database directly (--data-dir, else --config's server.data_dir, else
+A2A_RELAY_HOME, else ~/.a2a-relay), so it needs no running relay; a running relay sees a reset at
+its next dispatch. Without a config naming PEER, reset and show work on the ledger's rows by peer
+name (show then has no limits to compare with). With --url or --relay it asks that running relay
+instead (GET /admin/budgets, POST /admin/budgets/PEER/reset: an admin peer's credential), which
+also counts the turns running or queued right now.
+
+${REACH_HELP}
+
+Examples:
+  a2a-relay budget show --data-dir data-b
+  a2a-relay budget reset host-a --data-dir data-b
+  a2a-relay budget show hermes-main --relay hermes-b`;
 
 export const budget: Command = {
   name: "budget",
@@ -25,11 +45,7 @@ export const budget: Command = {
   async run(argv, io) {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: {
-        config: { type: "string" },
-        "data-dir": { type: "string" },
-        json: { type: "boolean" },
-      },
+      options: { ...REACH_OPTIONS, json: { type: "boolean" } },
       allowPositionals: true,
       strict: true,
     });
@@ -37,13 +53,23 @@ export const budget: Command = {
     if ((action !== "show" && action !== "reset") || extra.length || (action === "reset" && !peer)) {
       throw new UsageError(`usage:\n${USAGE}`);
     }
-    const config = loadConfig({ file: values.config, env: io.env, dataDir: values["data-dir"] });
+    const r = reach(values, io.env);
+    if (values.url !== undefined || values.relay !== undefined) {
+      return overHttp(r, io, action, peer, { json: values.json, verbose: values.verbose });
+    }
+    const config = r.config ?? loadConfig({ env: io.env, dataDir: r.dataDir });
     const budgets = budgetsFromConfig(config.peers);
-    if (peer && !Object.hasOwn(config.peers, peer)) {
-      throw new UsageError(`no peer named "${peer}" (peers: ${Object.keys(config.peers).join(", ")})`);
+    // no config file names the peer: work on its ledger rows by name (the README's
+    // `budget reset host-a --data-dir data-b`)
+    const byName = !config.file && peer !== undefined && !budgets.has(peer);
+    if (byName) budgets.set(peer, unlimited(peer));
+    if (peer && !Object.hasOwn(config.peers, peer) && !byName) {
+      throw new UsageError(
+        `no peer named "${peer}" in ${config.file} (peers: ${Object.keys(config.peers).join(", ")})`,
+      );
     }
     if (peer && !budgets.has(peer)) {
-      throw new UsageError(`peer "${peer}" has no budget; add [peers.${peer}.budget] to the config`);
+      throw new UsageError(`peer "${peer}" has no budget; add [peers.${peer}.budget] to ${config.file}`);
     }
     const dbPath = join(config.server.dataDir, "relay.db");
     if (!existsSync(dbPath) && action === "show") {
@@ -57,6 +83,11 @@ export const budget: Command = {
         ledger!.resetPeer(peer!, now);
         io.out(`budget of peer ${peer} reset (use so far no longer counts)\n`);
         return 0;
+      }
+      if (!config.file && !peer && ledger && store) {
+        for (const row of store.conn.query<{ peer: string }>("SELECT DISTINCT peer FROM budget_ledger")) {
+          if (!budgets.has(row.peer)) budgets.set(row.peer, unlimited(row.peer));
+        }
       }
       const chosen = [...budgets.values()].filter((b) => !peer || b.peer === peer);
       const reports = chosen.map((b) =>
@@ -72,6 +103,33 @@ export const budget: Command = {
 };
 
 // internal
+
+/** A peer known only by its ledger rows: use since its last reset, no limits. */
+function unlimited(peer: string): PeerBudget {
+  return budgetsFromConfig({ [peer]: { budget: { window: "total" } as BudgetConfig } }).get(peer)!;
+}
+
+async function overHttp(
+  r: Reach,
+  io: CliIO,
+  action: "show" | "reset",
+  peer: string | undefined,
+  o: { json?: boolean | undefined; verbose?: boolean | undefined },
+): Promise<number> {
+  const at = peer ? `/${encodeURIComponent(peer)}` : "";
+  if (action === "reset") {
+    await adminCall(r, io, `/admin/budgets${at}/reset`, { method: "POST", verbose: o.verbose });
+    io.out(`budget of peer ${peer} reset on ${r.base} (use so far no longer counts)\n`);
+    return 0;
+  }
+  const got = await adminCall<{ budgets: BudgetReport[] } | BudgetReport>(r, io, `/admin/budgets${at}`, {
+    verbose: o.verbose,
+  });
+  const reports = "budgets" in got ? got.budgets : [got];
+  if (o.json) io.out(`${JSON.stringify({ budgets: reports }, null, 2)}\n`);
+  else io.out(reports.length ? reports.map(format).join("\n") : "no peer has a budget\n");
+  return 0;
+}
 
 function emptyReport(peer: string, window: string): BudgetReport {
   return { peer, window, limits: {}, used: { turns: 0, tokens: 0, cost_usd: 0 }, exceeded: {} };

@@ -1,8 +1,10 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { describePeers } from "../auth/describe.ts";
+import { describePeers, type PeerSummary } from "../auth/describe.ts";
 import { type BudgetReport, budgetsFromConfig, LedgerStore, reportOf } from "../budgets/index.ts";
+import { adminCall } from "../client/admin.ts";
+import { REACH_HELP, REACH_OPTIONS, reach } from "../client/reach.ts";
 import { loadConfig } from "../config/load.ts";
 import { currentRuntime } from "../runtime/index.ts";
 import { openStore } from "../store/db.ts";
@@ -12,16 +14,36 @@ export const peers: Command = {
   name: "peers",
   summary:
     "configured peers: which credential source resolved (never its value), allowed profiles, budget use",
-  usage: "a2a-relay peers [--config F] [--data-dir D] [--json]",
+  usage: `a2a-relay peers [--config F] [--data-dir D] [--url URL | --relay NAME] [--json]
+
+  --json   print the peers as JSON
+
+Reads the config (--config, else A2A_RELAY_CONFIG, else the embedded defaults) and the data dir's
+budget use. With --url or --relay it asks that running relay instead (GET /admin/peers and
+/admin/budgets: an admin peer's credential).
+
+${REACH_HELP}
+
+Example: a2a-relay peers --config b.toml --data-dir data-b`,
   async run(argv, io) {
     const { values } = parseArgs({
       args: argv,
-      options: { config: { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" } },
+      options: { ...REACH_OPTIONS, json: { type: "boolean" } },
       strict: true,
     });
-    const config = loadConfig({ file: values.config, env: io.env, dataDir: values["data-dir"] });
-    const budgets = budgetUse(config);
-    const list = describePeers(config).map((p) => ({ ...p, budget: budgets.get(p.name) ?? null }));
+    const r = reach(values, io.env);
+    let list: Array<PeerSummary & { budget: BudgetReport | null }>;
+    if (values.url !== undefined || values.relay !== undefined) {
+      const o = { verbose: values.verbose };
+      const got = await adminCall<{ peers: PeerSummary[] }>(r, io, "/admin/peers", o);
+      const used = await adminCall<{ budgets: BudgetReport[] }>(r, io, "/admin/budgets", {});
+      const byPeer = new Map(used.budgets.map((b) => [b.peer, b]));
+      list = got.peers.map((p) => ({ ...p, budget: byPeer.get(p.name) ?? null }));
+    } else {
+      const config = r.config ?? loadConfig({ env: io.env, dataDir: r.dataDir });
+      const budgets = budgetUse(config);
+      list = describePeers(config).map((p) => ({ ...p, budget: budgets.get(p.name) ?? null }));
+    }
     if (values.json) {
       io.out(`${JSON.stringify({ peers: list }, null, 2)}\n`);
       return 0;

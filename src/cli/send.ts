@@ -9,6 +9,7 @@ import {
 } from "../a2a/types.ts";
 import { callScope, connect, timeoutMs } from "../client/connect.ts";
 import { eventLine, finalText, messageText, stateName } from "../client/format.ts";
+import { REACH_HELP, REACH_OPTIONS, reach } from "../client/reach.ts";
 import type { A2AClient, FetchLike } from "../client/rpc.ts";
 import { resolveTarget } from "../client/target.ts";
 import { readTextFile } from "../config/load.ts";
@@ -16,9 +17,9 @@ import { invalidAgentResponse, timedOut, UsageError } from "../errors.ts";
 import type { CliIO, Command } from "./io.ts";
 
 const USAGE = `a2a-relay send TARGET TEXT [--context ID] [--task ID] [--brief FILE] [--no-wait] [--stream] [--timeout S] [--json]
+                    [--url URL | --relay NAME] [--config F] [--data-dir D] [--token-file F] [--verbose]
 
-  TARGET        a profile on the relay at A2A_RELAY_URL (default http://127.0.0.1:9200),
-                or a full http(s)://HOST/a2a/PROFILE URL
+  TARGET        a profile on the relay (see below), or a full http(s)://HOST/a2a/PROFILE URL
   TEXT          the message (several words are joined with spaces)
   --context ID  continue that conversation (a new task in the same context)
   --task ID     answer a task that is waiting for input (input-required)
@@ -29,8 +30,9 @@ const USAGE = `a2a-relay send TARGET TEXT [--context ID] [--task ID] [--brief FI
   --json        print the final task as JSON (v1.0 shape)
 
 Waits for the final result by default and prints it (the artifacts' text, else the status message).
-Credential: A2A_RELAY_TOKEN, else <A2A_RELAY_HOME or ~/.a2a-relay>/tokens/local.token (that file is
-only sent to a relay on this host).
+
+${REACH_HELP}
+
 Input required: the agent's question is printed on stdout, a hint to answer it with --task ID on
 stderr, and the exit code is 0 (the exchange worked; the conversation is waiting for you).
 Auth required (the agent wants credentials): exit 3.
@@ -57,6 +59,7 @@ export function sendCommand(deps: SendDeps = {}): Command {
           stream: { type: "boolean" },
           timeout: { type: "string" },
           json: { type: "boolean" },
+          ...REACH_OPTIONS,
         },
         allowPositionals: true,
         strict: true,
@@ -70,8 +73,9 @@ export function sendCommand(deps: SendDeps = {}): Command {
       const ms = timeoutMs(values.timeout);
       const parts: Part[] = [{ text }];
       if (values.brief) parts.push({ data: readBrief(values.brief), mediaType: "application/json" });
-      const url = resolveTarget(target, io.env);
-      const client = connect(url, io.env, deps.fetch);
+      const r = reach(values, io.env);
+      const url = resolveTarget(target, io.env, r.explicit ? r.base : undefined);
+      const client = connect(url, r, io, { fetch: deps.fetch, verbose: values.verbose });
       const message: Message = {
         messageId: crypto.randomUUID(),
         role: "ROLE_USER",

@@ -48,7 +48,8 @@ export const serve: Command = {
       : undefined;
     const auth = tokenFile ? ` -H "Authorization: Bearer $(cat ${tokenFile})"` : "";
     const first = Object.keys(config.profiles)[0] ?? "echo";
-    io.out(
+    // the banner is for a person: stderr, so stdout carries only the JSON log lines
+    io.err(
       [
         `a2a-relay ${VERSION} listening on ${relay.url} (relay id ${config.server.id})`,
         `  data dir:  ${config.server.dataDir}`,

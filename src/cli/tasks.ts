@@ -3,8 +3,8 @@ import type { ListTasksParams, Task } from "../a2a/types.ts";
 import { partsText } from "../a2a/types.ts";
 import { callScope, connect } from "../client/connect.ts";
 import { messageText, parseState, stateName, table, taskRow } from "../client/format.ts";
+import { REACH_HELP, REACH_OPTIONS, reach } from "../client/reach.ts";
 import type { FetchLike } from "../client/rpc.ts";
-import { relayBase } from "../client/target.ts";
 import { UsageError } from "../errors.ts";
 import type { Command } from "./io.ts";
 
@@ -17,10 +17,13 @@ a2a-relay tasks cancel ID [--json]
   --limit N      at most N tasks, newest first (1-100, default 50)
   --history N    show at most the last N messages of the task
   --profile P    only that profile's tasks (default: every profile)
-  --url URL      the relay (default A2A_RELAY_URL, else http://127.0.0.1:9200)
   --json         print the relay's JSON answer (v1.0 shapes)
 
-Lists only the tasks of the peer whose credential is sent (A2A_RELAY_TOKEN, else the local token).`;
+Lists only the tasks of the peer whose credential is sent.
+
+${REACH_HELP}
+
+Example: a2a-relay tasks list --relay hermes-b --data-dir data-b --state working`;
 
 export interface TasksDeps {
   fetch?: FetchLike;
@@ -40,8 +43,8 @@ export function tasksCommand(deps: TasksDeps = {}): Command {
           limit: { type: "string" },
           history: { type: "string" },
           profile: { type: "string" },
-          url: { type: "string" },
           json: { type: "boolean" },
+          ...REACH_OPTIONS,
         },
         allowPositionals: true,
         strict: true,
@@ -51,8 +54,11 @@ export function tasksCommand(deps: TasksDeps = {}): Command {
       if (values.profile !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(values.profile)) {
         throw new UsageError(`--profile: "${values.profile}" is not a profile name`);
       }
-      const base = relayBase(io.env, values.url);
-      const client = connect(`${base}/a2a${values.profile ? `/${values.profile}` : ""}`, io.env, deps.fetch);
+      const r = reach(values, io.env);
+      const client = connect(`${r.base}/a2a${values.profile ? `/${values.profile}` : ""}`, r, io, {
+        fetch: deps.fetch,
+        verbose: values.verbose,
+      });
       const scope = callScope(io.stopSignal, () => undefined);
       const call = { signal: scope.signal };
       const print = (v: unknown, human: () => string) =>

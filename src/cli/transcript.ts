@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config/load.ts";
+import { adminCall } from "../client/admin.ts";
+import { REACH_HELP, REACH_OPTIONS, reach } from "../client/reach.ts";
 import { UsageError } from "../errors.ts";
 import {
   followTranscript,
@@ -10,7 +11,7 @@ import {
 import type { Command } from "./io.ts";
 
 const USAGE = `a2a-relay transcript PEER [--profile P] [--context C] [--limit N] [--follow] [--json]
-                    [--config F] [--data-dir D]
+                    [--config F] [--data-dir D] [--url URL | --relay NAME]
 
   --profile P   only that profile (default: every profile, merged by time)
   --context C   only that conversation, namespaced: a2a:<peer>:<contextId> or local:<contextId>
@@ -18,7 +19,13 @@ const USAGE = `a2a-relay transcript PEER [--profile P] [--context C] [--limit N]
   --follow      keep printing lines as they are appended (Ctrl-C to stop)
   --json        one JSON object a line, as stored
 
-Reads <data dir>/transcripts/<profile>/<peer>.jsonl (and its rotated .1, .2, …) directly.`;
+Reads <data dir>/transcripts/<profile>/<peer>.jsonl (and its rotated .1, .2, …) directly; the data
+dir is --data-dir, else --config's server.data_dir, else A2A_RELAY_HOME, else ~/.a2a-relay. With
+--url or --relay it asks that running relay (GET /admin/transcripts/PEER; no --follow).
+
+${REACH_HELP}
+
+Example: a2a-relay transcript host-a --data-dir data-b --limit 20`;
 
 export interface TranscriptDeps {
   /** Poll interval of --follow (tests make it short). */
@@ -39,8 +46,7 @@ export function transcriptCommand(deps: TranscriptDeps = {}): Command {
           limit: { type: "string" },
           follow: { type: "boolean" },
           json: { type: "boolean" },
-          config: { type: "string" },
-          "data-dir": { type: "string" },
+          ...REACH_OPTIONS,
         },
         allowPositionals: true,
         strict: true,
@@ -51,9 +57,25 @@ export function transcriptCommand(deps: TranscriptDeps = {}): Command {
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
         throw new UsageError(`--limit must be a positive integer, got "${values.limit}"`);
       }
-      const config = loadConfig({ file: values.config, env: io.env, dataDir: values["data-dir"] });
-      const root = transcriptRoot(config.server.dataDir);
+      const r = reach(values, io.env);
       const print = (l: TranscriptLine) => io.out(values.json ? `${JSON.stringify(l)}\n` : human(l));
+      if (values.url !== undefined || values.relay !== undefined) {
+        if (values.follow)
+          throw new UsageError("--follow reads the data dir: use --data-dir, not --url/--relay");
+        const q = new URLSearchParams({ limit: String(limit ?? 100_000) });
+        if (values.profile) q.set("profile", values.profile);
+        if (values.context) q.set("context", values.context);
+        const got = await adminCall<{ lines: TranscriptLine[] }>(
+          r,
+          io,
+          `/admin/transcripts/${encodeURIComponent(peer)}?${q}`,
+          { verbose: values.verbose },
+        );
+        for (const l of got.lines) print(l);
+        if (!got.lines.length && !values.json) io.err(`no transcript lines for peer ${peer} on ${r.base}\n`);
+        return 0;
+      }
+      const root = transcriptRoot(r.dataDir);
       const lines = readTranscript(root, peer, { profile: values.profile, context: values.context, limit });
       for (const l of lines) print(l);
       if (!values.follow) {

@@ -1,19 +1,24 @@
-import { clientCredential } from "../config/load.ts";
+import type { CliIO } from "../cli/io.ts";
 import { interrupted, type RelayError, UsageError } from "../errors.ts";
+import { describeReach, type Reach } from "./reach.ts";
 import { type A2AClient, createClient, type FetchLike } from "./rpc.ts";
-import { isLoopback } from "./target.ts";
 
-/** A client for `url` with the CLI's credential (A2A_RELAY_TOKEN, else the local token file). */
+/**
+ * A client for `url` with the credential the reach rule picks (see reach.ts); `--verbose` prints
+ * the relay and the credential's source on stderr.
+ */
 export function connect(
   url: string,
-  env: Record<string, string | undefined>,
-  fetchImpl?: FetchLike,
+  r: Reach,
+  io: Pick<CliIO, "err">,
+  opts: { fetch?: FetchLike | undefined; verbose?: boolean | undefined } = {},
 ): A2AClient {
-  const cred = clientCredential(env, isLoopback(url));
+  const cred = r.credential(url);
+  if (opts.verbose) io.err(describeReach(r, url));
   const authHint = cred.resolved
-    ? `the credential came from ${cred.source}`
-    : `no credential was sent: ${cred.error}`;
-  return createClient({ url, token: cred.token, authHint, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+    ? `the credential came from ${cred.source}; choose another with --token-file, --data-dir or --config (see --verbose)`
+    : `no credential was sent: ${cred.error}; pass --data-dir (that relay's data dir), --token-file or set A2A_RELAY_TOKEN`;
+  return createClient({ url, token: cred.token, authHint, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
 }
 
 /** `--timeout S` as milliseconds; undefined when not given. */

@@ -116,8 +116,8 @@ describe("a2a-relay card", () => {
     expect(res.code).toBe(6);
     expect(res.err).toContain("connection refused");
     for (const argv of [
-      ["card"],
-      ["card", "not-a-url"],
+      ["card", "a", "b"],
+      ["card", "not a url"],
       ["card", "ftp://x/"],
       ["card", r.url, "--protocol", "2"],
     ]) {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cardCommand } from "../../src/cli/card.ts";
 import { connect } from "../../src/client/connect.ts";
+import { reach } from "../../src/client/reach.ts";
 import { createClient, type FetchLike } from "../../src/client/rpc.ts";
 import { RelayError } from "../../src/errors.ts";
 import { captureIO } from "./_run.ts";
@@ -117,14 +118,13 @@ describe("A2AClient with an injected fetch", () => {
       writeFileSync(join(home, "tokens", "local.token"), "local-secret\n", { mode: 0o600 });
       const { seen, fetchImpl } = recorder((b) => Response.json({ jsonrpc: "2.0", id: b.id, result: {} }));
       const env = { A2A_RELAY_HOME: home };
-      await connect("http://127.0.0.1:9200/a2a/echo", env, fetchImpl).getTask("t");
-      await connect("http://localhost:9200/a2a/echo", env, fetchImpl).getTask("t");
-      await connect("https://remote.example/a2a/echo", env, fetchImpl).getTask("t");
-      await connect(
-        "https://remote.example/a2a/echo",
-        { ...env, A2A_RELAY_TOKEN: "explicit" },
-        fetchImpl,
-      ).getTask("t");
+      const io = { err: () => {} };
+      const via = (url: string, e: Record<string, string>) =>
+        connect(url, reach({}, e), io, { fetch: fetchImpl }).getTask("t");
+      await via("http://127.0.0.1:9200/a2a/echo", env);
+      await via("http://localhost:9200/a2a/echo", env);
+      await via("https://remote.example/a2a/echo", env);
+      await via("https://remote.example/a2a/echo", { ...env, A2A_RELAY_TOKEN: "explicit" });
       expect(seen.map((s) => s.headers.get("authorization"))).toEqual([
         "Bearer local-secret",
         "Bearer local-secret",

@@ -28,20 +28,20 @@ function curlLine(banner: string): string {
 test("the token file is created 0600 in the data dir with the one profile echo and peer local", () => {
   const mode = statSync(join(r.dataDir, "tokens", "local.token")).mode & 0o777;
   expect(mode).toBe(0o600);
-  expect(r.stdout()).toMatch(/profiles:\s+echo\n/);
-  expect(r.stdout()).toMatch(/peers:\s+local\n/);
+  expect(r.stderr()).toMatch(/profiles:\s+echo\n/);
+  expect(r.stderr()).toMatch(/peers:\s+local\n/);
 });
 
 test("the banner's curl line reads the token from its file and does not contain it", () => {
-  const curl = curlLine(r.stdout());
+  const curl = curlLine(r.stderr());
   expect(curl).toContain(`$(cat ${join(r.dataDir, "tokens", "local.token")})`);
   expect(curl).not.toContain(r.token);
-  expect(r.stdout()).not.toContain(r.token);
+  expect(r.stdout() + r.stderr()).not.toContain(r.token);
   expect(r.stderr()).not.toContain(r.token);
 });
 
 test("running that curl line through bash returns a completed echo task", async () => {
-  const curl = curlLine(r.stdout()).replace(/http:\/\/127\.0\.0\.1:\d+/, r.url);
+  const curl = curlLine(r.stderr()).replace(/http:\/\/127\.0\.0\.1:\d+/, r.url);
   const res = spawnSync("bash", ["-c", curl], { encoding: "utf8", timeout: 10_000 });
   expect(res.status).toBe(0);
   const body = JSON.parse(res.stdout);
@@ -49,5 +49,5 @@ test("running that curl line through bash returns a completed echo task", async 
   expect(body.result.task.artifacts[0].parts[0].text).toBe("hello");
   // the request was logged, without the credential
   await waitFor(() => r.stdout().includes('"path":"/a2a/echo"'), 3_000, "the request log line");
-  expect(r.stdout()).not.toContain(r.token);
+  expect(r.stdout() + r.stderr()).not.toContain(r.token);
 });

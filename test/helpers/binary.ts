@@ -92,7 +92,7 @@ export async function spawnRelay(
   const out = drain(proc.stdout as ReadableStream<Uint8Array>);
   const err = drain(proc.stderr as ReadableStream<Uint8Array>);
   const banner = await Promise.race([
-    out.match(/listening on (https?:\/\/127\.0\.0\.1:(\d+))/),
+    err.match(/listening on (https?:\/\/127\.0\.0\.1:(\d+))/),
     proc.exited.then((code) => {
       throw new Error(`${o.what} exited with ${code} before listening:\n${out.text()}\n${err.text()}`);
     }),

@@ -66,23 +66,24 @@ export function serve(sb: Sandbox, name: string, extra: string[] = [], timeoutMs
   let out = "";
   let err = "";
   const exited = proc.exited;
-  const drainErr = drain(proc.stderr as ReadableStream<Uint8Array>, (t) => {
-    err += t;
+  const drainOut = drain(proc.stdout as ReadableStream<Uint8Array>, (t) => {
+    out += t;
   });
   const ready = new Promise<{ url: string; port: number } | null>((resolveReady) => {
     const timer = setTimeout(() => resolveReady(null), timeoutMs);
-    void drain(proc.stdout as ReadableStream<Uint8Array>, (t) => {
-      out += t;
-      const m = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(out);
+    // the banner goes to stderr
+    void drain(proc.stderr as ReadableStream<Uint8Array>, (t) => {
+      err += t;
+      const m = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(err);
       if (m) {
         clearTimeout(timer);
         resolveReady({ url: m[1]!, port: Number(m[2]) });
       }
     });
     void exited.then(async () => {
-      await drainErr;
+      await drainOut;
       clearTimeout(timer);
-      const m = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(out);
+      const m = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(err);
       resolveReady(m ? { url: m[1]!, port: Number(m[2]) } : null);
     });
   });

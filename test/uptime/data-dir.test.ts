@@ -198,7 +198,7 @@ describe("the compiled binary", () => {
         "TERM",
         "3",
       ]);
-      expect(first.out).toContain("listening on");
+      expect(first.err).toContain("listening on");
       chmodSync(join(own, "relay.db"), 0o400);
       const ro = await runToExit([], { A2A_RELAY_HOME: own, HOME: dir }, nobody);
       expect(ro.code).toBe(2);
