@@ -10,6 +10,8 @@ const code = await main(process.argv.slice(2), {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
   env: process.env,
+  tty: process.stderr.isTTY === true,
+  columns: process.stderr.columns,
   stopSignal,
 });
 process.exit(code);

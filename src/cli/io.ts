@@ -3,6 +3,10 @@ export interface CliIO {
   out(text: string): void;
   err(text: string): void;
   env: Record<string, string | undefined>;
+  /** Whether stderr is a terminal (live progress is drawn in place there). */
+  tty?: boolean;
+  /** The terminal's width, when it is one. */
+  columns?: number | undefined;
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
   stopSignal: Promise<string>;
 }

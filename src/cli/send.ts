@@ -1,19 +1,14 @@
 import { parseArgs } from "node:util";
-import {
-  isSettled,
-  type Message,
-  type Part,
-  type StreamResponse,
-  type Task,
-  type TaskState,
-} from "../a2a/types.ts";
+import { isSettled, type Message, type Part, type StreamResponse, type TaskState } from "../a2a/types.ts";
 import { callScope, connect, timeoutMs } from "../client/connect.ts";
-import { eventLine, finalText, messageText, stateName } from "../client/format.ts";
-import { REACH_HELP, REACH_OPTIONS, reach } from "../client/reach.ts";
+import { eventLine, messageText, stateName } from "../client/format.ts";
+import { onInterrupt, settled } from "../client/outcome.ts";
+import { progressDisplay } from "../client/progress.ts";
+import { REACH_HELP, REACH_OPTIONS, reach, reachArgs } from "../client/reach.ts";
 import type { A2AClient, FetchLike } from "../client/rpc.ts";
 import { resolveTarget } from "../client/target.ts";
 import { readTextFile } from "../config/load.ts";
-import { invalidAgentResponse, timedOut, UsageError } from "../errors.ts";
+import { invalidAgentResponse, type RelayError, timedOut, UsageError } from "../errors.ts";
 import type { CliIO, Command } from "./io.ts";
 
 const USAGE = `a2a-relay send TARGET TEXT [--context ID] [--task ID] [--brief FILE] [--no-wait] [--stream] [--timeout S] [--json]
@@ -25,11 +20,15 @@ const USAGE = `a2a-relay send TARGET TEXT [--context ID] [--task ID] [--brief FI
   --task ID     answer a task that is waiting for input (input-required)
   --brief FILE  a JSON brief {context, expected_output, reply_to?, deadline_s?}, sent as a data part
   --no-wait     print the task id and return at once
-  --stream      print one line per event as it arrives (with --json: one JSON event per line)
+  --stream      print one line per event on stdout as it arrives (with --json: one JSON event per line)
+  --cancel-on-interrupt   Ctrl-C cancels the task (default: detach; it keeps running)
   --timeout S   stop waiting after S seconds: exit 5 (the task keeps running on the relay)
   --json        print the final task as JSON (v1.0 shape)
 
 Waits for the final result by default and prints it (the artifacts' text, else the status message).
+While it waits, stderr shows progress: on a terminal one status line updated in place (state,
+elapsed, tokens so far, the latest progress text); elsewhere one line per event. Ctrl-C detaches
+and prints the tasks watch / tasks cancel lines to pick the task up again.
 
 ${REACH_HELP}
 
@@ -59,6 +58,7 @@ export function sendCommand(deps: SendDeps = {}): Command {
           stream: { type: "boolean" },
           timeout: { type: "string" },
           json: { type: "boolean" },
+          "cancel-on-interrupt": { type: "boolean" },
           ...REACH_OPTIONS,
         },
         allowPositionals: true,
@@ -96,6 +96,10 @@ export function sendCommand(deps: SendDeps = {}): Command {
         },
       );
       const { signal } = scope;
+      const display =
+        values.stream || values["no-wait"]
+          ? undefined
+          : progressDisplay({ write: (t) => io.err(t), tty: io.tty === true, columns: io.columns });
       try {
         if (values["no-wait"]) {
           const r = await client.sendMessage(
@@ -108,12 +112,21 @@ export function sendCommand(deps: SendDeps = {}): Command {
         }
         const onEvent = (e: StreamResponse) => {
           if (values.stream) io.out(values.json ? `${JSON.stringify(e)}\n` : `${eventLine(e)}\n`);
+          else display?.event(e);
         };
         const direct = await follow(client, message, seen, onEvent, signal);
+        display?.end();
         if (direct) return answer(io, direct, values.json && !values.stream);
         const task = await client.getTask(seen.id ?? "", undefined, { signal });
-        return report(io, task, target, { json: !!values.json, stream: !!values.stream });
+        return settled(io, task, target, { json: !!values.json, stream: !!values.stream });
       } catch (err) {
+        display?.end();
+        if (signal.aborted && (signal.reason as RelayError | undefined)?.exitCode === 130) {
+          return onInterrupt(io, client, seen.id, {
+            cancel: !!values["cancel-on-interrupt"],
+            via: reachArgs(values),
+          });
+        }
         if (signal.aborted) throw signal.reason;
         throw err;
       } finally {
@@ -162,29 +175,6 @@ async function follow(
 function answer(io: CliIO, m: Message, json: boolean | undefined): number {
   io.out(json ? `${JSON.stringify({ message: m })}\n` : `${messageText(m)}\n`);
   return 0;
-}
-
-function report(io: CliIO, task: Task, target: string, o: { json: boolean; stream: boolean }): number {
-  const state = task.status.state;
-  const status = messageText(task.status.message);
-  if (o.json && !o.stream) io.out(`${JSON.stringify(task)}\n`);
-  switch (state) {
-    case "TASK_STATE_COMPLETED":
-      if (!o.json && !o.stream) io.out(`${finalText(task)}\n`);
-      return 0;
-    case "TASK_STATE_INPUT_REQUIRED":
-      if (!o.json && !o.stream) io.out(`${status}\n`);
-      io.err(
-        `input required (task ${task.id}, context ${task.contextId}); answer with: a2a-relay send ${target} "ANSWER" --task ${task.id}\n`,
-      );
-      return 0;
-    case "TASK_STATE_AUTH_REQUIRED":
-      io.err(`a2a-relay: task ${task.id} needs authorization: ${status || "(no details)"}\n`);
-      return 3;
-    default:
-      io.err(`a2a-relay: task ${task.id} ${stateName(state)}: ${status || "(no message)"}\n`);
-      return 1;
-  }
 }
 
 function readBrief(file: string): Record<string, unknown> {

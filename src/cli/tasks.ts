@@ -1,21 +1,27 @@
 import { parseArgs } from "node:util";
 import type { ListTasksParams, Task } from "../a2a/types.ts";
-import { partsText } from "../a2a/types.ts";
-import { callScope, connect } from "../client/connect.ts";
+import { isSettled, partsText } from "../a2a/types.ts";
+import { type CallScope, callScope, connect } from "../client/connect.ts";
 import { messageText, parseState, stateName, table, taskRow } from "../client/format.ts";
-import { REACH_HELP, REACH_OPTIONS, reach } from "../client/reach.ts";
-import type { FetchLike } from "../client/rpc.ts";
-import { UsageError } from "../errors.ts";
-import type { Command } from "./io.ts";
+import { onInterrupt, settled } from "../client/outcome.ts";
+import { progressDisplay } from "../client/progress.ts";
+import { REACH_HELP, REACH_OPTIONS, reach, reachArgs } from "../client/reach.ts";
+import type { A2AClient, FetchLike } from "../client/rpc.ts";
+import { type RelayError, UsageError } from "../errors.ts";
+import type { CliIO, Command } from "./io.ts";
 
 const USAGE = `a2a-relay tasks list [--context ID] [--state S] [--limit N] [--json]
 a2a-relay tasks get ID [--history N] [--json]
 a2a-relay tasks cancel ID [--json]
+a2a-relay tasks watch ID [--cancel-on-interrupt] [--json]
 
   --context ID   only tasks of that conversation
   --state S      only tasks in that state (completed, working, input-required, failed, canceled, …)
   --limit N      at most N tasks, newest first (1-100, default 50)
   --history N    show at most the last N messages of the task
+  watch          reattach to a running task (SubscribeToTask): progress on stderr as send shows it
+                 (one status line on a terminal, else one line per event), then the answer; exit
+                 codes as send. Ctrl-C detaches; --cancel-on-interrupt cancels the task instead
   --profile P    only that profile's tasks (default: every profile)
   --json         print the relay's JSON answer (v1.0 shapes)
 
@@ -44,6 +50,7 @@ export function tasksCommand(deps: TasksDeps = {}): Command {
           history: { type: "string" },
           profile: { type: "string" },
           json: { type: "boolean" },
+          "cancel-on-interrupt": { type: "boolean" },
           ...REACH_OPTIONS,
         },
         allowPositionals: true,
@@ -95,7 +102,17 @@ export function tasksCommand(deps: TasksDeps = {}): Command {
         print(t, () => `task ${t.id}: ${stateName(t.status.state)}`);
         return 0;
       }
-      throw new UsageError(`tasks needs list, get ID or cancel ID\nusage: ${USAGE.split("\n\n")[0]}`);
+      if (sub === "watch") {
+        if (!id) throw new UsageError("tasks watch needs a task ID");
+        return watch(io, client, id, scope, {
+          json: !!values.json,
+          cancel: !!values["cancel-on-interrupt"],
+          via: reachArgs(values),
+        });
+      }
+      throw new UsageError(
+        `tasks needs list, get ID, cancel ID or watch ID\nusage: ${USAGE.split("\n\n")[0]}`,
+      );
     },
   };
 }
@@ -103,6 +120,42 @@ export function tasksCommand(deps: TasksDeps = {}): Command {
 export const tasks = tasksCommand();
 
 // internal
+
+/** `tasks watch ID`: the snapshot, then live events until the task settles (or Ctrl-C). */
+async function watch(
+  io: CliIO,
+  client: A2AClient,
+  id: string,
+  scope: CallScope,
+  o: { json: boolean; cancel: boolean; via: string },
+): Promise<number> {
+  const { signal } = scope;
+  const display = progressDisplay({ write: (t) => io.err(t), tty: io.tty === true, columns: io.columns });
+  try {
+    let task = await client.getTask(id, 0, { signal });
+    display.event({ task });
+    for (let attempt = 0; !isSettled(task.status.state) && attempt < 4; attempt++) {
+      for await (const e of client.subscribe(id, { signal })) {
+        display.event(e);
+        const state =
+          "task" in e ? e.task.status.state : "statusUpdate" in e ? e.statusUpdate.status.state : undefined;
+        if (state && isSettled(state)) break;
+      }
+      task = await client.getTask(id, undefined, { signal });
+    }
+    display.end();
+    return settled(io, task, "PROFILE", { json: o.json, stream: false });
+  } catch (err) {
+    display.end();
+    if (signal.aborted && (signal.reason as RelayError | undefined)?.exitCode === 130) {
+      return onInterrupt(io, client, id, o);
+    }
+    if (signal.aborted) throw signal.reason;
+    throw err;
+  } finally {
+    scope.done();
+  }
+}
 
 function intOption(name: string, v: string | undefined, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;

@@ -206,3 +206,14 @@ function runningUrl(dataDir: string): string | undefined {
     return undefined;
   }
 }
+
+/** The reach flags as given, to repeat in the hint lines a command prints (` --relay b …`). */
+export function reachArgs(flags: ReachFlags): string {
+  const out: string[] = [];
+  for (const k of ["url", "relay", "config", "data-dir", "token-file"] as const) {
+    const v = flags[k];
+    if (v !== undefined)
+      out.push(`--${k} ${/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`}`);
+  }
+  return out.length ? ` ${out.join(" ")}` : "";
+}

@@ -18,7 +18,9 @@ afterAll(async () => {
 describe("a2a-relay send", () => {
   test("waits by default and prints the final text, using the local token file", async () => {
     const res = await cli(["send", "echo", "hello", "relay"], env);
-    expect(res).toEqual({ code: 0, out: "hello relay\n", err: "" });
+    expect(res).toMatchObject({ code: 0, out: "hello relay\n" });
+    // not a terminal: progress is one line per event, on stderr
+    expect(res.err).toEndWith("completed: hello relay\n");
   });
 
   test("--json prints the final task; a full /a2a/PROFILE URL works with A2A_RELAY_TOKEN", async () => {
@@ -173,8 +175,9 @@ describe("a2a-relay send: exit codes", () => {
     const stop = new Promise<string>((resolve) => setTimeout(() => resolve("SIGINT"), 300));
     const res = await cli(["send", "echo", "sleep:3000 slow"], env, stop);
     expect(res.code).toBe(130);
-    expect(res.err).toMatch(/interrupted by SIGINT; task [\w-]+ keeps running/);
-    const id = /task ([\w-]+) keeps/.exec(res.err)?.[1];
+    expect(res.err).toMatch(/detached from task [\w-]+; it keeps running/);
+    const id = /detached from task ([\w-]+);/.exec(res.err)?.[1];
+    expect(res.err).toContain(`a2a-relay tasks watch ${id}`);
     expect((await cli(["tasks", "cancel", id!], env)).code).toBe(0);
   });
 

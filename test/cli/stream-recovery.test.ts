@@ -68,7 +68,8 @@ describe("send against a scripted server", () => {
       return json(id, null);
     };
     const res = await cli(["send", "agent", "go"], env);
-    expect(res).toEqual({ code: 0, out: "done\n", err: "" });
+    expect(res).toMatchObject({ code: 0, out: "done\n" });
+    expect(res.err).toBe("task t1 (context c1): working\ntask t1 (context c1): working\ncompleted\n");
     expect(calls).toEqual(["SendStreamingMessage", "GetTask", "SubscribeToTask", "GetTask"]);
   });
 
