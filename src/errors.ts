@@ -189,6 +189,8 @@ export const budgetExceeded = (b: {
   max: number;
   resetAt?: string | undefined;
   retryAfterS?: number | undefined;
+  /** The task the refusal ended (a turn refused when it was about to start). */
+  taskId?: string | undefined;
 }) =>
   new RelayError({
     code: -32042,
@@ -202,7 +204,7 @@ export const budgetExceeded = (b: {
     }`,
     status: 429,
     exitCode: 4,
-    data: { peer: b.peer, limit: b.limit, used: b.used, max: b.max, resetAt: b.resetAt },
+    data: { peer: b.peer, limit: b.limit, used: b.used, max: b.max, resetAt: b.resetAt, taskId: b.taskId },
     headers:
       b.retryAfterS === undefined ? {} : { "Retry-After": String(Math.max(1, Math.ceil(b.retryAfterS))) },
   });

@@ -4,7 +4,7 @@ import { invalidRequest } from "../errors.ts";
 export type JsonRpcId = string | number | null;
 export type Dialect = "1.0" | "0.3" | "hermes";
 
-export interface JsonRpcRequest {
+interface JsonRpcRequest {
   id: JsonRpcId;
   method: string;
   params: unknown;
@@ -41,26 +41,26 @@ export function rpcResult(id: JsonRpcId, result: unknown) {
   return { jsonrpc: "2.0" as const, id, result };
 }
 
-/**
- * A RelayError as a JSON-RPC error object. v1.0: `data` is a list of google.rpc.ErrorInfo;
- * v0.3 and the fleet dialect: `data` is a plain object with the reason.
- */
-export function rpcError(err: RelayError, dialect: Dialect) {
+/** A RelayError as a google.rpc.ErrorInfo (v1.0 JSON-RPC `error.data[]`, HTTP+JSON `details[]`). */
+export function errorInfo(err: RelayError) {
   const meta: Record<string, string> = {};
   for (const [k, v] of Object.entries(err.data ?? {})) {
     if (v !== undefined) meta[k] = Array.isArray(v) ? v.join(",") : String(v);
   }
-  const data =
-    dialect === "1.0"
-      ? [
-          {
-            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-            reason: err.reason,
-            domain: err.domain,
-            ...(Object.keys(meta).length ? { metadata: meta } : {}),
-          },
-        ]
-      : { reason: err.reason, ...(err.data ?? {}) };
+  return {
+    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+    reason: err.reason,
+    domain: err.domain,
+    ...(Object.keys(meta).length ? { metadata: meta } : {}),
+  };
+}
+
+/**
+ * A RelayError as a JSON-RPC error object. v1.0: `data` is a list of google.rpc.ErrorInfo;
+ * v0.3 and the fleet dialect: `data` is a plain object with the reason.
+ */
+function rpcError(err: RelayError, dialect: Dialect) {
+  const data = dialect === "1.0" ? [errorInfo(err)] : { reason: err.reason, ...(err.data ?? {}) };
   return { code: err.code, message: err.message, data };
 }
 

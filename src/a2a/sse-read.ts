@@ -8,7 +8,7 @@ import { createParser, type EventSourceMessage } from "eventsource-parser";
  * after it is still yielded when the stream ends.
  */
 
-export interface SseEvent {
+interface SseEvent {
   event: string;
   data: string;
   id?: string;

@@ -18,7 +18,7 @@ import { fromFetchFailure, fromHttpStatus, fromWireError, type WireError } from 
 /** The part of `fetch` the client uses (so tests and callers can pass a plain function). */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-export interface ClientOptions {
+interface ClientOptions {
   /** The JSON-RPC endpoint: `…/a2a/{profile}` or `…/a2a`. */
   url: string;
   /** Bearer credential; sent only in the Authorization header, never logged or echoed. */
@@ -28,11 +28,11 @@ export interface ClientOptions {
   authHint?: string | undefined;
 }
 
-export interface CallOptions {
+interface CallOptions {
   signal?: AbortSignal | undefined;
 }
 
-export type SendResult = { task: Task } | { message: Message };
+type SendResult = { task: Task } | { message: Message };
 
 export class A2AClient {
   readonly url: string;

@@ -1,22 +1,24 @@
 import { createHash } from "node:crypto";
 import { Hono } from "hono";
+import { requestId } from "hono/request-id";
 import { type CardInput, cardAny, cardV1, cardV03, publicBase } from "../a2a/cards.ts";
 import { describePeers } from "../auth/describe.ts";
 import { type Budgets, budgetRoutes } from "../budgets/index.ts";
 import type { Config } from "../config/load.ts";
-import { RelayError } from "../errors.ts";
 import { listLeases } from "../portlock/index.ts";
 import { transcriptRoutes } from "../transcripts/index.ts";
 import { VERSION } from "../version.ts";
 import { adminOnly, peerAuth } from "./auth.ts";
-import { restHandler } from "./rest-route.ts";
+import { renderError } from "./errors.ts";
+import { frontDoor } from "./request.ts";
+import { restRoutes } from "./rest-route.ts";
 import { rpcHandler } from "./rpc-route.ts";
 import { sendHandler } from "./send-route.ts";
 import type { AppDeps, AppEnv } from "./types.ts";
 
 /** Wire the HTTP surface from its dependencies. Does no I/O of its own. */
 /** Admin extras: budgets and transcripts (absent in apps built without them). */
-export interface AdminDeps {
+interface AdminDeps {
   budgets?: Budgets;
   /** `<data dir>/transcripts` */
   transcriptRoot?: string;
@@ -34,16 +36,15 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
   const pushOffered =
     deps.push !== undefined && Object.values(config.peers).some((p) => (p.push_hosts?.length ?? 0) > 0);
 
+  app.use(requestId({ limitLength: 128 }));
   app.use("*", async (c, next) => {
-    const incoming = c.req.header("x-request-id");
-    const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : crypto.randomUUID();
-    c.set("requestId", requestId);
     const t0 = performance.now();
     await next();
-    c.header("x-request-id", requestId);
+    // again on the final response: a handler's own Response (streams) does not carry it yet
+    c.header("x-request-id", c.var.requestId);
     logger.info(
       {
-        reqId: requestId,
+        reqId: c.var.requestId,
         method: c.req.method,
         path: c.req.path,
         status: c.res.status,
@@ -55,21 +56,12 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
     );
   });
 
-  app.onError((err, c) => {
-    if (err instanceof RelayError) {
-      for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
-      return c.json(
-        {
-          jsonrpc: "2.0",
-          id: null,
-          error: { code: err.code, message: err.message, data: { reason: err.reason } },
-        },
-        err.status as 401,
-      );
-    }
-    logger.error({ err: err.message, stack: err.stack }, "unhandled error");
-    return c.json({ error: "internal error" }, 500);
-  });
+  // the one place errors become responses, in the shape of the request's binding
+  app.onError((err, c) =>
+    renderError(c, err, onInternal, (e) => {
+      if (c.var.binding !== "send") metrics.countRequest(c.var.rpcMethod ?? "(unparsed)", e.reason);
+    }),
+  );
 
   // ---- public ----
   app.get("/healthz", (c) => c.json({ status: "ok", version: VERSION, name: config.server.name ?? null }));
@@ -135,48 +127,33 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
     insecureNoAuth: config.insecureNoAuth,
     onFailure: (f) => logger.info(f, "authentication refused"),
   });
-  const rpc = rpcHandler({
-    engine,
-    profiles,
-    maxBodyBytes: config.server.max_body_bytes,
-    keepaliveMs,
-    maxHops: config.server.max_hops,
-    onOutcome: (method, outcome) => metrics.countRequest(method, outcome),
-    onInternal,
-    push: deps.push,
-    replies: deps.replies,
-  });
-  // JSON-RPC wherever clients post it: the bare profile URL, base-URL clients' trailing slash, and
-  // the a2a_fleet client's `<url>/jsonrpc`. Registered before the REST binding's wildcard.
-  for (const path of ["/a2a", "/a2a/", "/a2a/jsonrpc", "/jsonrpc"]) app.post(path, auth, rpc);
-  for (const path of ["/a2a/:profile", "/a2a/:profile/", "/a2a/:profile/jsonrpc"]) app.post(path, auth, rpc);
-  app.on(
-    ["GET", "POST", "DELETE"],
-    "/a2a/:profile/*",
+  const door = { profiles, maxHops: config.server.max_hops, maxBodyBytes: config.server.max_body_bytes };
+  const countOk = (method: string, outcome: string) => metrics.countRequest(method, outcome);
+  const rpc = [
     auth,
-    restHandler({
+    ...frontDoor("jsonrpc", door),
+    rpcHandler({
       engine,
       profiles,
-      maxBodyBytes: config.server.max_body_bytes,
-      maxHops: config.server.max_hops,
       keepaliveMs,
-      onOutcome: (method, outcome) => metrics.countRequest(method, outcome),
+      onOutcome: countOk,
       onInternal,
       push: deps.push,
+      replies: deps.replies,
     }),
+  ] as const;
+  // JSON-RPC wherever clients post it: the bare profile URL, base-URL clients' trailing slash, and
+  // the a2a_fleet client's `<url>/jsonrpc`. Registered before the REST binding's catch-all.
+  for (const path of ["/a2a", "/a2a/", "/a2a/jsonrpc", "/jsonrpc"]) app.post(path, ...rpc);
+  for (const path of ["/a2a/:profile", "/a2a/:profile/", "/a2a/:profile/jsonrpc"]) app.post(path, ...rpc);
+  app.route(
+    "/a2a/:profile",
+    restRoutes({ engine, keepaliveMs, onOutcome: countOk, push: deps.push }, [
+      auth,
+      ...frontDoor("rest", door),
+    ]),
   );
-
-  app.post(
-    "/send/:profile",
-    auth,
-    sendHandler({
-      engine,
-      profiles,
-      maxBodyBytes: config.server.max_body_bytes,
-      maxHops: config.server.max_hops,
-      onInternal,
-    }),
-  );
+  app.post("/send/:profile", auth, ...frontDoor("send", door), sendHandler({ engine }));
 
   // ---- admin ----
   app.use("/admin/*", auth, adminOnly());

@@ -1,32 +1,60 @@
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { mayUse, type Peer } from "../auth/peers.ts";
 import {
   bodyTooLarge,
-  clientClosed,
   contentTypeNotSupported,
-  internalError,
   profileForbidden,
   profileNotFound,
-  RelayError,
   versionNotSupported,
 } from "../errors.ts";
+import { checkHops, HOPS_HEADER, readHops } from "../routing/hops.ts";
+import type { AppEnv, Binding } from "./types.ts";
 
-/** Request helpers shared by the JSON-RPC and HTTP+JSON front doors. */
+/** Request checks shared by the front doors (JSON-RPC, HTTP+JSON, /send). */
+
+interface FrontDoorOptions {
+  profiles: ReadonlySet<string>;
+  /** `server.max_hops`: requests forwarded more often than this get -32044. */
+  maxHops: number;
+  /** `server.max_body_bytes`: a larger body is refused (413) before it is parsed. */
+  maxBodyBytes: number;
+}
 
 /**
- * Whatever a front door caught, as a RelayError: a caller that disconnected is CLIENT_CLOSED (its
- * own outcome, not an internal error); anything unexpected is INTERNAL and told to `onInternal`
- * (one log line).
+ * The preamble every front door shares, after authentication: the binding (which decides how
+ * errors render), `A2A-Version`, the hop count, the profile named in the path (REST and /send;
+ * JSON-RPC may name it in the body, so its handler resolves it), then Hono's body limit.
  */
-export function asRelayError(
-  err: unknown,
-  signal: AbortSignal,
-  onInternal?: (err: Error) => void,
-): RelayError {
-  if (err instanceof RelayError) return err;
-  if (signal.aborted) return clientClosed();
-  const e = err instanceof Error ? err : new Error(String(err));
-  onInternal?.(e);
-  return internalError(e.message);
+export function frontDoor(binding: Binding, opts: FrontDoorOptions): MiddlewareHandler<AppEnv>[] {
+  const preamble: MiddlewareHandler<AppEnv> = async (c, next) => {
+    c.set("binding", binding);
+    const header = c.req.header("a2a-version");
+    if (binding === "jsonrpc") {
+      // errors before the body says otherwise answer in the header's dialect (v1.0 for a bad one)
+      let v: "1.0" | "0.3" | undefined = "1.0";
+      try {
+        v = versionOf(header);
+      } finally {
+        c.set("dialect", v ?? "0.3");
+      }
+    } else {
+      versionOf(header);
+    }
+    const hops = readHops(c.req.header(HOPS_HEADER));
+    checkHops(hops, opts.maxHops);
+    c.set("hops", hops);
+    if (binding !== "jsonrpc")
+      c.set("profile", resolveProfile(c.req.param("profile"), c.var.peer, opts.profiles));
+    return next();
+  };
+  const limit = bodyLimit({
+    maxSize: opts.maxBodyBytes,
+    onError: () => {
+      throw bodyTooLarge(opts.maxBodyBytes);
+    },
+  });
+  return [preamble, limit];
 }
 
 /** `A2A-Version` → "1.0" | "0.3"; undefined when absent; throws -32009 for anything else. */
@@ -51,27 +79,4 @@ export function resolveProfile(name: string | undefined, peer: Peer, profiles: R
   if (!chosen || !profiles.has(chosen)) throw profileNotFound(chosen ?? "(none given)", allowed);
   if (!mayUse(peer, chosen)) throw profileForbidden(chosen, peer.name);
   return chosen;
-}
-
-/** Read a request body, refusing (without buffering it whole) one larger than `limit` bytes. */
-export async function readLimited(req: Request, limit: number): Promise<string> {
-  const len = Number(req.headers.get("content-length") ?? "NaN");
-  if (Number.isFinite(len) && len > limit) throw bodyTooLarge(limit);
-  // a declared length within the limit: the server reads exactly that many bytes, in one go
-  if (Number.isFinite(len)) return req.text();
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw bodyTooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }

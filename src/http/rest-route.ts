@@ -1,141 +1,131 @@
-import type { Context } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { camelKeys } from "../a2a/field-names.ts";
-import { restError } from "../a2a/rest-errors.ts";
 import { SSE_HEADERS, sseStream } from "../a2a/sse.ts";
 import { invalidParams, methodNotFound } from "../errors.ts";
 import type { PushService } from "../push/service.ts";
-import { checkHops, HOPS_HEADER, readHops } from "../routing/hops.ts";
 import type { Engine } from "../tasks/engine.ts";
 import { checkDepth, parseJson } from "./json-body.ts";
-import { asRelayError, readLimited, requireJson, resolveProfile, versionOf } from "./request.ts";
+import { requireJson } from "./request.ts";
 import { findMethod } from "./rpc-methods.ts";
 import type { AppEnv } from "./types.ts";
 
-export interface RestRouteOptions {
+interface RestRouteOptions {
   engine: Engine;
-  profiles: ReadonlySet<string>;
-  maxBodyBytes: number;
   keepaliveMs: number;
-  /** `server.max_hops` (see routing/hops.ts). */
-  maxHops: number;
   onOutcome?: (method: string, outcome: string) => void;
-  /** An unexpected error (a bug): one log line. */
-  onInternal?: (err: Error) => void;
   push?: PushService | undefined;
 }
 
-const A2A_JSON = "application/a2a+json";
-
 /**
- * The A2A v1.0 HTTP+JSON binding under `/a2a/{profile}/…`. Each REST call becomes the same
+ * The A2A v1.0 HTTP+JSON binding, to mount under `/a2a/{profile}`. Each route becomes the same
  * (method, params) the JSON-RPC route dispatches, so both front doors share one implementation.
+ * `before` (authentication, the front door's preamble) runs first on every route; errors are
+ * thrown and rendered by http/errors.ts.
  */
-export function restHandler(opts: RestRouteOptions) {
-  return async (c: Context<AppEnv>) => {
-    let method = "(unrouted)";
-    try {
-      versionOf(c.req.header("a2a-version"));
-      const hops = readHops(c.req.header(HOPS_HEADER));
-      checkHops(hops, opts.maxHops);
-      const profile = resolveProfile(c.req.param("profile"), c.var.peer, opts.profiles);
-      const tail = c.req.path.slice(`/a2a/${c.req.param("profile")}`.length);
-      const call = await route(c, tail, opts.maxBodyBytes);
-      method = call.method;
-      c.set("rpcMethod", method);
-      const handler = findMethod("1.0", method);
-      const outcome = await handler(opts.engine, {
-        peer: c.var.peer,
-        profile,
-        scoped: true,
-        dialect: "1.0",
-        hops,
-        push: opts.push,
-        params: call.params,
-        signal: c.req.raw.signal,
-        keepOpen: () => c.env?.keepOpen?.(),
-      });
-      opts.onOutcome?.(method, "ok");
-      if (outcome.kind === "result") {
-        return c.body(JSON.stringify(outcome.result ?? {}), 200, { "content-type": A2A_JSON });
-      }
-      const stream = sseStream(
-        { start: outcome.start },
-        { keepaliveMs: opts.keepaliveMs, signal: c.req.raw.signal },
-      );
-      return new Response(stream, { status: 200, headers: SSE_HEADERS });
-    } catch (err) {
-      const e = asRelayError(err, c.req.raw.signal, opts.onInternal);
-      opts.onOutcome?.(method, e.reason);
-      const { status, body } = restError(e);
-      return c.body(JSON.stringify(body), status as 400, { "content-type": A2A_JSON, ...e.headers });
-    }
-  };
+export function restRoutes(opts: RestRouteOptions, before: MiddlewareHandler<AppEnv>[]): Hono<AppEnv> {
+  const r = new Hono<AppEnv>();
+  const run = call(opts);
+  r.use("*", ...before);
+  r.use("/tasks/*", pathSegments);
+  r.post("/message:send", async (c) => run(c, "SendMessage", await body(c)));
+  r.post("/message:stream", async (c) => run(c, "SendStreamingMessage", await body(c)));
+  r.get("/tasks", (c) => run(c, "ListTasks", listParams(c.req.query())));
+  r.get("/extendedAgentCard", (c) => run(c, "GetExtendedAgentCard", {}));
+  // a task id is one path segment without a colon; `{id}:cancel` and `{id}:subscribe` are its methods
+  r.get("/tasks/:id{[^/:]+}", (c) =>
+    run(c, "GetTask", { id: c.req.param("id"), ...num(c.req.query(), "historyLength") }),
+  );
+  r.post("/tasks/:call{[^/:]+:cancel}", (c) => run(c, "CancelTask", { id: taskOf(c.req.param("call")) }));
+  r.on(["GET", "POST"], "/tasks/:call{[^/:]+:subscribe}", (c) =>
+    run(c, "SubscribeToTask", { id: taskOf(c.req.param("call")) }),
+  );
+  r.post("/tasks/:id{[^/:]+}/pushNotificationConfigs", async (c) =>
+    run(c, "CreateTaskPushNotificationConfig", { taskId: c.req.param("id"), ...(await bodyObject(c)) }),
+  );
+  r.get("/tasks/:id{[^/:]+}/pushNotificationConfigs", (c) =>
+    run(c, "ListTaskPushNotificationConfigs", { taskId: c.req.param("id") }),
+  );
+  r.get("/tasks/:id{[^/:]+}/pushNotificationConfigs/:config", (c) =>
+    run(c, "GetTaskPushNotificationConfig", { taskId: c.req.param("id"), id: c.req.param("config") }),
+  );
+  r.delete("/tasks/:id{[^/:]+}/pushNotificationConfigs/:config", (c) =>
+    run(c, "DeleteTaskPushNotificationConfig", { taskId: c.req.param("id"), id: c.req.param("config") }),
+  );
+  // anything else under the profile: the binding's own "no such method" (404)
+  r.on(["GET", "POST", "DELETE"], "/*", (c) => {
+    const tail = new URL(c.req.url).pathname.slice(`/a2a/${c.req.param("profile")}`.length);
+    throw methodNotFound(`${c.req.method} ${tail || "/"}`);
+  });
+  return r;
 }
 
 // internal
 
-async function route(
-  c: Context<AppEnv>,
-  tail: string,
-  limit: number,
-): Promise<{ method: string; params: unknown }> {
-  const verb = c.req.method;
-  const q = c.req.query();
-  if (verb === "POST" && tail === "/message:send")
-    return { method: "SendMessage", params: await body(c, limit) };
-  if (verb === "POST" && tail === "/message:stream") {
-    return { method: "SendStreamingMessage", params: await body(c, limit) };
-  }
-  if (verb === "GET" && tail === "/tasks") return { method: "ListTasks", params: listParams(q) };
-  if (verb === "GET" && tail === "/extendedAgentCard") return { method: "GetExtendedAgentCard", params: {} };
-  const m = /^\/tasks\/([^/:]+)(:cancel|:subscribe|\/pushNotificationConfigs(?:\/([^/]+))?)?$/.exec(tail);
-  if (m) {
-    const id = decodeSegment(m[1]!, "task id");
-    const action = m[2];
-    if (!action && verb === "GET") {
-      return { method: "GetTask", params: { id, ...num(q, "historyLength") } };
-    }
-    if (action === ":cancel" && verb === "POST") return { method: "CancelTask", params: { id } };
-    if (action === ":subscribe" && (verb === "POST" || verb === "GET"))
-      return { method: "SubscribeToTask", params: { id } };
-    if (action?.startsWith("/pushNotificationConfigs")) {
-      const configId = m[3] ? decodeSegment(m[3], "push config id") : undefined;
-      if (verb === "POST" && !configId) {
-        return {
-          method: "CreateTaskPushNotificationConfig",
-          params: { taskId: id, ...(await bodyObject(c, limit)) },
-        };
-      }
-      if (verb === "GET" && !configId)
-        return { method: "ListTaskPushNotificationConfigs", params: { taskId: id } };
-      if (verb === "GET")
-        return { method: "GetTaskPushNotificationConfig", params: { taskId: id, id: configId } };
-      if (verb === "DELETE")
-        return { method: "DeleteTaskPushNotificationConfig", params: { taskId: id, id: configId } };
-    }
-  }
-  throw methodNotFound(`${verb} ${tail || "/"}`);
+const A2A_JSON = "application/a2a+json";
+
+/** `{id}:cancel` → the task id. */
+function taskOf(call: string): string {
+  return call.slice(0, call.lastIndexOf(":"));
 }
 
-/** A percent-encoded path segment; a malformed encoding (`%E0%A4%A`) is a 400 naming it. */
-function decodeSegment(raw: string, what: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw invalidParams(
-      `the ${what} in the path is not valid percent-encoded UTF-8: ${raw.slice(0, 80)}`,
-      what,
+function call(opts: RestRouteOptions) {
+  return async (c: Context<AppEnv>, method: string, params: unknown) => {
+    c.set("rpcMethod", method);
+    const outcome = await findMethod("1.0", method)(opts.engine, {
+      peer: c.var.peer,
+      profile: c.var.profile,
+      scoped: true,
+      dialect: "1.0",
+      hops: c.var.hops,
+      push: opts.push,
+      params,
+      signal: c.req.raw.signal,
+      keepOpen: () => c.env?.keepOpen?.(),
+    });
+    opts.onOutcome?.(method, "ok");
+    if (outcome.kind === "result") {
+      return c.body(JSON.stringify(outcome.result ?? {}), 200, { "content-type": A2A_JSON });
+    }
+    const stream = sseStream(
+      { start: outcome.start },
+      { keepaliveMs: opts.keepaliveMs, signal: c.req.raw.signal },
     );
+    return new Response(stream, { status: 200, headers: SSE_HEADERS });
+  };
+}
+
+/**
+ * Hono hands a path segment it cannot percent-decode through as it is: a malformed encoding
+ * (`%E0%A4%A`) in the task or push config id is a 400 naming it instead.
+ */
+const pathSegments: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const segments = new URL(c.req.url).pathname.split("/");
+  // ["", "a2a", profile, "tasks", id, "pushNotificationConfigs", config]
+  for (const [i, what] of [
+    [4, "task id"],
+    [6, "push config id"],
+  ] as const) {
+    const raw = segments[i];
+    if (raw === undefined) continue;
+    try {
+      decodeURIComponent(raw);
+    } catch {
+      throw invalidParams(
+        `the ${what} in the path is not valid percent-encoded UTF-8: ${raw.slice(0, 80)}`,
+        what,
+      );
+    }
   }
-}
+  return next();
+};
 
-async function body(c: Context<AppEnv>, limit: number): Promise<unknown> {
+async function body(c: Context<AppEnv>): Promise<unknown> {
   requireJson(c.req.header("content-type"));
-  return camelKeys(checkDepth(parseJson(await readLimited(c.req.raw, limit))));
+  return camelKeys(checkDepth(parseJson(await c.req.text())));
 }
 
-async function bodyObject(c: Context<AppEnv>, limit: number): Promise<Record<string, unknown>> {
-  const b = await body(c, limit);
+async function bodyObject(c: Context<AppEnv>): Promise<Record<string, unknown>> {
+  const b = await body(c);
   if (typeof b !== "object" || b === null || Array.isArray(b))
     throw invalidParams("the body must be a JSON object");
   return b as Record<string, unknown>;

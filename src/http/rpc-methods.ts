@@ -1,73 +1,38 @@
 import type { z } from "zod";
 import { HermesParams, hermesAnswer, isAgentRole, messageFromHermes } from "../a2a/hermes.ts";
 import type { Dialect } from "../a2a/jsonrpc.ts";
-import type { SseFrame } from "../a2a/sse.ts";
 import {
   GetTaskParamsSchema,
-  isSettled,
   isTerminal,
-  isUserMessageEvent,
   ListTasksParamsSchema,
-  type Message,
   type SendMessageParams,
   SendMessageParamsSchema,
-  type StreamResponse,
   type Task,
   TaskIdParamsSchema,
   textOf,
 } from "../a2a/types.ts";
-import {
-  eventToV03,
-  messageToV03,
-  SendParamsV03,
-  sendParamsFromV03,
-  stateToV03,
-  taskToV03,
-} from "../a2a/v03.ts";
-import type { Peer } from "../auth/peers.ts";
+import { messageToV03, SendParamsV03, sendParamsFromV03, stateToV03, taskToV03 } from "../a2a/v03.ts";
 import { mayUse } from "../auth/peers.ts";
 import { type Brief, parseBrief } from "../brief/schema.ts";
 import {
+  budgetExceeded,
   type ErrorData,
   extendedCardNotConfigured,
   invalidParams,
   methodNotFound,
   pushNotSupported,
-  RelayError,
+  type RelayError,
   taskFailed,
   taskNotFound,
   unsupportedOperation,
 } from "../errors.ts";
 import { type PushMethod, pushConfigOf, pushMethod } from "../push/methods.ts";
-import type { PushService } from "../push/service.ts";
 import type { PushConfig } from "../push/store.ts";
-import type { Replies } from "../receivers/a2a/postbacks.ts";
 import type { RequestExtras } from "../receivers/types.ts";
 import type { Engine } from "../tasks/engine.ts";
 import { view } from "../tasks/snapshot.ts";
-
-export interface RpcCall {
-  peer: Peer;
-  /** The profile the request addresses (already checked against the peer's rights). */
-  profile: string;
-  /** Whether the URL named the profile (then task lookups are scoped to it). */
-  scoped: boolean;
-  dialect: Dialect;
-  params: unknown;
-  signal: AbortSignal;
-  /** Ask the server not to time out this connection (long blocking calls, streams). */
-  keepOpen: () => void;
-  /** `A2A-Relay-Hops` of the request (relay forwards so far). */
-  hops?: number;
-  /** Push notifications (undefined: not offered). */
-  push?: PushService | undefined;
-  /** Queued receivers' post-backs (profiles with `reply_peer`). */
-  replies?: Replies | undefined;
-}
-
-export type RpcOutcome =
-  | { kind: "result"; result: unknown }
-  | { kind: "stream"; start: (push: (f: SseFrame) => void, end: () => void) => () => void };
+import { streamTask, upstreamMessage } from "./rpc-stream.ts";
+import type { RpcCall, RpcOutcome } from "./types.ts";
 
 type Handler = (engine: Engine, call: RpcCall) => Promise<RpcOutcome> | RpcOutcome;
 
@@ -150,16 +115,17 @@ function budgetRefusal(task: Task): RelayError | undefined {
   if (task.status.state !== "TASK_STATE_REJECTED" || e?.code !== -32042 || e.source !== "admission") {
     return undefined;
   }
-  const resetAt = typeof e.data?.resetAt === "string" ? Date.parse(e.data.resetAt) : Number.NaN;
-  const retry = Number.isFinite(resetAt) ? Math.max(1, Math.ceil((resetAt - Date.now()) / 1000)) : undefined;
-  return new RelayError({
-    code: -32042,
-    reason: "BUDGET_EXCEEDED",
-    message: e.message ?? "budget exceeded",
-    status: 429,
-    exitCode: 4,
-    data: { ...e.data, taskId: task.id },
-    headers: retry === undefined ? {} : { "Retry-After": String(retry) },
+  const d = e.data ?? {};
+  const resetAt = typeof d.resetAt === "string" ? d.resetAt : undefined;
+  const at = resetAt === undefined ? Number.NaN : Date.parse(resetAt);
+  return budgetExceeded({
+    peer: String(d.peer),
+    limit: String(d.limit),
+    used: Number(d.used),
+    max: Number(d.max),
+    resetAt,
+    retryAfterS: Number.isFinite(at) ? (at - Date.now()) / 1000 : undefined,
+    taskId: task.id,
   });
 }
 
@@ -283,76 +249,6 @@ function postback(call: RpcCall, params: z.infer<typeof HermesParams>): unknown 
     `message.role is agent: an agent's message is not a user turn, and no task on profile "${call.profile}" waits for a post-back in context "${contextId ?? "(none)"}" from peer "${call.peer.name}" (post-backs come from the profile's reply_peer)`,
     "message.role",
   );
-}
-
-/**
- * An upstream agent that answered with a Message (not a task) is answered to the caller with that
- * Message, as a transparent proxy would; the relay keeps its own task record of the turn.
- */
-function upstreamMessage(task: Task): Message | undefined {
-  const up = task.metadata?.upstream as { reply?: unknown } | undefined;
-  const reply = task.status.message;
-  if (up?.reply !== "message" || task.status.state !== "TASK_STATE_COMPLETED" || !reply) return undefined;
-  const { taskId: _, ...message } = reply;
-  return message;
-}
-
-/**
- * A task's events as a stream. A streaming send ends at a terminal or interrupted state (the
- * caller must answer); a subscription ends only at a terminal one (spec 3.1.6): it goes on across
- * INPUT_REQUIRED and AUTH_REQUIRED while the task is continued.
- */
-function streamTask(
-  engine: Engine,
-  call: RpcCall,
-  taskId: string,
-  until: "settled" | "terminal",
-  /** A forwarded send: hold the relay's own first events until the upstream says something. */
-  forwarded = false,
-): RpcOutcome {
-  const ends = until === "terminal" ? isTerminal : isSettled;
-  call.keepOpen();
-  return {
-    kind: "stream",
-    start(push, end) {
-      const frame = (seq: number, e: StreamResponse) =>
-        push({ id: seq, data: call.dialect === "1.0" ? e : eventToV03(e) });
-      // the relay's snapshot and its bare WORKING are held back until the upstream's first word:
-      // an upstream that answers with a Message then streams that one Message, as it would directly
-      let held: Array<{ seq: number; event: StreamResponse }> | undefined = forwarded ? [] : undefined;
-      const flush = () => {
-        for (const h of held ?? []) frame(h.seq, h.event);
-        held = undefined;
-      };
-      const w = engine.watch(taskId, call.peer.name, (e) => {
-        if (isUserMessageEvent(e.event)) return;
-        const settledNow = ends(e.task.status.state);
-        if (held && settledNow) {
-          const message = upstreamMessage(e.task);
-          if (message) {
-            push({ id: e.seq, data: call.dialect === "1.0" ? { message } : messageToV03(message) });
-            return end();
-          }
-        }
-        if (held && !settledNow && isBookkeeping(e.event)) return void held.push(e);
-        flush();
-        frame(e.seq, e.event);
-        if (settledNow) end();
-      });
-      if (held) held.push({ seq: w.seq, event: { task: w.task } });
-      else frame(w.seq, { task: w.task });
-      if (ends(w.task.status.state)) {
-        flush();
-        end();
-      }
-      return w.stop;
-    },
-  };
-}
-
-/** The relay's own events of a forwarded turn: its start (WORKING, no message). */
-function isBookkeeping(e: StreamResponse): boolean {
-  return "statusUpdate" in e && !e.statusUpdate.status.message && !e.statusUpdate.metadata;
 }
 
 async function sendStreaming(engine: Engine, call: RpcCall): Promise<RpcOutcome> {

@@ -2,72 +2,56 @@ import type { Context } from "hono";
 import { hasControlChars, isSettled, type Message, partsText, type Task, textOf } from "../a2a/types.ts";
 import { stateToV03 } from "../a2a/v03.ts";
 import { invalidParams } from "../errors.ts";
-import { checkHops, HOPS_HEADER, readHops } from "../routing/hops.ts";
 import type { Engine } from "../tasks/engine.ts";
-import { asRelayError, readLimited, resolveProfile } from "./request.ts";
 import type { AppEnv } from "./types.ts";
 
-export interface SendRouteOptions {
-  /** An unexpected error (a bug): one log line. */
-  onInternal?: (err: Error) => void;
+interface SendRouteOptions {
   engine: Engine;
-  profiles: ReadonlySet<string>;
-  maxBodyBytes: number;
-  /** `server.max_hops` (see routing/hops.ts). */
-  maxHops: number;
 }
 
 /**
  * `POST /send/{profile}`: plain text for curl. The body is the message; the answer is the final
  * text. `?context=ID` continues a conversation, `?stream=1` streams progress lines, `?wait=0`
  * answers 202 with the task id at once. An `Idempotency-Key` header makes retries safe.
- * Statuses: 200 completed (or input required), 422 failed/rejected, 409 canceled.
+ * Statuses: 200 completed (or input required), 422 failed/rejected, 409 canceled. Runs after the
+ * front door's preamble (http/request.ts); errors are rendered by http/errors.ts.
  */
 export function sendHandler(opts: SendRouteOptions) {
   return async (c: Context<AppEnv>) => {
-    try {
-      c.set("rpcMethod", "send");
-      const hops = readHops(c.req.header(HOPS_HEADER));
-      checkHops(hops, opts.maxHops);
-      const peer = c.var.peer;
-      const profile = resolveProfile(c.req.param("profile"), peer, opts.profiles);
-      const text = (await readLimited(c.req.raw, opts.maxBodyBytes)).replace(/\r?\n$/, "");
-      if (!text.trim()) throw invalidParams("the body is the message text; it is empty");
-      const context = contextParam(c.req.query("context"));
-      const key = c.req.header("idempotency-key");
-      const message: Message = {
-        messageId: key && /^[\w.:-]{1,200}$/.test(key) ? key : crypto.randomUUID(),
-        role: "ROLE_USER",
-        parts: [{ text }],
-        ...(context ? { contextId: context } : {}),
-      };
-      // progress can be followed when the answer streams or the call returns at once
-      const progress = c.req.query("stream") === "1" || c.req.query("wait") === "0";
-      const task = await opts.engine.send({
-        peer: peer.name,
-        profile,
-        origin: "a2a",
-        message,
-        hops,
-        progress,
-      });
-      const ids = { "A2A-Task-Id": task.id, "A2A-Context-Id": task.contextId };
-      if (c.req.query("wait") === "0") {
-        return c.text(`${task.id}\n`, 202, { ...ids, "A2A-Task-State": stateToV03(task.status.state) });
-      }
-      c.env?.keepOpen?.();
-      if (c.req.query("stream") === "1")
-        return streamLines(opts.engine, peer.name, task, ids, c.req.raw.signal);
-      const done = await opts.engine.waitSettled(task.id, peer.name, c.req.raw.signal);
-      return c.text(`${finalText(done)}\n`, statusOf(done) as 200, {
-        ...ids,
-        "A2A-Task-State": stateToV03(done.status.state),
-      });
-    } catch (err) {
-      const e = asRelayError(err, c.req.raw.signal, opts.onInternal);
-      const status = e.status >= 400 ? e.status : e.code === -32040 || e.code === -32001 ? 404 : 400;
-      return c.text(`error: ${e.message} (${e.reason})\n`, status as 400, e.headers);
+    c.set("rpcMethod", "send");
+    const peer = c.var.peer;
+    const text = (await c.req.text()).replace(/\r?\n$/, "");
+    if (!text.trim()) throw invalidParams("the body is the message text; it is empty");
+    const context = contextParam(c.req.query("context"));
+    const key = c.req.header("idempotency-key");
+    const message: Message = {
+      messageId: key && /^[\w.:-]{1,200}$/.test(key) ? key : crypto.randomUUID(),
+      role: "ROLE_USER",
+      parts: [{ text }],
+      ...(context ? { contextId: context } : {}),
+    };
+    // progress can be followed when the answer streams or the call returns at once
+    const progress = c.req.query("stream") === "1" || c.req.query("wait") === "0";
+    const task = await opts.engine.send({
+      peer: peer.name,
+      profile: c.var.profile,
+      origin: "a2a",
+      message,
+      hops: c.var.hops,
+      progress,
+    });
+    const ids = { "A2A-Task-Id": task.id, "A2A-Context-Id": task.contextId };
+    if (c.req.query("wait") === "0") {
+      return c.text(`${task.id}\n`, 202, { ...ids, "A2A-Task-State": stateToV03(task.status.state) });
     }
+    c.env?.keepOpen?.();
+    if (c.req.query("stream") === "1")
+      return streamLines(opts.engine, peer.name, task, ids, c.req.raw.signal);
+    const done = await opts.engine.waitSettled(task.id, peer.name, c.req.raw.signal);
+    return c.text(`${finalText(done)}\n`, statusOf(done) as 200, {
+      ...ids,
+      "A2A-Task-State": stateToV03(done.status.state),
+    });
   };
 }
 

@@ -1,3 +1,5 @@
+import type { Dialect, JsonRpcId } from "../a2a/jsonrpc.ts";
+import type { SseFrame } from "../a2a/sse.ts";
 import type { JwtVerifier } from "../auth/jwt.ts";
 import type { RelayKeyring } from "../auth/keys.ts";
 import type { AuthThrottle } from "../auth/limiter.ts";
@@ -38,11 +40,48 @@ export interface AppDeps {
   replies?: Replies;
 }
 
+/** Which front door a request came in by: it decides how an error is rendered (http/errors.ts). */
+export type Binding = "jsonrpc" | "rest" | "send";
+
 export type AppEnv = {
   Bindings: RequestInfo;
   Variables: {
     requestId: string;
     peer: Peer;
     rpcMethod: string;
+    /** Set by the front door's preamble (http/preamble.ts); absent on cards, health and admin. */
+    binding: Binding;
+    /** The request's dialect (JSON-RPC: decided from the header, then the body). */
+    dialect: Dialect;
+    /** The JSON-RPC request id, once the body is parsed (errors echo it). */
+    rpcId: JsonRpcId;
+    /** `X-A2A-Hops` of the request (routing/hops.ts), checked against `max_hops`. */
+    hops: number;
+    /** The profile named in the path, checked against the peer's rights (REST and /send). */
+    profile: string;
   };
 };
+
+/** One A2A call, whichever front door and dialect it came by (http/rpc-methods.ts). */
+export interface RpcCall {
+  peer: Peer;
+  /** The profile the request addresses (already checked against the peer's rights). */
+  profile: string;
+  /** Whether the URL named the profile (then task lookups are scoped to it). */
+  scoped: boolean;
+  dialect: Dialect;
+  params: unknown;
+  signal: AbortSignal;
+  /** Ask the server not to time out this connection (long blocking calls, streams). */
+  keepOpen: () => void;
+  /** `A2A-Relay-Hops` of the request (relay forwards so far). */
+  hops?: number;
+  /** Push notifications (undefined: not offered). */
+  push?: PushService | undefined;
+  /** Queued receivers' post-backs (profiles with `reply_peer`). */
+  replies?: Replies | undefined;
+}
+
+export type RpcOutcome =
+  | { kind: "result"; result: unknown }
+  | { kind: "stream"; start: (push: (f: SseFrame) => void, end: () => void) => () => void };
