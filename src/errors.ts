@@ -74,6 +74,20 @@ export const storageUnavailable = (why: string) =>
     status: 503,
     headers: { "Retry-After": "5" },
   });
+/**
+ * The fleet's shared budget store (Postgres) cannot be reached and `[budgets] on_store_down` is
+ * "refuse": a budgeted peer's new dispatch is refused (unbudgeted peers are never affected).
+ * `store` is the URL without credentials.
+ */
+export const budgetStoreUnavailable = (store: string, why: string) =>
+  new RelayError({
+    code: -32048,
+    reason: "BUDGET_STORE_UNAVAILABLE",
+    message: `the shared budget store ${store} is unavailable (${why}); budgeted dispatches are refused until it returns`,
+    status: 503,
+    headers: { "Retry-After": "5" },
+    data: { store },
+  });
 /** The caller went away before its answer was ready (nobody reads this; it names the outcome). */
 export const clientClosed = () =>
   new RelayError({

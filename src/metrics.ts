@@ -85,6 +85,34 @@ export class Metrics {
     );
   }
 
+  /** The shared budget store (`[budgets] store`): up or degraded, turns counted locally, leases reclaimed. */
+  budgetStore(stats: { up: boolean; localAdmissions: number; reclaimed: number }) {
+    this.registry.add(
+      new Gauge(
+        "a2a_relay_budget_store_up",
+        "1 while the shared budget store answers, 0 while degraded",
+        undefined,
+        (g) => g.set({}, stats.up ? 1 : 0),
+      ),
+    );
+    this.registry.add(
+      new Gauge(
+        "a2a_relay_budget_local_admissions",
+        "Budgeted turns this relay admitted on its own while the shared store was down (counter)",
+        undefined,
+        (g) => g.set({}, stats.localAdmissions),
+      ),
+    );
+    this.registry.add(
+      new Gauge(
+        "a2a_relay_budget_reservations_reclaimed",
+        "Reservations of silent relays this relay handed back (counter)",
+        undefined,
+        (g) => g.set({}, stats.reclaimed),
+      ),
+    );
+  }
+
   /** Gauges read at scrape time. */
   collect(opts: {
     tasksByState: () => Array<{ state: string; n: number }>;

@@ -5,7 +5,7 @@ import { AuthThrottle } from "./auth/limiter.ts";
 import { outboundCredential } from "./auth/outbound.ts";
 import { TokenDirectory } from "./auth/peers.ts";
 import { SqliteReplayGuard } from "./auth/replay.ts";
-import { Budgets, budgetsFromConfig, LedgerStore, ledgerHorizon } from "./budgets/index.ts";
+import { budgetsFromConfig, createBudgets, ledgerHorizon } from "./budgets/index.ts";
 import { type Config, readSecretFile } from "./config/load.ts";
 import { ConfigError, dataDirUnwritable, RelayError } from "./errors.ts";
 import { createApp } from "./http/app.ts";
@@ -200,11 +200,20 @@ async function start(
   };
   writer.onFailure = (err) => health.failed(err);
   const stopDiskWatch = health.watchDisk(server.dataDir, config.store.min_free_mb);
-  const budgets = new Budgets({
-    store: new LedgerStore(store.db),
-    writer,
+  const budgets = await createBudgets({
+    setup: config.budgets,
     budgets: budgetLimits,
-    onWriteError: (err) => logger.error({ err: String(err) }, "budget ledger write failed"),
+    store,
+    writer,
+    runtime,
+    logger,
+    relay: server.id,
+    dataDir: server.dataDir,
+  }).catch((err) => {
+    stopDiskWatch();
+    writer.close();
+    store.close();
+    throw err;
   });
   const transcripts = new TranscriptWriter({
     root: transcriptRoot(server.dataDir),
@@ -244,7 +253,8 @@ async function start(
   const recovered = await engine.recover();
   if (recovered)
     logger.warn({ tasks: recovered }, "marked tasks left running by the previous process as FAILED");
-  metrics.budgets(() => budgets.report());
+  metrics.budgets(() => budgets.snapshot());
+  if (budgets.stats) metrics.budgetStore(budgets.stats);
   const certExpiry = {
     file: config.server.tlsMaterial?.certFile ?? "",
     notAfter: config.server.tlsMaterial?.notAfter ?? 0,
@@ -292,6 +302,7 @@ async function start(
       if (health.writeFailing && !health.refusal()) probeWrite();
       return health.problem() ?? true;
     },
+    degraded: () => budgets.degraded(),
   });
 
   const fetchApp: ServeOptions["fetch"] = (req, info) => app.fetch(req, info);
@@ -349,6 +360,7 @@ async function start(
         await (rotation?.current() ?? listener).stop(false);
         await engine.shutdown(server.shutdown_grace_s * 1000);
         await push.deliverer.stop();
+        await budgets.close();
         await retention?.stop();
         stopDiskWatch();
         transcripts.close();

@@ -1,7 +1,8 @@
 import { budgetExceeded } from "../errors.ts";
 import type { Usage } from "../receivers/types.ts";
 import type { Writer } from "../store/writer.ts";
-import type { Admission, AdmissionTicket, AdmitRequest } from "../tasks/engine.ts";
+import type { AdmissionTicket, AdmitRequest } from "../tasks/engine.ts";
+import type { BudgetLedger } from "./api.ts";
 import { checkProfile } from "./profile.ts";
 import { Slots } from "./slots.ts";
 import type { LedgerStore } from "./store.ts";
@@ -34,7 +35,7 @@ export interface BudgetsDeps {
  * writes not yet committed are counted on top of it (`pending`), so nothing is counted twice
  * or missed between a write and its commit.
  */
-export class Budgets implements Admission {
+export class Budgets implements BudgetLedger {
   readonly #deps: BudgetsDeps;
   readonly #now: () => number;
   readonly #pending = new Map<string, Delta[]>();
@@ -107,6 +108,18 @@ export class Budgets implements Admission {
     const b = this.#deps.budgets.get(peer);
     return b ? this.#report(b, this.#now()) : undefined;
   }
+
+  snapshot(): BudgetReport[] {
+    return this.report();
+  }
+
+  /** The relay's own ledger is never degraded (a failing database is /readyz's own concern). */
+  degraded(): undefined {
+    return undefined;
+  }
+
+  /** Nothing of its own to close: the writer and database belong to the relay. */
+  async close(): Promise<void> {}
 
   /** Forget a peer's use so far (running turns keep their slots). Resolves after the commit. */
   async reset(peer: string): Promise<BudgetReport | undefined> {

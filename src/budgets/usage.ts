@@ -155,6 +155,17 @@ export function reportOf(
   pending: readonly Delta[] = [],
   source: UseSource = ledgerSource(store, { peer: b.peer, afterId: store.reset(b.peer).afterId }),
 ): BudgetReport {
+  return reportFrom(b, now, source, store.reset(b.peer).resetAt, pending);
+}
+
+/** A peer's report from its committed use (`source`), whichever store holds the ledger. */
+export function reportFrom(
+  b: PeerBudget,
+  now: number,
+  source: UseSource,
+  resetAt: number | undefined,
+  pending: readonly Delta[] = [],
+): BudgetReport {
   const use = windowUse(source, b, now, pending);
   const limits: Record<string, number> = {};
   const exceeded: Record<string, string | null> = {};
@@ -171,7 +182,6 @@ export function reportOf(
     limits.max_queued = b.maxQueued;
   }
   if (b.maxTurnsPerContext !== undefined) limits.max_turns_per_context = b.maxTurnsPerContext;
-  const { resetAt } = store.reset(b.peer);
   return {
     peer: b.peer,
     window: b.window.text,

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { storeError } from "../budgets/create.ts";
 import {
   type BudgetReport,
   budgetsFromConfig,
@@ -8,6 +9,7 @@ import {
   type PeerBudget,
   reportOf,
 } from "../budgets/index.ts";
+import { withSharedLedger } from "../budgets/pg/report.ts";
 import { adminCall } from "../client/admin.ts";
 import { REACH_HELP, REACH_OPTIONS, type Reach, reach } from "../client/reach.ts";
 import { loadConfig } from "../config/load.ts";
@@ -30,6 +32,8 @@ its next dispatch. Without a config naming PEER, reset and show work on the ledg
 name (show then has no limits to compare with). With --url or --relay it asks that running relay
 instead (GET /admin/budgets, POST /admin/budgets/PEER/reset: an admin peer's credential), which
 also counts the turns running or queued right now.
+With [budgets] store (or A2A_RELAY_BUDGET_STORE), show and reset read and write the fleet's
+shared ledger on PostgreSQL instead, turns running and queued across the fleet included.
 
 ${REACH_HELP}
 
@@ -70,6 +74,24 @@ export const budget: Command = {
     }
     if (peer && !budgets.has(peer)) {
       throw new UsageError(`peer "${peer}" has no budget; add [peers.${peer}.budget] to ${config.file}`);
+    }
+    const shared = config.budgets.store;
+    if (shared) {
+      const chosen = [...budgets.values()].filter((b) => !peer || b.peer === peer);
+      const reports = await withSharedLedger(shared, async (ledger) => {
+        if (action === "reset") {
+          await ledger.reset(peer!);
+          return [];
+        }
+        return Promise.all(chosen.map((b) => ledger.report(b)));
+      }).catch((err) => {
+        throw storeError(shared, err);
+      });
+      if (action === "reset")
+        io.out(`budget of peer ${peer} reset in ${shared.display} (use so far no longer counts)\n`);
+      else if (values.json) io.out(`${JSON.stringify({ budgets: reports }, null, 2)}\n`);
+      else io.out(reports.length ? reports.map(format).join("\n") : "no peer has a budget\n");
+      return 0;
     }
     const dbPath = join(config.server.dataDir, "relay.db");
     if (!existsSync(dbPath) && action === "show") {
@@ -152,5 +174,6 @@ function format(r: BudgetReport): string {
   }
   if (Object.keys(r.limits).length === 0)
     lines.push(`  used: ${r.used.turns} turns, ${r.used.tokens} tokens`);
+  if (r.running !== undefined) lines.push(`  running ${r.running}, queued ${r.queued ?? 0} (fleet-wide)`);
   return `${lines.join("\n")}\n`;
 }

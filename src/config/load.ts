@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import type { z } from "zod";
 import { ConfigError, dataDirUnwritable } from "../errors.ts";
+import { type BudgetsSetup, resolveBudgetsSetup } from "./budget-store.ts";
 import {
   ConfigSchema,
   DEFAULT_BANDS,
@@ -64,6 +65,8 @@ export interface Config {
   outboundTls: Record<string, OutboundTls>;
   /** `[store]`; `retainMs` undefined: keep forever. */
   store: StoreConfig & { retainMs: number | undefined };
+  /** `[budgets]`: a shared Postgres ledger, or undefined `store` for this relay's own. */
+  budgets: BudgetsSetup;
   bands: Record<string, [number, number]>;
   peers: Record<string, ResolvedPeer>;
   profiles: Record<string, ProfileConfig>;
@@ -216,6 +219,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     },
     outboundTls: outbound,
     store: { ...c.store, retainMs: c.store.retain === "forever" ? undefined : parseDuration(c.store.retain) },
+    budgets: resolveBudgetsSetup(where, c.budgets, env),
     bands,
     peers,
     profiles,

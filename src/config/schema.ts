@@ -91,6 +91,17 @@ const Store = z.strictObject({
   min_free_mb: z.number().min(0).default(256),
 });
 
+/** `[budgets]`: where the budget ledger lives (default: this relay's SQLite database). */
+const BudgetStore = z.strictObject({
+  /** `postgres://user@host:5432/db`: one ledger for every relay that names the same store. */
+  store: z.string().min(1).optional(),
+  /** The environment variable holding the store's password (never in the config file). */
+  password_env: z.string().min(1).optional(),
+  on_store_down: z.enum(["refuse", "local"]).default("refuse"),
+  /** A relay silent this long loses its reservations (handed back by another relay). */
+  lease_s: z.number().min(1).max(3600).default(30),
+});
+
 const Jwt = z.strictObject({
   issuer: z.string().optional(),
   algorithms: z.array(z.string()).default(["EdDSA"]),
@@ -173,6 +184,7 @@ export const ConfigSchema = z
   .strictObject({
     server: Server.default(Server.parse({}, ONE_OFF)),
     store: Store.default(Store.parse({}, ONE_OFF)),
+    budgets: BudgetStore.default(BudgetStore.parse({}, ONE_OFF)),
     ports: z.strictObject({ bands: z.record(z.string(), Band).default({}) }).default({ bands: {} }),
     peers: z
       .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "peer names use A-Z a-z 0-9 . _ -"), Peer)
@@ -234,6 +246,7 @@ export type StoreConfig = z.infer<typeof Store>;
 export type PeerConfig = z.infer<typeof Peer>;
 export type ProfileConfig = z.infer<typeof Profile>;
 export type BudgetConfig = z.infer<typeof Budget>;
+export type BudgetStoreConfig = z.infer<typeof BudgetStore>;
 
 /** Embedded defaults: one `echo` profile. The `local` peer is added by load.ts. */
 export const DEFAULT_PROFILES: Record<string, ProfileConfig> = {

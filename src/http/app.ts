@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { type CardInput, cardAny, cardV1, cardV03, publicBase } from "../a2a/cards.ts";
 import { describePeers } from "../auth/describe.ts";
-import { type Budgets, budgetRoutes } from "../budgets/index.ts";
+import { type BudgetLedger, budgetRoutes } from "../budgets/index.ts";
 import type { Config } from "../config/load.ts";
 import { listLeases } from "../portlock/index.ts";
 import { transcriptRoutes } from "../transcripts/index.ts";
@@ -19,7 +19,7 @@ import type { AppDeps, AppEnv } from "./types.ts";
 /** Wire the HTTP surface from its dependencies. Does no I/O of its own. */
 /** Admin extras: budgets and transcripts (absent in apps built without them). */
 interface AdminDeps {
-  budgets?: Budgets;
+  budgets?: BudgetLedger;
   /** `<data dir>/transcripts` */
   transcriptRoot?: string;
 }
@@ -67,7 +67,10 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
   app.get("/healthz", (c) => c.json({ status: "ok", version: VERSION, name: config.server.name ?? null }));
   app.get("/readyz", (c) => {
     const r = deps.ready();
-    return r === true ? c.json({ status: "ready" }) : c.json({ status: "not ready", reason: r }, 503);
+    if (r !== true) return c.json({ status: "not ready", reason: r }, 503);
+    // degraded (the shared budget store is down): still serving, so still ready
+    const degraded = deps.degraded?.();
+    return degraded ? c.json({ status: "degraded", reason: degraded }) : c.json({ status: "ready" });
   });
   app.get("/metrics", async (c) => {
     if (!config.server.metrics_public) return c.text("metrics are not public on this relay\n", 404);

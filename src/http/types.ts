@@ -29,6 +29,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** Readiness: true, or why the relay is not ready (database, free disk, failing writes). */
   ready: () => true | string;
+  /** Ready but degraded (the shared budget store is down): why. */
+  degraded?: () => string | undefined;
   keepaliveMs?: number;
   /** Push notifications (absent: the push methods answer -32003). */
   push?: PushService;

@@ -62,10 +62,11 @@ export interface AdmitRequest {
 
 /**
  * Admission control, injected (the engine knows nothing of budgets). `admit` runs synchronously
+ * (or, for a ledger on a shared store, returns a promise: the dispatch then waits for it)
  * inside the dispatch, before the task or turn is recorded: throw (a RelayError) to refuse.
  */
 export interface Admission {
-  admit(req: AdmitRequest): AdmissionTicket | undefined;
+  admit(req: AdmitRequest): AdmissionTicket | undefined | Promise<AdmissionTicket | undefined>;
 }
 
 export interface AdmissionTicket {
@@ -536,7 +537,8 @@ export class Engine {
         );
       }
       this.queues.check(existing.queueKey, existing.contextId);
-      const ticket = this.#admit(existing.id, existing.contextId, input);
+      const admitted = this.#admit(existing.id, existing.contextId, input);
+      const ticket = admitted instanceof Promise ? await admitted : admitted;
       const msg = { ...message, taskId: existing.id, contextId: existing.contextId };
       this.live.set(existing.id, existing);
       existing.hops = input.hops;
@@ -567,7 +569,8 @@ export class Engine {
     const queueKey = ContextQueues.key(input.profile, peer, contextId);
     this.queues.check(queueKey, contextId);
     const id = this.#deps.newId();
-    const ticket = this.#admit(id, contextId, input);
+    const admitted = this.#admit(id, contextId, input);
+    const ticket = admitted instanceof Promise ? await admitted : admitted;
     const msg: Message = { ...message, taskId: id, contextId };
     const task: Task = {
       id,
@@ -668,8 +671,8 @@ export class Engine {
     };
   }
 
-  /** Synchronous: called before the dispatch's first await, so admissions cannot interleave. */
-  #admit(taskId: string, contextId: string, input: SendInput): AdmissionTicket | undefined {
+  /** Called before the dispatch's first await: a synchronous admission cannot interleave. */
+  #admit(taskId: string, contextId: string, input: SendInput): ReturnType<Admission["admit"]> {
     const req = { peer: input.peer, profile: input.profile, contextId, taskId, origin: input.origin };
     return this.#deps.admission?.admit(req);
   }

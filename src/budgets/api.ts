@@ -1,0 +1,21 @@
+import type { Admission } from "../tasks/engine.ts";
+import type { BudgetReport } from "./usage.ts";
+
+/**
+ * The budget ledger as the rest of the relay sees it, whichever store holds it: this relay's
+ * SQLite database (`Budgets`) or the fleet's PostgreSQL server (`PgBudgets`).
+ */
+export interface BudgetLedger extends Admission {
+  /** After a (re)start: hand back what the previous process of this relay left open. */
+  recover(): Promise<{ refunded: number; settled: number }>;
+  /** Every budgeted peer's limits and use now. */
+  report(): BudgetReport[] | Promise<BudgetReport[]>;
+  reportFor(peer: string): BudgetReport | undefined | Promise<BudgetReport | undefined>;
+  /** Forget a peer's use so far (running turns keep their slots). */
+  reset(peer: string): Promise<BudgetReport | undefined>;
+  /** The latest report without I/O (metrics are read synchronously at scrape time). */
+  snapshot(): BudgetReport[];
+  /** Why budgets work in a degraded mode now (the shared store is down), else undefined. */
+  degraded(): string | undefined;
+  close(): Promise<void>;
+}

@@ -1,0 +1,98 @@
+import { createHash } from "node:crypto";
+import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import m0000 from "../../../drizzle/pg/0000_budgets.sql" with { type: "text" };
+import type { SharedStore } from "../../config/budget-store.ts";
+
+/**
+ * The SQL migrations drizzle-kit generated for the shared ledger (`npm run db:generate:pg`),
+ * embedded as text like the SQLite ones: a compiled binary needs no migrations folder.
+ */
+export const PG_MIGRATIONS: ReadonlyArray<{ tag: string; sql: string }> = [
+  { tag: "0000_budgets", sql: m0000 },
+];
+
+export type PgDb = PostgresJsDatabase<Record<string, never>>;
+
+export interface PgConnection {
+  sql: postgres.Sql;
+  db: PgDb;
+  close(): Promise<void>;
+}
+
+/**
+ * A pool of connections to the shared store (postgres.js: plain JavaScript over TCP, so it runs on
+ * Bun, on Deno and inside the compiled binary). Nothing connects until the first query.
+ */
+export function connectPg(store: SharedStore, opts: { max?: number } = {}): PgConnection {
+  const sql = postgres(store.url, {
+    max: opts.max ?? 10,
+    connect_timeout: 3,
+    idle_timeout: 60,
+    onnotice: () => {},
+    // the relay's own connection name in pg_stat_activity
+    connection: { application_name: "a2a-relay" },
+  });
+  return { sql, db: drizzle(sql), close: () => sql.end({ timeout: 2 }) };
+}
+
+/**
+ * Apply the embedded migrations not yet recorded, in one transaction under an advisory lock, so
+ * relays starting together do not race (the same hash as the SQLite migrator's).
+ */
+export async function migratePg(sql: postgres.Sql): Promise<number> {
+  // up to date: no lock and no DDL (a role without CREATE works once an admin migrated)
+  const [t] = await sql<{ t: string | null }[]>`select to_regclass('a2a_relay_migrations')::text as t`;
+  if (t?.t) {
+    const have = new Set(
+      (await sql<{ hash: string }[]>`select hash from a2a_relay_migrations`).map((r) => r.hash),
+    );
+    if (PG_MIGRATIONS.every((m) => have.has(hashOf(m.sql)))) return 0;
+  }
+  return sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;
+    await tx`create table if not exists a2a_relay_migrations (hash text primary key, tag text not null, created_at bigint not null)`;
+    const done = new Set(
+      (await tx<{ hash: string }[]>`select hash from a2a_relay_migrations`).map((r) => r.hash),
+    );
+    let applied = 0;
+    for (const m of PG_MIGRATIONS) {
+      const hash = hashOf(m.sql);
+      if (done.has(hash)) continue;
+      for (const stmt of m.sql.split("--> statement-breakpoint")) {
+        if (stmt.trim()) await tx.unsafe(stmt);
+      }
+      await tx`insert into a2a_relay_migrations (hash, tag, created_at) values (${hash}, ${m.tag}, ${Date.now()})`;
+      applied++;
+    }
+    return applied;
+  });
+}
+
+/**
+ * Whether `err` means the store cannot be reached (as opposed to a refusal or a bug): no SQLSTATE
+ * (a socket error, a timeout, a closed connection) or a connection/shutdown/resource class.
+ */
+export function isStoreDown(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: string } | undefined;
+  if (!e || typeof e !== "object") return false;
+  const code = typeof e.code === "string" ? e.code : "";
+  if (e.name === "PostgresError") return /^(08|57P|53|58)/.test(code);
+  return true;
+}
+
+/** One line on why a store operation failed, without the URL (postgres.js never puts it there). */
+export function whyDown(err: unknown): string {
+  const e = err as { code?: unknown; message?: string } | undefined;
+  const msg = String(e?.message ?? err).split("\n")[0] ?? "";
+  return typeof e?.code === "string" && !msg.includes(e.code) ? `${e.code}: ${msg}` : msg;
+}
+
+// internal
+
+function hashOf(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** Arbitrary and fixed: the advisory lock key of the migrator. */
+const MIGRATION_LOCK = 0x6132_6172;

@@ -1,0 +1,369 @@
+import type { BudgetsSetup, SharedStore } from "../../config/budget-store.ts";
+import { budgetStoreUnavailable, RelayError } from "../../errors.ts";
+import type { Usage } from "../../receivers/types.ts";
+import type { AdmissionTicket, AdmitRequest } from "../../tasks/engine.ts";
+import type { BudgetLedger } from "../api.ts";
+import type { BudgetReport, PeerBudget } from "../usage.ts";
+import { windowStart } from "../window.ts";
+import { gated, mayStart, type Refusal, refusalError, refusalOf, useQuery } from "./check.ts";
+import { isStoreDown, type PgConnection, whyDown } from "./connect.ts";
+import { pgReport } from "./report.ts";
+import { CHANNEL, type PgLedgerStore, Refused } from "./store.ts";
+import { WaitQueue } from "./waiters.ts";
+
+export interface PgBudgetsDeps {
+  conn: PgConnection;
+  store: PgLedgerStore;
+  budgets: ReadonlyMap<string, PeerBudget>;
+  setup: BudgetsSetup & { store: SharedStore };
+  /** This relay's name in `budget_relays` (server.id). */
+  relay: string;
+  now?: () => number;
+  log: (level: "info" | "warn" | "error", fields: Record<string, unknown>, msg: string) => void;
+  /**
+   * `on_store_down = "local"`: the ledger this relay counts on while the store is down, and how
+   * what it counted gets into the store once it is back (see LocalFallback).
+   */
+  fallback?: { ledger: () => BudgetLedger; reconcile: () => Promise<number> } | undefined;
+  /** How often a waiting turn looks for a slot without being told (ms). */
+  pollMs?: number;
+}
+
+/** Counters for /metrics. */
+export interface PgBudgetsStats {
+  up: boolean;
+  localAdmissions: number;
+  reclaimed: number;
+}
+
+/**
+ * The fleet's budget ledger on PostgreSQL: every relay naming the same store admits, starts,
+ * settles and refunds turns in the same tables, each admission and start in a transaction
+ * holding the peer's advisory lock. Each relay heartbeats; the open reservations of a relay
+ * silent for `lease_s` are handed back by whichever relay notices first.
+ */
+export class PgBudgets implements BudgetLedger {
+  readonly #deps: PgBudgetsDeps;
+  readonly #now: () => number;
+  readonly #queues = new Map<string, WaitQueue>();
+  readonly stats: PgBudgetsStats = { up: true, localAdmissions: 0, reclaimed: 0 };
+  #down: string | undefined;
+  #cache: BudgetReport[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+  #registered = false;
+  #unlisten: (() => Promise<void>) | undefined;
+  /** Settles and refunds that could not be written yet (the store was down), oldest first. */
+  readonly #unwritten: Array<() => Promise<void>> = [];
+
+  constructor(deps: PgBudgetsDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    for (const b of deps.budgets.values()) this.#queues.set(b.peer, new WaitQueue(deps.pollMs ?? 250));
+  }
+
+  /** Register this relay, listen for freed slots, start the heartbeat. Throws when unreachable. */
+  async start(): Promise<void> {
+    await this.#deps.store.heartbeat(this.#deps.relay);
+    this.#registered = true;
+    if ([...this.#deps.budgets.values()].some(gated)) {
+      const l = await this.#deps.conn.sql.listen(CHANNEL, (peer) => this.#queues.get(peer)?.wake());
+      this.#unlisten = () => l.unlisten();
+    }
+    this.#schedule();
+  }
+
+  /** Start degraded (the store was unreachable at start and `on_store_down = "local"`). */
+  startDegraded(why: string): void {
+    this.#markDown(why);
+    this.#schedule();
+  }
+
+  /** Nothing to recover here: a previous process's reservations come back when its lease ends. */
+  async recover(): Promise<{ refunded: number; settled: number }> {
+    return { refunded: 0, settled: 0 };
+  }
+
+  async admit(req: AdmitRequest): Promise<AdmissionTicket | undefined> {
+    const b = this.#deps.budgets.get(req.peer);
+    if (!b) return undefined;
+    if (this.#down !== undefined) return this.#whileDown(req);
+    const now = this.#now();
+    const q = useQuery(b, req.profile, req.contextId, now, true);
+    let refusal: Refusal | undefined;
+    try {
+      const id = await this.#deps.store.reserve({ ...req, ts: now }, q, (use) => {
+        refusal = refusalOf(b, req.profile, use, now, true);
+        if (refusal) throw new Refused(refusal);
+      });
+      return new PgTicket(this, b, id, req.profile, req.contextId);
+    } catch (err) {
+      if (refusal) throw await this.#refusal(b, refusal, now);
+      if (err instanceof RelayError || !isStoreDown(err)) throw err;
+      this.#markDown(whyDown(err));
+      return this.#whileDown(req);
+    }
+  }
+
+  async report(): Promise<BudgetReport[]> {
+    if (this.#down !== undefined && this.#deps.fallback) return this.#deps.fallback.ledger().report();
+    const out: BudgetReport[] = [];
+    for (const b of this.#deps.budgets.values()) out.push(await this.#report(b));
+    this.#cache = out;
+    return out;
+  }
+
+  async reportFor(peer: string): Promise<BudgetReport | undefined> {
+    const b = this.#deps.budgets.get(peer);
+    if (!b) return undefined;
+    if (this.#down !== undefined && this.#deps.fallback) return this.#deps.fallback.ledger().reportFor(peer);
+    return this.#report(b);
+  }
+
+  async reset(peer: string): Promise<BudgetReport | undefined> {
+    const b = this.#deps.budgets.get(peer);
+    if (!b) return undefined;
+    try {
+      await this.#deps.store.resetPeer(peer, this.#now());
+    } catch (err) {
+      if (isStoreDown(err)) throw this.#unavailable(whyDown(err));
+      throw err;
+    }
+    return this.#report(b);
+  }
+
+  snapshot(): BudgetReport[] {
+    return this.#cache;
+  }
+
+  degraded(): string | undefined {
+    if (this.#down === undefined) return undefined;
+    const mode = this.#deps.fallback ? "counting locally" : "refusing budgeted dispatches";
+    return `budget store ${this.#deps.setup.store.display} unavailable (${this.#down}); ${mode}`;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    for (const q of this.#queues.values()) q.close(this.#unavailable("the relay is stopping"));
+    await this.#flush();
+    if (this.#down === undefined) await this.#deps.store.leave(this.#now()).catch(() => {});
+    await this.#unlisten?.().catch(() => {});
+    await this.#deps.conn.close();
+  }
+
+  // ---- used by PgTicket ----
+
+  queue(peer: string): WaitQueue {
+    return this.#queues.get(peer)!;
+  }
+
+  now(): number {
+    return this.#now();
+  }
+
+  get store(): PgLedgerStore {
+    return this.#deps.store;
+  }
+
+  /** Write a settle or refund; while the store is down keep it, in order, until it is back. */
+  write(op: () => Promise<void>): void {
+    if (this.#unwritten.length > 0 || this.#down !== undefined) {
+      this.#unwritten.push(op);
+      return;
+    }
+    op().catch((err) => {
+      if (!isStoreDown(err)) {
+        this.#deps.log("error", { err: whyDown(err) }, "budget ledger write failed");
+        return;
+      }
+      this.#markDown(whyDown(err));
+      this.#unwritten.push(op);
+    });
+  }
+
+  refusalError(b: PeerBudget, r: Refusal, now: number): Promise<RelayError> {
+    return this.#refusal(b, r, now);
+  }
+
+  // internal
+
+  async #whileDown(req: AdmitRequest): Promise<AdmissionTicket | undefined> {
+    const fb = this.#deps.fallback;
+    if (!fb) throw this.#unavailable(this.#down ?? "unreachable");
+    this.stats.localAdmissions++;
+    return fb.ledger().admit(req);
+  }
+
+  #unavailable(why: string): RelayError {
+    return budgetStoreUnavailable(this.#deps.setup.store.display, why);
+  }
+
+  #markDown(why: string): void {
+    if (this.#down !== undefined) return;
+    this.#down = why;
+    this.stats.up = false;
+    const mode = this.#deps.fallback
+      ? "counting turns on this relay until it returns"
+      : "refusing budgeted dispatches";
+    this.#deps.log(
+      "warn",
+      { store: this.#deps.setup.store.display, problem: why },
+      `budget store unavailable: ${mode}`,
+    );
+    this.#schedule(1000);
+  }
+
+  /** Heartbeat, hand back dead relays' reservations, refresh the metrics' report; probe when down. */
+  async #tick(): Promise<void> {
+    const { store, setup, relay } = this.#deps;
+    try {
+      const known = await store.heartbeat(relay);
+      if (!known && this.#registered)
+        this.#deps.log(
+          "warn",
+          { store: setup.store.display },
+          "this relay's budget reservations were handed back (it was silent longer than lease_s)",
+        );
+      this.#registered = true;
+      if (this.#down !== undefined) await this.#recovered();
+      else await this.#deps.fallback?.reconcile(); // turns that were still running at the last one
+      const r = await store.reap(setup.leaseS, this.#now());
+      if (r.relays) {
+        this.stats.reclaimed += r.refunded + r.settled;
+        this.#deps.log("warn", r, "handed back the budget reservations of relays silent longer than lease_s");
+      }
+      await this.report();
+    } catch (err) {
+      if (isStoreDown(err)) this.#markDown(whyDown(err));
+      else this.#deps.log("error", { err: whyDown(err) }, "budget store heartbeat failed");
+    }
+  }
+
+  async #recovered(): Promise<void> {
+    await this.#flush();
+    if (this.#unwritten.length > 0) throw new Error("store still down");
+    const n = (await this.#deps.fallback?.reconcile()) ?? 0;
+    this.#down = undefined;
+    this.stats.up = true;
+    this.#deps.log("info", { store: this.#deps.setup.store.display, reconciled: n }, "budget store is back");
+    for (const q of this.#queues.values()) q.wake();
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#unwritten.length > 0) {
+      try {
+        await this.#unwritten[0]!();
+      } catch (err) {
+        if (isStoreDown(err)) return;
+        this.#deps.log("error", { err: whyDown(err) }, "budget ledger write failed");
+      }
+      this.#unwritten.shift();
+    }
+  }
+
+  #schedule(ms?: number): void {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    const every = ms ?? (this.#down !== undefined ? 1000 : (this.#deps.setup.leaseS * 1000) / 3);
+    this.#timer = setTimeout(() => {
+      void this.#tick().finally(() => this.#schedule());
+    }, every);
+    this.#timer.unref?.();
+  }
+
+  #report(b: PeerBudget): Promise<BudgetReport> {
+    return pgReport(this.#deps.store, b, this.#now());
+  }
+
+  async #refusal(b: PeerBudget, r: Refusal, now: number): Promise<RelayError> {
+    if (!r.field || b.window.kind !== "rolling") return refusalError(b, r, now);
+    const rows = await this.#deps.store.reportRows(b.peer, windowStart(b.window, now)).catch(() => undefined);
+    return refusalError(b, r, now, rows?.rows);
+  }
+}
+
+// internal
+
+/** One admitted turn in the shared ledger: reserved → started → settled, or refunded. */
+class PgTicket implements AdmissionTicket {
+  #state: "reserved" | "started" | "done" = "reserved";
+  readonly #owner: PgBudgets;
+  readonly #b: PeerBudget;
+  readonly #id: number;
+  readonly #profile: string;
+  readonly #contextId: string;
+
+  constructor(owner: PgBudgets, b: PeerBudget, id: number, profile: string, contextId: string) {
+    this.#owner = owner;
+    this.#b = b;
+    this.#id = id;
+    this.#profile = profile;
+    this.#contextId = contextId;
+  }
+
+  async acquire(signal: AbortSignal): Promise<void> {
+    if (this.#state !== "reserved") throw new Error("budget ticket: acquire called twice");
+    const owner = this.#owner;
+    if (!gated(this.#b)) {
+      if (!(await owner.store.markStarted(this.#id))) throw lost();
+      this.#state = "started";
+      return;
+    }
+    await owner.queue(this.#b.peer).wait(signal, async () => {
+      const now = owner.now();
+      const q = useQuery(this.#b, this.#profile, this.#contextId, now, false);
+      let refusal: Refusal | undefined;
+      let started: boolean | "lost";
+      try {
+        started = await owner.store.start(this.#id, q, (use) => {
+          refusal = refusalOf(this.#b, this.#profile, use, now, false);
+          if (refusal) throw new Refused(refusal);
+          return mayStart(this.#b, use);
+        });
+      } catch (err) {
+        if (refusal) throw await owner.refusalError(this.#b, refusal, now);
+        if (isStoreDown(err)) return false; // keep waiting: the poll tries again
+        throw err;
+      }
+      if (started === "lost") throw lost();
+      return started;
+    });
+    this.#state = "started";
+  }
+
+  settle(usage: Usage | undefined): void {
+    if (this.#state === "reserved") {
+      this.refund();
+      return;
+    }
+    if (this.#state === "done") return;
+    this.#state = "done";
+    const tokens = Math.max(0, (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0));
+    const cost = Math.max(0, usage?.costUsd ?? 0);
+    const now = this.#owner.now();
+    const peer = this.#b.peer;
+    this.#owner.write(async () => {
+      await this.#owner.store.settle(this.#id, peer, tokens, cost, now);
+      this.#owner.queue(peer).wake();
+    });
+  }
+
+  refund(): void {
+    if (this.#state === "done") return;
+    this.#state = "done";
+    const now = this.#owner.now();
+    const peer = this.#b.peer;
+    this.#owner.write(async () => {
+      await this.#owner.store.refund(this.#id, peer, now);
+      this.#owner.queue(peer).wake();
+    });
+  }
+}
+
+/** This relay was silent longer than lease_s and another relay handed its reservation back. */
+function lost(): Error {
+  return new Error(
+    "the turn's budget reservation was handed back (this relay was silent longer than [budgets] lease_s)",
+  );
+}

@@ -1,0 +1,49 @@
+import { sql } from "drizzle-orm";
+import { bigint, bigserial, doublePrecision, index, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+
+/**
+ * The fleet's budget ledger in PostgreSQL (`[budgets] store`): the SQLite `budget_ledger` plus
+ * the relay instance holding each open reservation (`holder`) and, for turns a relay counted on
+ * its own while the store was down, the key that makes their reconciliation idempotent (`ref`).
+ */
+export const pgBudgetLedger = pgTable(
+  "budget_ledger",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    peer: text("peer").notNull(),
+    profile: text("profile").notNull(),
+    contextId: text("context_id").notNull(),
+    taskId: text("task_id").notNull(),
+    /** When the turn was admitted (ms since the epoch, the admitting relay's clock). */
+    ts: bigint("ts", { mode: "number" }).notNull(),
+    /** reserved | started | settled | refunded */
+    state: text("state").notNull(),
+    tokens: bigint("tokens", { mode: "number" }).notNull().default(0),
+    costUsd: doublePrecision("cost_usd").notNull().default(0),
+    settledAt: bigint("settled_at", { mode: "number" }),
+    /** The relay instance (`budget_relays.id`) that holds a reserved or started turn. */
+    holder: text("holder"),
+    ref: text("ref").unique(),
+  },
+  (t) => [
+    index("budget_ledger_peer_ts").on(t.peer, t.ts),
+    index("budget_ledger_peer_context").on(t.peer, t.contextId),
+    index("budget_ledger_open").on(t.peer, t.state).where(sql`${t.state} in ('reserved', 'started')`),
+    index("budget_ledger_holder").on(t.holder).where(sql`${t.holder} is not null`),
+  ],
+);
+
+/** `budget reset PEER`: ledger rows up to `after_id` no longer count for this peer. */
+export const pgBudgetResets = pgTable("budget_resets", {
+  peer: text("peer").primaryKey(),
+  afterId: bigint("after_id", { mode: "number" }).notNull(),
+  resetAt: bigint("reset_at", { mode: "number" }).notNull(),
+});
+
+/** Relay instances using the store, with their last heartbeat (the database's clock). */
+export const pgBudgetRelays = pgTable("budget_relays", {
+  id: text("id").primaryKey(),
+  relay: text("relay").notNull(),
+  startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+  heartbeatAt: timestamp("heartbeat_at", { withTimezone: true }).notNull().defaultNow(),
+});

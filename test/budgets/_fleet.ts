@@ -1,0 +1,75 @@
+import type { Receiver } from "../../src/receivers/types.ts";
+import { startTestRelay, type TestRelay } from "../helpers/relay.ts";
+import type { PgCluster } from "./_pg.ts";
+import { BOT_TOKEN } from "./_relay.ts";
+
+let dbs = 0;
+
+/** A fresh database on the cluster; its URL. */
+export function freshDb(pg: PgCluster): string {
+  const name = `t${++dbs}_${process.pid}`;
+  pg.psql(`CREATE DATABASE ${name}`);
+  return pg.url.replace(/\/relay$/, `/${name}`);
+}
+
+/** The database name of a store URL. */
+export const dbOf = (store: string) => store.slice(store.lastIndexOf("/") + 1);
+
+/**
+ * The TOML of a relay with an `echo` profile and a budgeted peer `bot` on the shared `store`
+ * (`budgets`: more `[budgets]` keys; lease_s is 30 unless given).
+ */
+export function fleetToml(store: string, budget: string, budgets = ""): string {
+  return `
+[budgets]
+store = "${store}"
+${budgets.includes("lease_s") ? "" : "lease_s = 30"}
+${budgets}
+
+[profiles.echo]
+handler = "echo"
+
+[peers.bot]
+profiles = ["echo"]
+token_env = "BOT_TOKEN"
+
+[peers.bot.budget]
+${budget}
+`;
+}
+
+/** `n` in-process relays on one store. */
+export async function fleet(n: number, toml: string): Promise<TestRelay[]> {
+  const out: TestRelay[] = [];
+  for (let i = 0; i < n; i++) out.push(await startTestRelay({ toml, env: { BOT_TOKEN } }));
+  return out;
+}
+
+/** Count turns running at once across every relay's `echo` receiver. */
+export function watchFleet(relays: TestRelay[]) {
+  const stats = { running: 0, max: 0, runs: 0 };
+  for (const r of relays) {
+    const target = r.relay.engine.deps.profiles.get("echo")!;
+    const inner: Receiver = target.receiver;
+    target.receiver = {
+      kind: inner.kind,
+      async run(turn, emit, signal) {
+        stats.running++;
+        stats.runs++;
+        stats.max = Math.max(stats.max, stats.running);
+        try {
+          return await inner.run(turn, emit, signal);
+        } finally {
+          stats.running--;
+        }
+      },
+    };
+  }
+  return stats;
+}
+
+export async function adminBudgets(url: string, token: string) {
+  const res = await fetch(`${url}/admin/budgets`, { headers: { authorization: `Bearer ${token}` } });
+  // biome-ignore lint/suspicious/noExplicitAny: reports are checked field by field
+  return ((await res.json()) as any).budgets as any[];
+}
