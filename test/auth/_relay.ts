@@ -1,3 +1,4 @@
+import { expect } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -97,6 +98,17 @@ export async function rpcWith(
     // SSE or plain text
   }
   return { status: res.status, headers: res.headers, text, body };
+}
+
+/**
+ * A JSON-RPC call that was answered with a result, not an error (a JSON-RPC error is HTTP 200
+ * too): with `state`, its task ended in that state.
+ */
+export function expectResult(res: { status: number; body: RpcBody }, state?: string): void {
+  expect(res.status).toBe(200);
+  expect(res.body.error).toBeUndefined();
+  expect(res.body.result).toBeDefined();
+  if (state) expect(res.body.result?.task?.status.state).toBe(state);
 }
 
 export interface RpcBody {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { b64url, type PeerKey, peerKey, signJwt } from "./_keys.ts";
-import { type AuthRelay, expectNoSecrets, message, rpcWith, startAuthRelay } from "./_relay.ts";
+import { type AuthRelay, expectNoSecrets, expectResult, message, rpcWith, startAuthRelay } from "./_relay.ts";
 
 /**
  * Every bad credential gets the same 401 (+ WWW-Authenticate: Bearer) and the relay keeps
@@ -197,15 +197,21 @@ describe("bad credentials: 401, same body, no crash", () => {
     const late = await jwt(
       signJwt(ka.privateKey, { iss: "peer-a", aud: AUD, iat: now() - 100, exp: now() - 10 }),
     );
-    expect((await rpcWith(r.url, late, "SendMessage", { message: message("late") })).status).toBe(200);
+    expectResult(
+      await rpcWith(r.url, late, "SendMessage", { message: message("late") }),
+      "TASK_STATE_COMPLETED",
+    );
     const early = await jwt(signJwt(ka.privateKey, { iss: "peer-a", aud: AUD, nbf: now() + 10 }));
-    expect((await rpcWith(r.url, early, "SendMessage", { message: message("early") })).status).toBe(200);
+    expectResult(
+      await rpcWith(r.url, early, "SendMessage", { message: message("early") }),
+      "TASK_STATE_COMPLETED",
+    );
   });
 
   test("HS256 from secret_env works for its peer", async () => {
     const token = await jwt(signJwt(new TextEncoder().encode(HS_SECRET), { iss: "hs", aud: AUD }, "HS256"));
     const res = await rpcWith(r.url, token, "SendMessage", { message: message("hmac") });
-    expect(res.status).toBe(200);
+    expectResult(res, "TASK_STATE_COMPLETED");
   });
 });
 
@@ -227,7 +233,7 @@ describe("rights", () => {
       { message: message("x") },
       "/a2a/echo",
     );
-    expect(ok.status).toBe(200);
+    expectResult(ok, "TASK_STATE_COMPLETED");
   });
 
   test("a JWT profiles claim narrows the peer's rights", async () => {
@@ -248,7 +254,7 @@ describe("rights", () => {
       { message: message("x") },
       "/a2a/echo",
     );
-    expect(allowed.status).toBe(200);
+    expectResult(allowed, "TASK_STATE_COMPLETED");
     // A claim cannot widen: peer B may use echo only, whatever its token says.
     const wide = await jwt(signJwt(kb.privateKey, { iss: "peer-b", aud: AUD, profiles: ["echo2", "*"] }));
     expect((await rpcWith(r.url, wide, "SendMessage", { message: message("x") }, "/a2a/echo2")).status).toBe(

@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { relayKeyFromPem, relayKeyPath } from "../../src/auth/keys.ts";
 import { outboundCredential } from "../../src/auth/outbound.ts";
-import { type AuthRelay, cli, expectNoSecrets, message, rpcWith, startAuthRelay } from "./_relay.ts";
+import {
+  type AuthRelay,
+  cli,
+  expectNoSecrets,
+  expectResult,
+  message,
+  rpcWith,
+  startAuthRelay,
+} from "./_relay.ts";
 
 /**
  * Two in-process relays. A signs with its own key (made by `a2a-relay keygen` while A runs);
@@ -72,13 +80,13 @@ describe("JWT between two relays", () => {
     const header = await outboundCredential(profile, "relay-a", key, {}, Date.now(), "relay-b");
     secrets.add(header.slice(7));
     const ok = await rpcWith(b.url, header, "SendMessage", { message: message("hello from A") });
-    expect(ok.status).toBe(200);
-    expect(ok.body.result?.task?.status.state).toBe("TASK_STATE_COMPLETED");
+    expectResult(ok, "TASK_STATE_COMPLETED");
     expect((await rpcWith(b.url, header, "GetTask", { id: ok.body.result!.task!.id })).status).toBe(401);
     // A fresh JWT per request is what routes do; B knows the task as peer relay-a's.
     const next = await outboundCredential(profile, "relay-a", key, {}, Date.now(), "relay-b");
     const got = await rpcWith(b.url, next, "GetTask", { id: ok.body.result!.task!.id });
-    expect(got.status).toBe(200);
+    expectResult(got);
+    expect(got.body.result?.id).toBe(ok.body.result!.task!.id);
     const elsewhere = await outboundCredential(profile, "relay-a", key, {}, Date.now(), "relay-c");
     expect((await rpcWith(b.url, elsewhere, "SendMessage", { message: message("x") })).status).toBe(401);
   });
@@ -93,7 +101,7 @@ describe("JWT between two relays", () => {
       "relay-b",
     );
     const ok = await rpcWith(b.url, header, "SendMessage", { message: message("token route") });
-    expect(ok.status).toBe(200);
+    expectResult(ok, "TASK_STATE_COMPLETED");
   });
 
   test("a JWT minted by A's `token mint` for peer relay-a is accepted by B", async () => {
@@ -101,7 +109,7 @@ describe("JWT between two relays", () => {
     expect(m.code).toBe(0);
     secrets.add(m.out.trim());
     const res = await rpcWith(b.url, `Bearer ${m.out.trim()}`, "SendMessage", { message: message("minted") });
-    expect(res.status).toBe(200);
+    expectResult(res, "TASK_STATE_COMPLETED");
   });
 });
 

@@ -7,7 +7,7 @@ import { ConfigError } from "../../src/errors.ts";
 import { createLogger } from "../../src/logger.ts";
 import { currentRuntime } from "../../src/runtime/index.ts";
 import { startRelay } from "../../src/server.ts";
-import { expectNoSecrets, message, rpcWith, startAuthRelay } from "./_relay.ts";
+import { expectNoSecrets, expectResult, message, rpcWith, startAuthRelay } from "./_relay.ts";
 
 describe("safe defaults", () => {
   test("a non-loopback bind with no configured peer is refused (names --insecure-no-auth)", async () => {
@@ -31,7 +31,10 @@ describe("safe defaults", () => {
     });
     try {
       const good = `Bearer ${r.localToken}`;
-      expect((await rpcWith(r.url, good, "SendMessage", { message: message("ok") })).status).toBe(200);
+      expectResult(
+        await rpcWith(r.url, good, "SendMessage", { message: message("ok") }),
+        "TASK_STATE_COMPLETED",
+      );
       for (let i = 0; i < 3; i++) {
         expect((await rpcWith(r.url, "Bearer wrong-0123456789", "GetTask", { id: "x" })).status).toBe(401);
       }
@@ -44,7 +47,7 @@ describe("safe defaults", () => {
         await rpcWith(r.url, `Bearer wrong-${i}-0123456789`, "GetTask", { id: "x" });
       expect((await rpcWith(r.url, "Bearer wrong-new-0123456789", "GetTask", { id: "x" })).status).toBe(429);
       const fine = await rpcWith(r.url, good, "SendMessage", { message: message("still answered") });
-      expect(fine.status).toBe(200);
+      expectResult(fine, "TASK_STATE_COMPLETED");
       const admin = await fetch(`${r.url}/admin/peers`, { headers: { authorization: good } });
       expect(admin.status).toBe(200);
       expect((await fetch(`${r.url}/healthz`)).status).toBe(200);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { AuthThrottle } from "../../src/auth/limiter.ts";
-import { expectNoSecrets, message, rpcWith, startAuthRelay } from "../auth/_relay.ts";
+import { expectNoSecrets, expectResult, message, rpcWith, startAuthRelay } from "../auth/_relay.ts";
 import { cli } from "../cli/_run.ts";
 
 /**
@@ -27,8 +27,7 @@ describe("throttling by credential, not only by address", () => {
       }
       for (const token of [BOT_TOKEN, r.localToken]) {
         const ok = await rpcWith(r.url, `Bearer ${token}`, "SendMessage", { message: message("still here") });
-        expect(ok.status).toBe(200);
-        expect(ok.body.result?.task?.status.state).toBe("TASK_STATE_COMPLETED");
+        expectResult(ok, "TASK_STATE_COMPLETED");
       }
       const admin = await fetch(`${r.url}/admin/peers`, {
         headers: { authorization: `Bearer ${r.localToken}` },
@@ -72,8 +71,7 @@ describe("throttling by credential, not only by address", () => {
       expect(next.body.error?.code).toBe(-32051);
       expect(next.body.error?.message).toContain("different credentials");
       const ok = await rpcWith(r.url, `Bearer ${BOT_TOKEN}`, "SendMessage", { message: message("fine") });
-      expect(ok.status).toBe(200);
-      expect(ok.body.result?.task?.status.state).toBe("TASK_STATE_COMPLETED");
+      expectResult(ok, "TASK_STATE_COMPLETED");
       const admin = await fetch(`${r.url}/admin/peers`, {
         headers: { authorization: `Bearer ${r.localToken}` },
       });
