@@ -1,23 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { homedir, hostname, userInfo } from "node:os";
-import { dirname, isAbsolute, join, resolve } from "node:path";
-import { parse as parseToml } from "smol-toml";
-import type { z } from "zod";
+import { dirname } from "node:path";
 import { ConfigError, dataDirUnwritable } from "../errors.ts";
-import { type BudgetsSetup, resolveBudgetsSetup } from "./budget-store.ts";
-import {
-  ConfigSchema,
-  DEFAULT_BANDS,
-  DEFAULT_PROFILES,
-  ONE_OFF,
-  type PeerConfig,
-  type ProfileConfig,
-  parseDuration,
-  parsePeer,
-  type ServerConfig,
-  type StoreConfig,
-} from "./schema.ts";
+import type { BudgetsSetup } from "./budget-store.ts";
+import { type ParsedConfig, type ParseOptions, parseConfig } from "./parse.ts";
+import type { PeerConfig, ProfileConfig, ServerConfig, StoreConfig } from "./schema.ts";
 import { caBundle, type OutboundTls, outboundTls, type ServerTls, serverTls } from "./tls.ts";
 
 /**
@@ -44,7 +32,7 @@ export interface ResolvedPeer extends PeerConfig {
 }
 
 /** Where a peer's JWT key comes from (for `a2a-relay peers`) and, once read, the key material. */
-export interface JwtKeySource {
+interface JwtKeySource {
   kind: "public_key_file" | "jwks_url" | "secret_env";
   /** `file:PATH`, `jwks:URL` or `env:NAME`: never the key itself. */
   source: string;
@@ -73,158 +61,44 @@ export interface Config {
   insecureNoAuth: boolean;
 }
 
-export interface LoadOptions {
-  file?: string | undefined;
+interface LoadOptions extends Omit<ParseOptions, "machine"> {
   env?: Record<string, string | undefined>;
-  host?: string | undefined;
-  port?: string | undefined;
-  band?: string | undefined;
-  name?: string | undefined;
-  dataDir?: string | undefined;
-  insecureNoAuth?: boolean;
   /** Create the data dir and the local peer's token file when missing (serve does; check does not). */
   prepare?: boolean;
 }
 
+/**
+ * Read the config file, parse it (config/parse.ts, pure), let `serve` create what it needs
+ * (`prepare`), then read what the config names: tokens, JWT keys, certificates, workdirs.
+ */
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
   const file = opts.file ?? env.A2A_RELAY_CONFIG ?? undefined;
-  let raw: unknown = {};
+  let text: string | undefined;
   if (file) {
-    let text: string;
     try {
       text = readFileSync(file, "utf8");
     } catch (err) {
       throw new ConfigError(`config error in ${file}: cannot read the file (${(err as Error).message})`);
     }
-    try {
-      raw = parseToml(text);
-    } catch (err) {
-      throw new ConfigError(
-        `config error in ${file}: not valid TOML: ${(err as Error).message.split("\n")[0]}`,
-      );
-    }
   }
-  const where = file ?? "the embedded defaults";
-  const parsed = ConfigSchema.safeParse(raw, ONE_OFF);
-  if (!parsed.success) throw new ConfigError(formatIssues(where, parsed.error));
-  const c = parsed.data;
-  const base = file ? dirname(resolve(file)) : process.cwd();
-  const rel = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const machine = { cwd: process.cwd(), home: homedir(), hostname: hostname(), uid: safeUid() };
+  const parsed = parseConfig(text, env, { ...opts, file, machine });
+  if (opts.prepare) prepareDataDir(parsed);
+  return resolveConfig(parsed, env);
+}
 
-  const server = { ...c.server };
-  if (env.A2A_RELAY_HOST) server.host = env.A2A_RELAY_HOST;
-  if (env.A2A_RELAY_PORT) server.port = parsePort(env.A2A_RELAY_PORT, "A2A_RELAY_PORT");
-  if (opts.host) server.host = opts.host;
-  if (opts.port) server.port = parsePort(opts.port, "--port");
-  if (opts.band) server.band = opts.band;
-  if (opts.name) server.name = opts.name;
-  const dataDir = resolve(
-    opts.dataDir ??
-      env.A2A_RELAY_HOME ??
-      (server.data_dir ? rel(server.data_dir) : join(homedir(), ".a2a-relay")),
-  );
-  const tlsKey = `config error in ${where}: server.tls`;
-  const tls = server.tls
-    ? serverTls(tlsKey, {
-        ...server.tls,
-        cert_file: rel(server.tls.cert_file),
-        key_file: rel(server.tls.key_file),
-        ...(server.tls.client_ca_file ? { client_ca_file: rel(server.tls.client_ca_file) } : {}),
-      })
-    : undefined;
-  const fleetCa = server.tls?.fleet_ca_file
-    ? caBundle(`${tlsKey}.fleet_ca_file`, rel(server.tls.fleet_ca_file))
-    : undefined;
-  const uid = safeUid();
-  const lockDir = resolve(env.A2A_RELAY_LOCK_DIR ?? join(env.XDG_RUNTIME_DIR ?? "/tmp", `a2a-relay-${uid}`));
-
-  const bands: Record<string, [number, number]> = {};
-  for (const [name, spec] of Object.entries({ ...DEFAULT_BANDS, ...c.ports.bands })) {
-    const [a, b] = spec.split("-").map(Number) as [number, number];
-    if (!(a >= 1 && b <= 65535 && a <= b))
-      throw new ConfigError(`config error in ${where}: ports.bands.${name}: "${spec}" is not a valid range`);
-    bands[name] = [a, b];
+/**
+ * `serve`: the data dir (0700) and, for the built-in `local` peer, its token file (0600, random),
+ * when missing. One that cannot be created exits 2 naming it.
+ */
+function prepareDataDir(c: ParsedConfig): void {
+  const local = c.peers.local;
+  if (local?.builtin && local.token_file) {
+    mkdirPrivate(c.server.dataDir);
+    ensureTokenFile(local.token_file);
   }
-  if (server.port === "auto" && !bands[server.band]) {
-    throw new ConfigError(
-      `config error in ${where}: server.band: no band named "${server.band}" (known: ${Object.keys(bands).join(", ")})`,
-    );
-  }
-
-  const profiles: Record<string, ProfileConfig> = {};
-  const outbound: Record<string, OutboundTls> = {};
-  for (const [name, p] of Object.entries(c.profiles ?? DEFAULT_PROFILES)) {
-    const workdir = p.workdir ? rel(p.workdir) : undefined;
-    if (workdir && !isDir(workdir)) {
-      throw new ConfigError(
-        `config error in ${where}: profiles.${name}.workdir: directory ${workdir} does not exist`,
-      );
-    }
-    profiles[name] = { ...p, ...(workdir ? { workdir } : {}) };
-    const out = outboundTls(
-      `config error in ${where}: profiles.${name}`,
-      {
-        ...(p.ca_file ? { ca_file: rel(p.ca_file) } : {}),
-        ...(p.client_cert_file ? { client_cert_file: rel(p.client_cert_file) } : {}),
-        ...(p.client_key_file ? { client_key_file: rel(p.client_key_file) } : {}),
-      },
-      fleetCa,
-    );
-    if (out) outbound[name] = out;
-  }
-
-  const peers: Record<string, ResolvedPeer> = {};
-  const configured = c.peers ?? {};
-  const all: Record<string, PeerConfig> = { ...configured };
-  if (!all.local) {
-    all.local = parsePeer({
-      profiles: ["*"],
-      admin: true,
-      token_file: join(dataDir, "tokens", "local.token"),
-    });
-  }
-  const builtin = !configured.local;
-  for (const [name, p] of Object.entries(all)) {
-    for (const prof of p.profiles) {
-      if (prof !== "*" && !profiles[prof]) {
-        throw new ConfigError(`config error in ${where}: peers.${name}.profiles: no profile named "${prof}"`);
-      }
-    }
-    const tokenFile = p.token_file ? rel(p.token_file) : undefined;
-    if (opts.prepare && name === "local" && tokenFile && !configured.local) {
-      mkdirPrivate(dataDir);
-      ensureTokenFile(tokenFile);
-    }
-    peers[name] = {
-      ...p,
-      name,
-      ...(tokenFile ? { token_file: tokenFile } : {}),
-      credential: resolveToken(name, p, tokenFile, env),
-      ...(p.jwt ? { jwtKey: resolveJwtKey(where, name, p.jwt, rel, env) } : {}),
-      ...(name === "local" && builtin ? { builtin: true as const } : {}),
-    };
-  }
-  rejectSharedTokens(where, peers);
-  if (opts.prepare) mkdirPrivate(dataDir);
-
-  return {
-    file,
-    server: {
-      ...server,
-      id: server.id ?? hostname(),
-      dataDir,
-      lockDir,
-      ...(tls ? { tlsMaterial: tls } : {}),
-    },
-    outboundTls: outbound,
-    store: { ...c.store, retainMs: c.store.retain === "forever" ? undefined : parseDuration(c.store.retain) },
-    budgets: resolveBudgetsSetup(where, c.budgets, env),
-    bands,
-    peers,
-    profiles,
-    insecureNoAuth: opts.insecureNoAuth ?? false,
-  };
+  mkdirPrivate(c.server.dataDir);
 }
 
 /** `A2A_OC_TOKEN_<SLUG>`: the name upper-cased, every character outside A-Z0-9 turned into `_`. */
@@ -276,42 +150,11 @@ export function readSecretFile(path: string): { ok: true; value: string } | { ok
   return { ok: true, value };
 }
 
-/**
- * The credential the CLI client (`send`, `tasks`) presents: `A2A_RELAY_TOKEN`, else the local
- * peer's token file `<A2A_RELAY_HOME or ~/.a2a-relay>/tokens/local.token`, which is only offered
- * to a relay on this host (`loopback`) so it never leaks to another machine.
- */
-export function clientCredential(env: Record<string, string | undefined>, loopback: boolean): Credential {
-  const fromEnv = env.A2A_RELAY_TOKEN?.trim();
-  if (fromEnv) return { source: "env:A2A_RELAY_TOKEN", resolved: true, token: fromEnv };
-  const file = join(resolve(env.A2A_RELAY_HOME ?? join(homedir(), ".a2a-relay")), "tokens", "local.token");
-  if (!loopback) {
-    return {
-      source: "env:A2A_RELAY_TOKEN",
-      resolved: false,
-      error: `A2A_RELAY_TOKEN is not set (${file} is only sent to a relay on this host)`,
-    };
-  }
-  const read = readSecretFile(file);
-  return read.ok
-    ? { source: `file:${file}`, resolved: true, token: read.value }
-    : { source: `file:${file}`, resolved: false, error: `A2A_RELAY_TOKEN is not set and ${read.error}` };
-}
-
-/** A peer's JWT key: exactly one of `public_key_file`, `jwks_url`, `secret_env` (HS256). */
-export function resolveJwtKey(
-  where: string,
-  name: string,
+/** A peer's JWT key: one of `public_key_file` (an absolute path), `jwks_url`, `secret_env` (HS256). */
+function resolveJwtKey(
   jwt: NonNullable<PeerConfig["jwt"]>,
-  rel: (p: string) => string,
   env: Record<string, string | undefined>,
 ): JwtKeySource {
-  const set = (["public_key_file", "jwks_url", "secret_env"] as const).filter((k) => jwt[k]);
-  if (set.length !== 1) {
-    throw new ConfigError(
-      `config error in ${where}: peers.${name}.jwt: set exactly one of public_key_file, jwks_url, secret_env (found ${set.join(", ") || "none"})`,
-    );
-  }
   if (jwt.jwks_url)
     return { kind: "jwks_url", source: `jwks:${jwt.jwks_url}`, resolved: true, url: jwt.jwks_url };
   if (jwt.secret_env) {
@@ -328,7 +171,7 @@ export function resolveJwtKey(
       };
     return { kind: "secret_env", source, resolved: true, secret };
   }
-  const path = rel(jwt.public_key_file!);
+  const path = jwt.public_key_file!;
   try {
     return {
       kind: "public_key_file",
@@ -348,6 +191,49 @@ export function readTextFile(path: string): string {
 }
 
 // internal
+
+/** Read what a parsed config names: TLS material, workdirs, peers' credentials and JWT keys. */
+function resolveConfig(c: ParsedConfig, env: Record<string, string | undefined>): Config {
+  const { where } = c;
+  const t = c.server.tls;
+  const tlsKey = `config error in ${where}: server.tls`;
+  const tls = t ? serverTls(tlsKey, t) : undefined;
+  const fleetCa = t?.fleet_ca_file ? caBundle(`${tlsKey}.fleet_ca_file`, t.fleet_ca_file) : undefined;
+  const outbound: Record<string, OutboundTls> = {};
+  for (const [name, p] of Object.entries(c.profiles)) {
+    if (p.workdir && !isDir(p.workdir)) {
+      throw new ConfigError(
+        `config error in ${where}: profiles.${name}.workdir: directory ${p.workdir} does not exist`,
+      );
+    }
+    const out = outboundTls(
+      `config error in ${where}: profiles.${name}`,
+      {
+        ...(p.ca_file ? { ca_file: p.ca_file } : {}),
+        ...(p.client_cert_file ? { client_cert_file: p.client_cert_file } : {}),
+        ...(p.client_key_file ? { client_key_file: p.client_key_file } : {}),
+      },
+      fleetCa,
+    );
+    if (out) outbound[name] = out;
+  }
+  const peers: Record<string, ResolvedPeer> = {};
+  for (const [name, p] of Object.entries(c.peers)) {
+    peers[name] = {
+      ...p,
+      credential: resolveToken(name, p, p.token_file, env),
+      ...(p.jwt ? { jwtKey: resolveJwtKey(p.jwt, env) } : {}),
+    };
+  }
+  rejectSharedTokens(where, peers);
+  const { where: _, ...rest } = c;
+  return {
+    ...rest,
+    server: { ...c.server, ...(tls ? { tlsMaterial: tls } : {}) },
+    outboundTls: outbound,
+    peers,
+  };
+}
 
 /** The data dir (and missing parents) 0700; one that cannot be created exits 2 naming it. */
 function mkdirPrivate(dir: string): void {
@@ -389,14 +275,6 @@ function rejectSharedTokens(where: string, peers: Record<string, ResolvedPeer>):
   }
 }
 
-function parsePort(v: string, where: string): number | "auto" {
-  if (v === "auto") return "auto";
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new ConfigError(`${where}: "${v}" is not a port number or "auto"`);
-  return n;
-}
-
 function isDir(p: string): boolean {
   try {
     return statSync(p).isDirectory();
@@ -411,14 +289,4 @@ function safeUid(): number | string {
   } catch {
     return "user";
   }
-}
-
-function formatIssues(where: string, err: z.ZodError): string {
-  const lines = err.issues.map((i) => {
-    const key = i.path.map(String).join(".") || "(top level)";
-    let msg = i.message;
-    if (i.code === "unrecognized_keys") msg = `unknown key(s): ${i.keys.join(", ")}`;
-    return `  ${key}: ${msg}`;
-  });
-  return `config error in ${where}:\n${lines.join("\n")}`;
 }

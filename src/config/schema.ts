@@ -142,9 +142,10 @@ const Peer = z.strictObject({
   push_hosts: z.array(z.string()).optional(),
 });
 
-export const HANDLERS = ["opencode", "claude", "codex", "gemini", "agy", "a2a", "llm", "echo"] as const;
+const HANDLERS = ["opencode", "claude", "codex", "gemini", "agy", "a2a", "llm", "echo"] as const;
 
-const Profile = z.strictObject({
+/** Every key a profile may have; which of them a profile takes depends on its handler (below). */
+const FlatProfile = z.strictObject({
   handler: z.enum(HANDLERS).optional(),
   description: z.string().optional(),
   workdir: z.string().optional(),
@@ -178,6 +179,97 @@ const Profile = z.strictObject({
   temperature: z.number().min(0).max(2).optional(),
   // echo
   delay_ms: z.number().int().min(0).max(3_600_000).optional(),
+});
+
+const COMMON = ["handler", "description", "turn_timeout_s"] as const;
+const UPSTREAM_TLS = ["ca_file", "client_cert_file", "client_key_file"] as const;
+/** The keys each kind of profile takes: another handler's key is a config error naming it. */
+const KEYS: Record<ProfileKind, ReadonlyArray<keyof ProfileConfig>> = {
+  cli: [...COMMON, "workdir", "model", "command", "args", "env", "base_url", "api_key_env"],
+  a2a: [
+    ...COMMON,
+    "url",
+    "lease",
+    "protocol",
+    "token_env",
+    "binding",
+    "reply_peer",
+    "remote_profile",
+    ...UPSTREAM_TLS,
+  ],
+  remote: [
+    ...COMMON,
+    "remote",
+    "remote_profile",
+    "auth",
+    "token_env",
+    "binding",
+    "protocol",
+    ...UPSTREAM_TLS,
+  ],
+  llm: [
+    ...COMMON,
+    "model",
+    "base_url",
+    "api_key_env",
+    "system_prompt",
+    "system_prompt_file",
+    "max_tokens",
+    "temperature",
+  ],
+  echo: [...COMMON, "delay_ms"],
+};
+type ProfileKind = "cli" | "a2a" | "remote" | "llm" | "echo";
+const CLI_HANDLERS: ReadonlySet<string> = new Set(["opencode", "claude", "codex", "gemini", "agy"]);
+const kindOf = (handler: string | undefined): ProfileKind =>
+  handler === undefined ? "remote" : CLI_HANDLERS.has(handler) ? "cli" : (handler as ProfileKind);
+const BY_KIND = Object.fromEntries(
+  Object.entries(KEYS).map(([kind, keys]) => [
+    kind,
+    FlatProfile.pick(Object.fromEntries(keys.map((k) => [k, true])) as Record<keyof ProfileConfig, true>),
+  ]),
+) as unknown as Record<ProfileKind, z.ZodType<Partial<ProfileConfig>>>;
+/** What a profile holds for the keys its kind does not take (the shape every receiver reads). */
+const DEFAULTS = (({ handler: _, ...d }) => d)(FlatProfile.parse({ handler: "echo" }, ONE_OFF));
+/** Keys whose misplacement has a more useful message than "another handler's key". */
+const MISPLACED: Record<string, string> = {
+  remote: "set handler or remote, not both",
+  reply_peer: 'only a handler = "a2a" profile with protocol = "hermes-fleet" takes post-backs',
+};
+
+/**
+ * A profile, discriminated by `handler` (no handler: a `remote` profile): each kind takes its own
+ * keys, so a `workdir` on an `llm` profile is an error naming the key, not silently ignored.
+ */
+const Profile = z.unknown().transform((v, ctx): ProfileConfig => {
+  const handler = (v as { handler?: unknown } | null)?.handler;
+  const isObject = typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject || (handler !== undefined && !(HANDLERS as readonly unknown[]).includes(handler))) {
+    // not an object, or an unknown handler: the full schema says what is wrong with it
+    const r = FlatProfile.safeParse(v, ONE_OFF);
+    for (const issue of r.error?.issues ?? []) ctx.addIssue({ ...issue });
+    return r.success ? r.data : z.NEVER;
+  }
+  const kind = kindOf(handler as string | undefined);
+  const allowed = new Set<string>(KEYS[kind]);
+  const input = { ...(v as Record<string, unknown>) };
+  const who = handler === undefined ? "a remote profile" : `a handler = "${handler}" profile`;
+  for (const key of Object.keys(input)) {
+    if (allowed.has(key) || !Object.hasOwn(FlatProfile.shape, key)) continue;
+    const owners = Object.entries(KEYS)
+      .filter(([, keys]) => (keys as readonly string[]).includes(key))
+      .map(([k]) => (k === "cli" ? [...CLI_HANDLERS].join("/") : k));
+    ctx.addIssue({
+      code: "custom",
+      path: [key],
+      message: MISPLACED[key] ?? `${who} does not take this key (it is for ${owners.join(", ")} profiles)`,
+    });
+    delete input[key];
+  }
+  const r = BY_KIND[kind].safeParse(input, ONE_OFF);
+  for (const issue of r.error?.issues ?? []) ctx.addIssue({ ...issue });
+  if (!r.success || Object.keys(input).length !== Object.keys(v as object).length) return z.NEVER;
+  return { ...DEFAULTS, ...r.data } as ProfileConfig;
 });
 
 export const ConfigSchema = z
@@ -240,11 +332,10 @@ export const ConfigSchema = z
     }
   });
 
-export type RawConfig = z.infer<typeof ConfigSchema>;
 export type ServerConfig = z.infer<typeof Server>;
 export type StoreConfig = z.infer<typeof Store>;
 export type PeerConfig = z.infer<typeof Peer>;
-export type ProfileConfig = z.infer<typeof Profile>;
+export type ProfileConfig = z.infer<typeof FlatProfile>;
 export type BudgetConfig = z.infer<typeof Budget>;
 export type BudgetStoreConfig = z.infer<typeof BudgetStore>;
 

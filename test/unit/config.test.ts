@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, resolveToken, tokenEnvName } from "../../src/config/load.ts";
+import { parseConfig } from "../../src/config/parse.ts";
 import { ConfigError } from "../../src/errors.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "a2a-relay-config-"));
@@ -74,5 +75,67 @@ describe("config", () => {
     const open = resolveToken("p", {}, secret, {});
     expect(open.resolved).toBe(false);
     expect(open.error).toContain("readable by other users");
+  });
+});
+
+describe("parsing is a pure function of (text, env)", () => {
+  const machine = { cwd: "/work", home: "/home/u", hostname: "h1", uid: 1000 };
+  const text =
+    '[server]\ndata_dir = "state"\n[peers.bot]\ntoken_file = "bot.token"\n[profiles.e]\nhandler = "echo"\n';
+
+  test("paths come out absolute next to the file; nothing is read or created", () => {
+    const c = parseConfig(text, { A2A_RELAY_PORT: "9400" }, { file: "/nowhere/relay.toml", machine });
+    expect(c.server.dataDir).toBe("/nowhere/state");
+    expect(c.server.port).toBe(9400);
+    expect(c.server.id).toBe("h1");
+    expect(c.peers.bot?.token_file).toBe("/nowhere/bot.token");
+    expect(c.peers.local).toMatchObject({ builtin: true, token_file: "/nowhere/state/tokens/local.token" });
+    expect(existsSync("/nowhere")).toBe(false);
+    // the same inputs, the same result
+    expect(parseConfig(text, { A2A_RELAY_PORT: "9400" }, { file: "/nowhere/relay.toml", machine })).toEqual(
+      c,
+    );
+  });
+
+  test("only serve (prepare) creates the data dir and the local token file", () => {
+    const home = join(dir, "fresh-home");
+    loadConfig({ env: { A2A_RELAY_HOME: home } });
+    expect(existsSync(home)).toBe(false);
+    const c = loadConfig({ env: { A2A_RELAY_HOME: home }, prepare: true });
+    expect(existsSync(join(home, "tokens", "local.token"))).toBe(true);
+    expect(c.peers.local?.credential.resolved).toBe(true);
+  });
+});
+
+describe("profiles are discriminated by handler", () => {
+  const machine = { cwd: "/", home: "/h", hostname: "h", uid: 0 };
+  const parse = (profile: string) => () =>
+    parseConfig(`[profiles.p]\n${profile}\n`, {}, { file: "/c.toml", machine });
+
+  test("another handler's key is an error naming the key and the profile", () => {
+    expect(parse('handler = "llm"\nworkdir = "/srv"')).toThrow(
+      'profiles.p.workdir: a handler = "llm" profile does not take this key (it is for opencode/claude/codex/gemini/agy profiles)',
+    );
+    expect(parse('handler = "echo"\nurl = "http://x/"')).toThrow(
+      'profiles.p.url: a handler = "echo" profile',
+    );
+    expect(parse('remote = "http://r/"\nmodel = "m"')).toThrow(
+      "profiles.p.model: a remote profile does not take this key",
+    );
+    expect(parse('handler = "echo"\nremote = "http://r/"')).toThrow(
+      "profiles.p.remote: set handler or remote, not both",
+    );
+  });
+
+  test("each kind's own keys pass, with the defaults every receiver reads", () => {
+    const c = parseConfig(
+      '[profiles.c]\nhandler = "claude"\nworkdir = "w"\nmodel = "m"\n[profiles.a]\nhandler = "a2a"\nurl = "http://x/"\nca_file = "ca.pem"\n[profiles.r]\nremote = "http://r/"\nauth = "token"\n[profiles.l]\nhandler = "llm"\nbase_url = "http://m/"\ntemperature = 0.5\n',
+      {},
+      { file: "/etc/relay/c.toml", machine },
+    );
+    expect(c.profiles.c).toMatchObject({ workdir: "/etc/relay/w", model: "m", args: [], env: {} });
+    expect(c.profiles.a).toMatchObject({ url: "http://x/", ca_file: "/etc/relay/ca.pem", protocol: "1.0" });
+    expect(c.profiles.r).toMatchObject({ remote: "http://r/", auth: "token", binding: "auto" });
+    expect(c.profiles.l?.temperature).toBe(0.5);
   });
 });
