@@ -165,6 +165,8 @@ async function start(
     cards: new UpstreamCards({ fetch: outFetch }),
     sessions: () => sessions,
     lockDir: server.lockDir,
+    connectTimeoutMs: server.connect_timeout_s * 1000,
+    log: (fields, msg) => logger.warn(fields, msg),
     self: {
       id: server.id,
       origins: () => [boundUrl, server.public_url].filter((u): u is string => !!u),
@@ -284,7 +286,7 @@ async function start(
     budgets,
     push: push.service,
     upstreamCards: routing.cards,
-    ...(opts.keepaliveMs ? { keepaliveMs: opts.keepaliveMs } : {}),
+    keepaliveMs: opts.keepaliveMs ?? server.keepalive_s * 1000,
     replies: {
       postbacks,
       replyPeer: (profile) =>

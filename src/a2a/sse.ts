@@ -49,6 +49,9 @@ export function sseStream(
           // already closed by the client
         }
       };
+      // a comment first: the response's headers go out now, not with the first event (which
+      // may wait for an upstream), so a caller knows at once that the connection stands
+      controller.enqueue(enc.encode(": stream open\n\n"));
       timer = setInterval(() => {
         if (!closed) controller.enqueue(enc.encode(": keepalive\n\n"));
       }, opts.keepaliveMs);
@@ -62,9 +65,19 @@ export function sseStream(
   });
 }
 
-export const SSE_HEADERS = {
+const SSE_HEADERS = {
   "content-type": "text/event-stream",
   "cache-control": "no-cache",
   connection: "keep-alive",
   "x-accel-buffering": "no",
 };
+
+/**
+ * The header announcing the keepalive interval (seconds) of a stream this relay serves: a relay
+ * reading the stream treats three intervals without a byte as a broken connection.
+ */
+export const KEEPALIVE_HEADER = "A2A-Relay-Keepalive";
+
+export function sseHeaders(keepaliveMs: number): Record<string, string> {
+  return { ...SSE_HEADERS, [KEEPALIVE_HEADER]: String(keepaliveMs / 1000) };
+}

@@ -47,6 +47,17 @@ const Server = z.strictObject({
   synchronous: z.enum(["NORMAL", "FULL"]).default("NORMAL"),
   metrics_public: z.boolean().default(true),
   max_hops: z.number().int().min(1).max(32).default(4),
+  /**
+   * Seconds an upstream (remote relay or A2A agent) has to accept a connection before a turn
+   * fails as unavailable; nothing was delivered, so that is safe to report at once.
+   */
+  connect_timeout_s: z.number().min(0.1).max(120).default(5),
+  /**
+   * Seconds between `: keepalive` comments on the event streams this relay serves (announced in
+   * the `A2A-Relay-Keepalive` header: a relay forwarding to this one treats 3 x this much silence
+   * as a broken connection and re-attaches).
+   */
+  keepalive_s: z.number().min(0.5).max(300).default(15),
   log_level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   /** Push delivery: attempts before giving up, and the first retry delay (doubling, capped at 60 s). */
   push_max_attempts: z.number().int().min(1).max(100).default(8),

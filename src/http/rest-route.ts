@@ -1,6 +1,6 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { camelKeys } from "../a2a/field-names.ts";
-import { SSE_HEADERS, sseStream } from "../a2a/sse.ts";
+import { sseHeaders, sseStream } from "../a2a/sse.ts";
 import { invalidParams, methodNotFound } from "../errors.ts";
 import type { PushService } from "../push/service.ts";
 import type { Engine } from "../tasks/engine.ts";
@@ -90,7 +90,7 @@ function call(opts: RestRouteOptions) {
       { start: outcome.start },
       { keepaliveMs: opts.keepaliveMs, signal: c.req.raw.signal },
     );
-    return new Response(stream, { status: 200, headers: SSE_HEADERS });
+    return new Response(stream, { status: 200, headers: sseHeaders(opts.keepaliveMs) });
   };
 }
 

@@ -252,9 +252,10 @@ function postback(call: RpcCall, params: z.infer<typeof HermesParams>): unknown 
 }
 
 async function sendStreaming(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
-  const { task } = await dispatch(engine, call, true);
+  const { p, task } = await dispatch(engine, call, true);
   const kind = engine.deps.profiles.get(call.profile)?.receiver.kind;
-  return streamTask(engine, call, task.id, "settled", kind === "a2a" || kind === "remote");
+  const forwarded = kind === "a2a" || kind === "remote";
+  return streamTask(engine, call, task.id, "settled", forwarded, p.configuration?.historyLength);
 }
 
 function scopedTask(engine: Engine, call: RpcCall, id: string): Task {

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { camelKeys } from "../a2a/field-names.ts";
 import { isAgentRole, isHermesFleet } from "../a2a/hermes.ts";
 import { idOf, parseEnvelope, rpcResult } from "../a2a/jsonrpc.ts";
-import { SSE_HEADERS, sseStream } from "../a2a/sse.ts";
+import { sseHeaders, sseStream } from "../a2a/sse.ts";
 import type { PushService } from "../push/service.ts";
 import type { Replies } from "../receivers/a2a/postbacks.ts";
 import type { Engine } from "../tasks/engine.ts";
@@ -103,7 +103,7 @@ export function rpcHandler(opts: RpcRouteOptions) {
       },
       { keepaliveMs: opts.keepaliveMs, signal: c.req.raw.signal },
     );
-    return new Response(stream, { status: 200, headers: SSE_HEADERS });
+    return new Response(stream, { status: 200, headers: sseHeaders(opts.keepaliveMs) });
   };
 }
 

@@ -8,6 +8,7 @@ import {
 } from "../a2a/types.ts";
 import { eventToV03, messageToV03 } from "../a2a/v03.ts";
 import type { Engine } from "../tasks/engine.ts";
+import { view } from "../tasks/snapshot.ts";
 import type { RpcCall, RpcOutcome } from "./types.ts";
 
 /**
@@ -34,6 +35,8 @@ export function streamTask(
   until: "settled" | "terminal",
   /** A forwarded send: hold the relay's own first events until the upstream says something. */
   forwarded = false,
+  /** The caller's `historyLength` for the first event's task (a relay in front asks for 0). */
+  historyLength?: number,
 ): RpcOutcome {
   const ends = until === "terminal" ? isTerminal : isSettled;
   call.keepOpen();
@@ -64,8 +67,9 @@ export function streamTask(
         frame(e.seq, e.event);
         if (settledNow) end();
       });
-      if (held) held.push({ seq: w.seq, event: { task: w.task } });
-      else frame(w.seq, { task: w.task });
+      const first = { task: view(w.task, { historyLength }) };
+      if (held) held.push({ seq: w.seq, event: first });
+      else frame(w.seq, first);
       if (ends(w.task.status.state)) {
         flush();
         end();

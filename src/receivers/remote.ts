@@ -28,6 +28,8 @@ export function remoteReceiver(name: string, p: ProfileConfig, deps: RoutingDeps
     profile: name,
     dialect: dialectOf("1.0"),
     fetch: fetchFn,
+    connectTimeoutMs: deps.connectTimeoutMs,
+    log: deps.log,
     sessions: deps.sessions,
     async target(turn, signal) {
       if (isSelfUrl(base, deps.self)) {

@@ -57,6 +57,13 @@ export interface TurnEmitter {
    * can pick it up after a restart: a shutdown then leaves it running on disk instead of failing it.
    */
   waiting?(): void;
+  /**
+   * The turn can be picked up by the next process (`resume`: a forwarded turn whose upstream task
+   * is known): a shutdown that outlasts the grace leaves it running on disk instead of failing it.
+   */
+  resumable?(): void;
+  /** A line the receiver adds to the failure text when the turn is canceled or runs out. */
+  abortNote?(text: string): void;
 }
 
 export interface TurnResult {
@@ -89,6 +96,8 @@ export interface Receiver {
    * receiver's post-back, waited for across the restart); undefined: the task failed with it.
    */
   resume?(task: { taskId: string; peer: string; contextId: string }): Resumed | undefined;
+  /** Work a previous process left for the receiver itself (e.g. upstream cancels to deliver). */
+  recover?(): void;
 }
 
 /** A turn picked up again after a restart. */

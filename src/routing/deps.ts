@@ -25,6 +25,10 @@ export interface RoutingDeps {
   outboundCredential?: (profile: ProfileConfig, remoteId: string) => Promise<string>;
   /** A profile's fetch for https upstreams with its own CAs or client certificate (else `fetch`). */
   tlsFetch?: (profile: string) => FetchFn | undefined;
+  /** Warnings of forwarding receivers (an upstream cancel given up, a write that failed). */
+  log?: (fields: Record<string, unknown>, msg: string) => void;
+  /** How long an upstream has to accept a connection (`server.connect_timeout_s`; default 5 s). */
+  connectTimeoutMs?: number;
   /** Where queued receivers' post-backs meet the turns waiting for them (`reply_peer` profiles). */
   postbacks?: Postbacks;
 }

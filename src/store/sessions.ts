@@ -22,6 +22,9 @@ export interface StoredSession {
 export interface SessionStore {
   get(key: SessionKey): StoredSession | undefined;
   put(key: SessionKey, sessionId: string, data?: Record<string, unknown>): Promise<void>;
+  /** A profile's entries whose contextId starts with `prefix` (a receiver's own bookkeeping). */
+  withPrefix?(profile: string, prefix: string): Array<SessionKey & StoredSession>;
+  remove?(key: SessionKey): Promise<void>;
 }
 
 /**
@@ -33,8 +36,10 @@ export class SessionRepo implements SessionStore {
   readonly #now: () => number;
   readonly #get;
   readonly #put;
+  readonly #db: Drizzle;
 
   constructor(db: Drizzle, writer: Writer, now: () => number = Date.now) {
+    this.#db = db;
     this.#writer = writer;
     this.#now = now;
     const P = sql.placeholder;
@@ -79,6 +84,38 @@ export class SessionRepo implements SessionStore {
     };
     await this.#writer.run(() => {
       this.#put.run({ profile: key.profile, peer: key.peer, ctx: key.contextId, ...values });
+    });
+  }
+
+  withPrefix(profile: string, prefix: string): Array<SessionKey & StoredSession> {
+    const escaped = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
+    return this.#db
+      .select()
+      .from(sessions)
+      .where(and(eq(sessions.profile, profile), sql`${sessions.contextId} LIKE ${`${escaped}%`} ESCAPE '\\'`))
+      .all()
+      .map((row) => ({
+        profile: row.profile,
+        peer: row.peer,
+        contextId: row.contextId,
+        sessionId: row.sessionId,
+        ...(row.dataJson ? { data: JSON.parse(row.dataJson) as Record<string, unknown> } : {}),
+        updatedAt: row.updatedAt,
+      }));
+  }
+
+  async remove(key: SessionKey): Promise<void> {
+    await this.#writer.run(() => {
+      this.#db
+        .delete(sessions)
+        .where(
+          and(
+            eq(sessions.profile, key.profile),
+            eq(sessions.peer, key.peer),
+            eq(sessions.contextId, key.contextId),
+          ),
+        )
+        .run();
     });
   }
 }

@@ -141,6 +141,8 @@ export interface LiveTask {
   start?: () => void;
   /** The running turn waits for a post-back and can be resumed by the next process. */
   detachable?: boolean;
+  /** The turn can be resumed by the next process: a shutdown past the grace detaches it. */
+  resumable?: boolean;
   /** A turn is queued or running for it in this process. */
   busy?: boolean;
   /**
@@ -194,6 +196,7 @@ export class Engine {
    */
   async recover(): Promise<number> {
     const now = this.#deps.now();
+    for (const p of this.#deps.profiles.values()) p.receiver.recover?.();
     const rows = this.#deps.repo.unfinished().filter((row) => {
       const profile = this.#deps.profiles.get(row.profile);
       const resumed = profile?.receiver.resume?.({
@@ -378,7 +381,11 @@ export class Engine {
     await Promise.race([all, timer]);
     for (const l of this.live.values()) {
       if (l.start) this.queues.drop(l.queueKey, l.start);
-      l.abort?.abort(new CancelReason("relay shutting down", "TASK_STATE_FAILED"));
+      l.abort?.abort(
+        l.resumable
+          ? new CancelReason("relay shutting down", "TASK_STATE_WORKING", true)
+          : new CancelReason("relay shutting down", "TASK_STATE_FAILED"),
+      );
       if (!l.abort) {
         l.ticket?.refund();
         await this.settle(l, "TASK_STATE_FAILED", "relay shut down before this task started");

@@ -118,6 +118,7 @@ async function execute(
   const who = { peer: live.peer, profile: profile.name, origin: live.origin, ...ids };
 
   let artifacts = 0;
+  let note: string | undefined;
   const emit: TurnEmitter = {
     progress(content, metadata) {
       if (abort.signal.aborted) return;
@@ -142,6 +143,12 @@ async function execute(
     waiting() {
       live.detachable = true;
     },
+    resumable() {
+      live.resumable = true;
+    },
+    abortNote(text) {
+      note = text;
+    },
     metadata(m) {
       live.pending = { ...live.pending, metadata: { ...live.pending.metadata, ...m } };
     },
@@ -162,7 +169,7 @@ async function execute(
     }
     if (reason instanceof CancelReason) {
       state = reason.state;
-      result = { parts: [{ text: reason.text }] };
+      result = { parts: [{ text: note ? `${reason.text}; ${note}` : reason.text }] };
     } else {
       state = "TASK_STATE_FAILED";
       result = { parts: [{ text: `receiver error: ${errorText(err)}` }] };

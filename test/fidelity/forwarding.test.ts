@@ -60,14 +60,15 @@ afterAll(async () => {
 });
 
 const lastSend = (): Json => {
-  const sends = agent.bodies.filter((b) => /send|Send/.test((b.body as Json)?.method));
+  const sends = agent.bodies.filter((b) => /send|Send|stream|Stream/.test((b.body as Json)?.method));
   return sends.at(-1)!.body;
 };
 
 describe("the caller's message travels as it was sent", () => {
   for (const [profile, method] of [
-    ["sut", "SendMessage"],
-    ["sut03", "message/send"],
+    // streamed upstream even for a blocking caller: the first event names the upstream task
+    ["sut", "SendStreamingMessage"],
+    ["sut03", "message/stream"],
   ] as const) {
     test(`metadata, extensions, referenceTaskIds, request metadata and configuration reach the upstream (${profile})`, async () => {
       const before = (
@@ -97,9 +98,10 @@ describe("the caller's message travels as it was sent", () => {
       expect(m.extensions).toEqual(["https://example.com/ext/v1"]);
       expect(m.referenceTaskIds).toEqual([before.id]);
       expect(up.params.metadata).toEqual({ requestTag: "req-1" });
+      // the relay keeps its own record: the upstream is asked for no history back
       expect(up.params.configuration).toEqual({
         acceptedOutputModes: ["text/plain"],
-        historyLength: 3,
+        historyLength: 0,
         ...(profile === "sut03" ? { blocking: true } : {}),
       });
       // the relay's own ids stay in the relay's answer; the upstream's in metadata.upstream

@@ -17,6 +17,7 @@ describe("outbound dialects", () => {
       "CancelTask",
     ]);
     expect(d.sendParams(out)).toEqual({
+      configuration: { historyLength: 0 },
       message: { messageId: "m1", role: "ROLE_USER", parts: [{ text: "hi" }], contextId: "c1", taskId: "t1" },
     });
   });
@@ -26,6 +27,7 @@ describe("outbound dialects", () => {
     expect(d.headers).toEqual({});
     expect(d.stream).toBe("message/stream");
     expect(d.sendParams(out)).toEqual({
+      configuration: { blocking: true, historyLength: 0 },
       message: {
         kind: "message",
         messageId: "m1",

@@ -199,12 +199,12 @@ binding = "jsonrpc"
     expect(task.artifacts.flatMap((a: Json) => a.parts.map((p: Json) => p.text))).toContain("late artifact");
   };
   for (const profile of ["late-rest", "late-rpc"]) {
-    test(`${profile}: a blocking SendMessage makes a blocking call upstream`, async () => {
+    test(`${profile}: a blocking SendMessage is streamed upstream too (its first event names the task)`, async () => {
       const from = seen.length;
       const r = await relay.rpc("SendMessage", { message: v1Message("hi") }, { path: `/a2a/${profile}` });
       expectDoneLate(r.body.result.task);
       const calls = seen.slice(from);
-      expect(calls[0]).toBe(profile === "late-rest" ? "POST /late/message:send" : "POST /rpc");
+      expect(calls[0]).toBe(profile === "late-rest" ? "POST /late/message:stream" : "POST /rpc");
       if (profile === "late-rest") expect(calls).toContain("POST /late/tasks/t1:subscribe");
     });
     test(`${profile}: a task returned at once is streamed from upstream (its progress can be followed)`, async () => {

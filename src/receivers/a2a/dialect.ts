@@ -182,14 +182,18 @@ function outbound(m: OutboundMessage): Message {
   };
 }
 
-/** Request-level fields (same names in v1.0 and v0.3). */
+/**
+ * Request-level fields (same names in v1.0 and v0.3). The relay keeps its own record of the
+ * conversation, so it asks for no history back (`historyLength: 0`): the upstream's answer then
+ * never carries the request's text again.
+ */
 function extras(r: RequestExtras | undefined): {
   metadata?: unknown;
-  configuration?: Record<string, unknown>;
+  configuration: Record<string, unknown>;
 } {
   return {
     ...(r?.metadata ? { metadata: r.metadata } : {}),
-    ...(r?.configuration ? { configuration: r.configuration } : {}),
+    configuration: { ...r?.configuration, historyLength: 0 },
   };
 }
 

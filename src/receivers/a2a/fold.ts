@@ -49,6 +49,8 @@ export class Progress {
     if (first) this.onTaskId();
   }
   contextId: string | undefined;
+  /** The upstream task's state in its latest event. */
+  lastState: string | undefined;
   /** "message" when the upstream answered with a Message instead of a task. */
   reply: "message" | undefined;
   /** The agent's latest message in this turn (progress, or the history of a task answer). */
@@ -155,6 +157,7 @@ export function apply(
     return undefined;
   }
   const status = "task" in e ? e.task.status : e.statusUpdate.status;
+  st.lastState = status.state;
   if ("task" in e) {
     st.taskId = e.task.id;
     st.contextId = e.task.contextId || st.contextId;

@@ -1,9 +1,11 @@
 import { textOf } from "../../a2a/types.ts";
 import type { SessionStore } from "../../store/sessions.ts";
-import type { Receiver, Turn, TurnEmitter, TurnResult } from "../types.ts";
+import type { Receiver, Turn, TurnResult } from "../types.ts";
+import { follow, type Outage } from "./attach.ts";
+import { UpstreamCancels } from "./cancels.ts";
 import type { Dialect } from "./dialect.ts";
-import { apply, failed, Progress, parse, TurnFailure } from "./fold.ts";
-import { type FetchFn, type Upstream, UpstreamError } from "./http.ts";
+import { failed, Progress, TurnFailure } from "./fold.ts";
+import { type FetchFn, safeUrl, type Upstream } from "./http.ts";
 import { isBusyReply, isQueuedAck, type Postbacks } from "./postbacks.ts";
 import { type Binding, type Wire, wireFor } from "./wire.ts";
 
@@ -28,7 +30,10 @@ export interface ForwardOptions {
     signal: AbortSignal,
   ): Promise<{ url: string; headers: Record<string, string>; binding?: Binding }>;
   fetch: FetchFn;
+  /** How long the upstream has to accept a connection (`server.connect_timeout_s`). */
+  connectTimeoutMs?: number | undefined;
   sessions: () => SessionStore | undefined;
+  log?: ((fields: Record<string, unknown>, msg: string) => void) | undefined;
   newId?: () => string;
   /** Bound on the best-effort upstream CancelTask after an abort. */
   cancelTimeoutMs?: number;
@@ -46,10 +51,34 @@ type UpstreamSession = {
   relayTaskId?: string;
   /** A queued receiver's post-back the relay task waits for, and when its turn cap runs out. */
   waiting?: { relayTaskId: string; deadline: number };
+  /** The upstream task of a turn in flight: a restarted relay re-attaches to it until `deadline`. */
+  inflight?: { relayTaskId: string; taskId: string; deadline: number; binding?: Binding };
 };
 
 export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver {
   const newId = opts.newId ?? (() => crypto.randomUUID());
+  /** The wire to the upstream outside a turn (a cancel, a re-attach after a restart). */
+  const wireOf = async (task: { taskId: string; peer: string; contextId: string }, signal: AbortSignal) => {
+    const probe = {
+      ...task,
+      profile: opts.profile,
+      origin: "a2a",
+      message: { messageId: "", role: "ROLE_USER", parts: [] },
+      history: [],
+      timeoutMs: 3000,
+    } as unknown as Turn;
+    const t = await opts.target(probe, signal);
+    const binding = t.binding ?? "jsonrpc";
+    return { wire: wireFor(binding, opts.dialect, upstream(opts, t)), url: t.url, binding };
+  };
+  const cancels = new UpstreamCancels({
+    profile: opts.profile,
+    sessions: opts.sessions,
+    log: opts.log,
+    tryMs: opts.cancelTimeoutMs ?? 3000,
+    wire: async (c, signal) =>
+      (await wireOf({ taskId: c.relayTaskId, peer: c.peer, contextId: "" }, signal)).wire,
+  });
   return {
     kind,
     async run(turn, emit, signal): Promise<TurnResult> {
@@ -59,7 +88,7 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
       let binding: Binding;
       try {
         const t = await opts.target(turn, signal);
-        up = { url: t.url, headers: { ...opts.dialect.headers, ...t.headers }, fetch: opts.fetch };
+        up = upstream(opts, t);
         binding = t.binding ?? "jsonrpc";
         wire = wireFor(binding, opts.dialect, up);
       } catch (err) {
@@ -77,6 +106,28 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
       // known from the start: a cancel or the turn cap reaches it even before its first event
       state.taskId = continuing;
       const m = turn.message;
+      const deadline = began + turn.timeoutMs;
+      // the upstream task is written down as soon as it is known: a restart re-attaches to it,
+      // and a shutdown leaves the turn to the next process instead of failing it
+      const remember = () => {
+        if (!state.taskId || opts.dialect.protocol === "hermes-fleet") return;
+        emit.metadata?.(state.metadata());
+        emit.resumable?.();
+        const inflight = { relayTaskId: turn.taskId, taskId: state.taskId, deadline, binding };
+        void opts
+          .sessions()
+          ?.put(key, state.contextId ?? saved.contextId ?? "", {
+            ...saved,
+            contextId: state.contextId ?? saved.contextId,
+            inflight,
+          } satisfies UpstreamSession)
+          .catch((err) =>
+            opts.log?.(
+              { profile: opts.profile, taskId: turn.taskId, err: String(err) },
+              "could not record the upstream task",
+            ),
+          );
+      };
       const out = {
         // starts with the caller's messageId (upstream agents key behaviour and retries on it) and
         // is fixed for this turn of the relay's task, so a re-send finds what it created
@@ -90,7 +141,9 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
         referenceTaskIds: m.referenceTaskIds,
         request: turn.request,
       };
-      const link = linkAbort(signal, state);
+      const link = linkAbort(signal, state, remember);
+      if (continuing) remember();
+      let outage: Outage | undefined;
       // opened before the dispatch: a fast receiver's post-back may beat its own acknowledgement
       const slot =
         opts.postbacks && out.contextId
@@ -99,7 +152,22 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
       let late = false;
       let result: TurnResult | undefined;
       try {
-        result = await exchange(opts.dialect, wire, out, state, emit, link.signal, turn.progress !== false);
+        result = await follow(
+          {
+            d: opts.dialect,
+            wire,
+            params: opts.dialect.sendParams(out),
+            st: state,
+            // a caller that only waits for the outcome gets no progress (as a blocking call would)
+            emit: turn.progress === false ? { ...emit, progress: () => {} } : emit,
+            signal: link.signal,
+            // streamed whenever the wire can: its first event names the upstream task
+            stream: true,
+          },
+          (o) => {
+            outage = o;
+          },
+        );
         if (
           slot &&
           out.contextId &&
@@ -125,7 +193,17 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
       if (signal.aborted || !result) {
         // the link to the upstream task survives a cancel or a timeout
         emit.metadata?.(state.metadata());
-        await cancelUpstream(opts, wire, state.taskId);
+        // a shutdown hands the turn to the next process: the upstream task goes on
+        if ((signal.reason as { detach?: unknown })?.detach) throw signal.reason;
+        const cancel = state.taskId
+          ? await cancels.request({
+              relayTaskId: turn.taskId,
+              peer: turn.peer,
+              upstreamTaskId: state.taskId,
+              since: Date.now(),
+            })
+          : undefined;
+        emit.abortNote?.(abortNote(state, outage, cancel));
         throw signal.reason;
       }
       const waiting = result.state === "TASK_STATE_INPUT_REQUIRED" ? state.taskId : undefined;
@@ -138,13 +216,76 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
             contextId: state.contextId,
             ...(waiting ? { taskId: waiting, relayTaskId: turn.taskId } : {}),
           } satisfies UpstreamSession)
-          .catch(() => {}); // a failing database fails the turn's own final write, which is reported
+          .catch((err) =>
+            opts.log?.(
+              { profile: opts.profile, taskId: turn.taskId, err: String(err) },
+              "could not record the upstream conversation",
+            ),
+          );
       }
       return result;
     },
     resume(task) {
       const key = { profile: opts.profile, peer: task.peer, contextId: task.contextId };
       const saved = (opts.sessions()?.get(key)?.data ?? {}) as UpstreamSession;
+      const inflight = saved.inflight;
+      if (inflight?.relayTaskId === task.taskId) {
+        // a forwarded turn in flight when the previous process stopped: follow its upstream task
+        return {
+          deadline: inflight.deadline,
+          async run(emit, signal) {
+            emit.resumable?.();
+            let target: Awaited<ReturnType<typeof wireOf>>;
+            try {
+              target = await wireOf(task, signal);
+            } catch (err) {
+              if (signal.aborted) throw signal.reason;
+              return failed(err, undefined);
+            }
+            const st = new Progress(target.url, opts.dialect.protocol, target.binding);
+            st.taskId = inflight.taskId;
+            st.contextId = saved.contextId;
+            let outage: Outage | undefined;
+            emit.progress(`relay restarted: re-attaching to upstream task ${inflight.taskId}`);
+            try {
+              const leg = {
+                d: opts.dialect,
+                wire: target.wire,
+                params: undefined,
+                st,
+                emit,
+                signal,
+                stream: true,
+              };
+              const r = await follow({ ...leg, attached: true }, (o) => {
+                outage = o;
+              });
+              await opts
+                .sessions()
+                ?.put(key, st.contextId ?? "", { contextId: st.contextId } satisfies UpstreamSession)
+                .catch((err) =>
+                  opts.log?.(
+                    { profile: opts.profile, taskId: task.taskId, err: String(err) },
+                    "could not record the upstream conversation",
+                  ),
+                );
+              return r;
+            } catch (err) {
+              if (!signal.aborted) return failed(err, st);
+              emit.metadata?.(st.metadata());
+              if ((signal.reason as { detach?: unknown })?.detach) throw signal.reason;
+              const cancel = await cancels.request({
+                relayTaskId: task.taskId,
+                peer: task.peer,
+                upstreamTaskId: inflight.taskId,
+                since: Date.now(),
+              });
+              emit.abortNote?.(abortNote(st, outage, cancel));
+              throw signal.reason;
+            }
+          },
+        };
+      }
       const fleetCtx = saved.contextId;
       if (!opts.postbacks || saved.waiting?.relayTaskId !== task.taskId || !fleetCtx) return undefined;
       const slot = opts.postbacks.open(opts.profile, fleetCtx, task.taskId);
@@ -167,31 +308,49 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
         },
       };
     },
+    recover() {
+      cancels.resumePending();
+    },
     async cancelWaiting(task) {
       const key = { profile: opts.profile, peer: task.peer, contextId: task.contextId };
       const saved = (opts.sessions()?.get(key)?.data ?? {}) as UpstreamSession;
       if (saved.relayTaskId !== task.taskId || !saved.taskId) return;
-      const bound = AbortSignal.timeout(opts.cancelTimeoutMs ?? 3000);
-      const probe = {
-        ...task,
-        profile: opts.profile,
-        origin: "a2a",
-        message: { messageId: "", role: "ROLE_USER", parts: [] },
-        history: [],
-        timeoutMs: 3000,
-      } as unknown as Turn;
-      try {
-        const t = await opts.target(probe, bound);
-        const up = { url: t.url, headers: { ...opts.dialect.headers, ...t.headers }, fetch: opts.fetch };
-        await cancelUpstream(opts, wireFor(t.binding ?? "jsonrpc", opts.dialect, up), saved.taskId);
-      } catch {
-        // best effort: the relay's own task is canceled whatever the upstream says
-      }
+      await cancels.request({
+        relayTaskId: task.taskId,
+        peer: task.peer,
+        upstreamTaskId: saved.taskId,
+        since: Date.now(),
+      });
     },
   };
 }
 
 // internal
+
+function upstream(opts: ForwardOptions, t: { url: string; headers: Record<string, string> }): Upstream {
+  return {
+    url: t.url,
+    headers: { ...opts.dialect.headers, ...t.headers },
+    fetch: opts.fetch,
+    connectTimeoutMs: opts.connectTimeoutMs,
+  };
+}
+
+/** What a turn that ran out (turn cap) or was canceled last saw of its upstream task. */
+function abortNote(st: Progress, outage: Outage | undefined, cancel: "delivered" | "pending" | undefined) {
+  const where = safeUrl(st.url);
+  const task = st.taskId ? `upstream task ${st.taskId} at ${where}` : `the upstream at ${where}`;
+  const seen = outage
+    ? `unreachable for ${Math.round((Date.now() - outage.since) / 1000)} s (${outage.why})`
+    : `last seen ${st.lastState ?? "TASK_STATE_SUBMITTED"}`;
+  const cancelText =
+    cancel === "delivered"
+      ? "it was asked to cancel"
+      : cancel === "pending"
+        ? "the relay keeps asking it to cancel until it answers"
+        : "it never named a task to cancel";
+  return `${task}: ${seen}; ${cancelText}`;
+}
 
 /** A queued receiver's post-back as the turn's outcome: its answer, or FAILED when it was busy. */
 function postbackResult(text: string, st: Progress): TurnResult {
@@ -205,66 +364,11 @@ function postbackResult(text: string, st: Progress): TurnResult {
   return { state: "TASK_STATE_COMPLETED", parts: [{ text }], metadata: st.metadata() };
 }
 
-async function exchange(
-  d: Dialect,
-  wire: Wire,
-  out: Parameters<Dialect["sendParams"]>[0],
-  st: Progress,
-  emit: TurnEmitter,
-  signal: AbortSignal,
-  /** Stream upstream (when it can) only if someone may follow the turn's progress. */
-  progress: boolean,
-): Promise<TurnResult> {
-  const params = d.sendParams(out);
-  let events: AsyncIterable<unknown>;
-  if (wire.stream && progress) events = wire.stream(params, signal);
-  else events = once(wire.send(params, signal));
-  let seen = false;
-  try {
-    for await (const raw of events) {
-      seen = true;
-      const done = apply(parse(d, raw), st, emit, d.final?.(raw));
-      if (done) return done;
-    }
-  } catch (err) {
-    // an upstream without streaming: fall back to a blocking send (nothing was accepted yet)
-    if (!seen && wire.stream && isNoStreaming(err)) {
-      const done = apply(parse(d, await wire.send(params, signal)), st, emit);
-      if (done) return done;
-    } else throw err;
-  }
-  // a v1.0 stream closes after an interrupted state: that was the turn's end
-  if (st.pending) return st.pending;
-  // the stream ended before a final state: follow the task once more, then ask where it is
-  if (st.taskId && wire.subscribe) {
-    try {
-      // a subscription stays open across an interrupted state: it ends the turn there
-      for await (const raw of wire.subscribe(st.taskId, signal)) {
-        const done = apply(parse(d, raw), st, emit, d.final?.(raw), true);
-        if (done) return done;
-      }
-    } catch (err) {
-      if (signal.aborted) throw err;
-      // not resubscribable (unsupported, or the task already ended): GetTask tells
-    }
-  }
-  if (st.taskId && wire.get) {
-    const t = d.task(await wire.get(st.taskId, signal));
-    const done = apply({ task: t }, st, emit);
-    if (done) return done;
-    throw new UpstreamError(
-      `upstream unavailable: its stream ended while task ${st.taskId} was ${t.status.state}`,
-      "unavailable",
-    );
-  }
-  throw new UpstreamError("upstream unavailable: it answered without a task or a message", "invalid");
-}
-
 /**
  * The signal for upstream I/O. On abort it fires at once if the upstream task id is known, else
  * when it becomes known or after a second: so a cancel that comes early can still name the task.
  */
-function linkAbort(signal: AbortSignal, state: Progress) {
+function linkAbort(signal: AbortSignal, state: Progress, known: () => void) {
   const io = new AbortController();
   const stop = () => io.abort(signal.reason);
   let grace: ReturnType<typeof setTimeout> | undefined;
@@ -273,6 +377,7 @@ function linkAbort(signal: AbortSignal, state: Progress) {
     else grace = setTimeout(stop, 1000);
   };
   state.onTaskId = () => {
+    known();
     if (signal.aborted) stop();
   };
   if (signal.aborted) stop();
@@ -284,18 +389,4 @@ function linkAbort(signal: AbortSignal, state: Progress) {
       if (grace) clearTimeout(grace);
     },
   };
-}
-
-async function cancelUpstream(opts: ForwardOptions, wire: Wire, taskId: string | undefined): Promise<void> {
-  if (!taskId || !wire.cancel) return;
-  const bound = AbortSignal.timeout(opts.cancelTimeoutMs ?? 3000);
-  await wire.cancel(taskId, bound).catch(() => {});
-}
-
-function isNoStreaming(err: unknown): boolean {
-  return err instanceof UpstreamError && err.kind === "rpc" && (err.code === -32601 || err.code === -32004);
-}
-
-async function* once<T>(p: Promise<T>): AsyncGenerator<T> {
-  yield await p;
 }

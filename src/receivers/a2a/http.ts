@@ -1,5 +1,7 @@
+import { KEEPALIVE_HEADER } from "../../a2a/sse.ts";
 import { readSse } from "../../a2a/sse-read.ts";
 import { sleep as delay } from "../sleep.ts";
+import { netReason, neverConnected, probeTcp, watchSilence } from "./reach.ts";
 /**
  * The outbound JSON-RPC client of `a2a`/`remote` profiles (HTTP+JSON: rest.ts): one POST per
  * call, a JSON answer or an SSE stream of answers. Every failure becomes an `UpstreamError` whose
@@ -14,7 +16,19 @@ export interface Upstream {
   /** Auth, `A2A-Version`, hop count. */
   headers: Record<string, string>;
   fetch: FetchFn;
+  /**
+   * How long the upstream has to accept a connection (`server.connect_timeout_s`): a request
+   * without an answer by then has its path checked, and fails at once if no connection opens.
+   */
+  connectTimeoutMs?: number | undefined;
 }
+
+/**
+ * Whether an unavailable upstream got anything: "connect" (no connection was ever made: nothing
+ * was delivered, safe to report at once), or "lost" (the connection broke or went silent after
+ * the request may have arrived: the turn re-attaches).
+ */
+export type LinkFailure = "connect" | "lost";
 
 export type UpstreamErrorKind = "unavailable" | "refused" | "rpc" | "invalid";
 
@@ -24,6 +38,7 @@ export class UpstreamError extends Error {
     readonly kind: UpstreamErrorKind,
     readonly code?: number,
     readonly reason?: string,
+    readonly link?: LinkFailure,
   ) {
     super(message);
     this.name = "UpstreamError";
@@ -55,13 +70,30 @@ export async function* rpcStream(
     yield resultOf(await readJson(res, signal), id, res.status);
     return;
   }
-  for await (const data of streamEvents(res, signal)) yield resultOf(data, id, 200);
+  for await (const data of streamEvents(res, signal, up.url)) yield resultOf(data, id, 200);
 }
 
 /** The JSON of each event of an upstream's SSE answer (both bindings). */
-export async function* streamEvents(res: Response, signal: AbortSignal): AsyncGenerator<unknown> {
+export async function* streamEvents(res: Response, signal: AbortSignal, url = ""): AsyncGenerator<unknown> {
   if (!res.body) throw new UpstreamError("upstream unavailable: empty event stream", "unavailable");
-  for await (const frame of sseFrames(res.body, signal)) {
+  // a relay upstream announces its keepalive interval: three of them without a byte is a dead path
+  const keepalive = Number(res.headers.get(KEEPALIVE_HEADER));
+  const silenceMs = keepalive > 0 ? keepalive * 3000 : 0;
+  const body = silenceMs
+    ? watchSilence(
+        res.body,
+        silenceMs,
+        () =>
+          new UpstreamError(
+            `upstream unavailable: its event stream went silent for ${silenceMs / 1000} s (${safeUrl(url)})`,
+            "unavailable",
+            undefined,
+            undefined,
+            "lost",
+          ),
+      )
+    : res.body;
+  for await (const frame of sseFrames(body, signal)) {
     let data: unknown;
     try {
       data = JSON.parse(frame.data);
@@ -81,19 +113,29 @@ function post(up: Upstream, body: unknown, accept: string, signal: AbortSignal):
   return deliver(up, up.url, { method: "POST", headers, body: JSON.stringify(body) }, signal);
 }
 
-/** One request, retried only when the connection was refused (it never reached the server). */
+/**
+ * One request, retried only when the connection was refused (it never reached the server). With
+ * `up.connectTimeoutMs`, an answer that is slow to start has its path checked: when no connection
+ * to the upstream opens within the timeout, the request fails as "connect" (nothing delivered).
+ */
 export async function deliver(
   up: Upstream,
   url: string,
   request: Omit<RequestInit, "signal">,
   signal: AbortSignal,
 ): Promise<Response> {
-  const init: RequestInit = { ...request, signal };
   for (let attempt = 0; ; attempt++) {
+    const dark = new AbortController();
+    const init: RequestInit = {
+      ...request,
+      signal: up.connectTimeoutMs ? AbortSignal.any([signal, dark.signal]) : signal,
+    };
     try {
-      return await up.fetch(url, init);
+      const pending = up.fetch(url, init);
+      return up.connectTimeoutMs ? await pathChecked(pending, url, up.connectTimeoutMs, dark) : await pending;
     } catch (err) {
       if (signal.aborted) throw signal.reason;
+      if (err instanceof UpstreamError) throw err;
       const refused = isConnectionRefused(err);
       const wait = RETRIES_MS[attempt];
       if (refused && wait !== undefined) {
@@ -101,10 +143,47 @@ export async function deliver(
         continue;
       }
       throw new UpstreamError(
-        `upstream unavailable: ${refused ? "connection refused" : describe(err)} (${safeUrl(url)})`,
+        `upstream unavailable: ${netReason(err)} (${safeUrl(url)})`,
         "unavailable",
+        undefined,
+        undefined,
+        refused || neverConnected(err) ? "connect" : "lost",
       );
     }
+  }
+}
+
+/**
+ * The answer, unless it is slow to start and no connection to the upstream opens within `ms`:
+ * then the request is aborted and fails as "connect". A path that is up leaves the request alone.
+ */
+async function pathChecked(
+  pending: Promise<Response>,
+  url: string,
+  ms: number,
+  dark: AbortController,
+): Promise<Response> {
+  const checkAfter = Math.min(1000, ms / 2);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const check = new Promise<never>((_, reject) => {
+    timer = setTimeout(async () => {
+      const path = await probeTcp(url, ms - checkAfter);
+      if (path.ok) return;
+      const err = new UpstreamError(
+        `upstream unavailable: no connection within ${ms / 1000} s (${path.why}) to ${safeUrl(url)}; nothing was delivered`,
+        "unavailable",
+        undefined,
+        undefined,
+        "connect",
+      );
+      dark.abort(err);
+      reject(err);
+    }, checkAfter);
+  });
+  try {
+    return await Promise.race([pending, check]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -114,7 +193,13 @@ async function readJson(res: Response, signal: AbortSignal): Promise<unknown> {
     text = await res.text();
   } catch (err) {
     if (signal.aborted) throw signal.reason;
-    throw new UpstreamError(`upstream unavailable: connection lost (${describe(err)})`, "unavailable");
+    throw new UpstreamError(
+      `upstream unavailable: connection lost (${netReason(err)})`,
+      "unavailable",
+      undefined,
+      undefined,
+      "lost",
+    );
   }
   let body: unknown;
   try {
@@ -190,7 +275,15 @@ export async function* sseFrames(body: ReadableStream<Uint8Array>, signal: Abort
   const broken = (err: unknown) =>
     signal.aborted
       ? signal.reason
-      : new UpstreamError(`upstream unavailable: stream broken (${describe(err)})`, "unavailable");
+      : err instanceof UpstreamError
+        ? err
+        : new UpstreamError(
+            `upstream unavailable: stream broken (${netReason(err)})`,
+            "unavailable",
+            undefined,
+            undefined,
+            "lost",
+          );
   for await (const e of readSse(body, broken)) yield { data: e.data };
 }
 
@@ -200,13 +293,9 @@ export function isConnectionRefused(err: unknown): boolean {
   return code === "ConnectionRefused" || code === "ECONNREFUSED" || /refused/i.test(String(e?.message ?? ""));
 }
 
+/** Why a request failed, in words a person reads (see reach.ts). */
 export function describe(err: unknown): string {
-  const e = err as { code?: unknown; message?: unknown };
-  const msg = typeof e?.message === "string" ? e.message : String(err);
-  const code = e?.code ? String(e.code) : "";
-  // a certificate the relay does not trust, or one for another name: say it is TLS
-  const tls = /CERT|SSL|TLS|VERIFY|SELF_SIGNED|HOSTNAME|ALTNAME|ISSUER/i.test(code) ? "TLS " : "";
-  return (code ? `${tls}${code}: ${msg}` : msg).slice(0, 200);
+  return netReason(err);
 }
 
 /** The URL without userinfo or query (which might carry secrets). */

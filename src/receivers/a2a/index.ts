@@ -29,6 +29,8 @@ export function a2aReceiver(name: string, p: ProfileConfig, deps: RoutingDeps): 
     profile: name,
     dialect: dialectOf(p.protocol),
     fetch: deps.tlsFetch?.(name) ?? deps.fetch,
+    connectTimeoutMs: deps.connectTimeoutMs,
+    log: deps.log,
     sessions: deps.sessions,
     postbacks: p.reply_peer && p.protocol === "hermes-fleet" ? deps.postbacks : undefined,
     async target(turn, signal) {

@@ -31,7 +31,7 @@ export async function* restStream(
     yield answer(res, await readText(res, signal));
     return;
   }
-  for await (const data of streamEvents(res, signal)) {
+  for await (const data of streamEvents(res, signal, up.url)) {
     const err = a2aError(data, 200);
     if (err) throw err;
     yield data;
@@ -69,7 +69,13 @@ async function readText(res: Response, signal: AbortSignal): Promise<string> {
     return await res.text();
   } catch (err) {
     if (signal.aborted) throw signal.reason;
-    throw new UpstreamError(`upstream unavailable: connection lost (${describe(err)})`, "unavailable");
+    throw new UpstreamError(
+      `upstream unavailable: connection lost (${describe(err)})`,
+      "unavailable",
+      undefined,
+      undefined,
+      "lost",
+    );
   }
 }
 

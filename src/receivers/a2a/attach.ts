@@ -1,0 +1,147 @@
+import { sleep } from "../sleep.ts";
+import type { TurnEmitter, TurnResult } from "../types.ts";
+import type { Dialect } from "./dialect.ts";
+import { apply, type Progress, parse } from "./fold.ts";
+import { UpstreamError } from "./http.ts";
+import type { Wire } from "./wire.ts";
+
+/**
+ * Following one forwarded turn to its end on the upstream, across broken connections. The first
+ * leg sends the message (streamed when the wire can: its first event names the upstream task). A
+ * leg that loses its connection, or whose stream goes silent, is followed by another: a
+ * subscription to the upstream task when its id is known, else the same message sent again (its
+ * messageId is derived from the relay's task, so the upstream's idempotency returns the task the
+ * first send made instead of running the turn twice). Only the turn cap (the signal) ends the
+ * wait; a connection that was never made on the first leg fails at once, as nothing was delivered.
+ */
+
+export interface Leg {
+  d: Dialect;
+  wire: Wire;
+  params: unknown;
+  st: Progress;
+  emit: TurnEmitter;
+  signal: AbortSignal;
+  /** Send as a stream (when the wire can); else one blocking call. */
+  stream: boolean;
+  /** Waits between re-attach attempts (the last one repeats); default 0.5, 1, 2, 4 s. */
+  backoffMs?: number[];
+  /** The upstream task is known and already runs (a restart): follow it, send nothing. */
+  attached?: boolean;
+}
+
+/** What the turn last saw of the upstream while re-attaching (for the turn's failure text). */
+export interface Outage {
+  since: number;
+  why: string;
+  attempts: number;
+}
+
+export async function follow(x: Leg, outage?: (o: Outage | undefined) => void): Promise<TurnResult> {
+  const backoff = x.backoffMs ?? [500, 1000, 2000, 4000];
+  let attempts = 0;
+  let since = 0;
+  for (;;) {
+    try {
+      const sent = attempts > 0 || x.attached;
+      const r = sent && x.st.taskId ? await reattach(x) : await exchange(x);
+      outage?.(undefined);
+      return r;
+    } catch (err) {
+      if (x.signal.aborted) throw x.signal.reason;
+      if (!reattachable(err, x, attempts)) throw err;
+      const why = (err as UpstreamError).message;
+      if (!attempts) {
+        since = Date.now();
+        x.emit.progress(`${why}; re-attaching to the upstream until it answers or the turn cap`);
+      }
+      attempts++;
+      outage?.({ since, why, attempts });
+      await sleep(backoff[Math.min(attempts - 1, backoff.length - 1)]!, x.signal);
+    }
+  }
+}
+
+/** Re-attach to a known upstream task: its stream, or (not resubscribable) where GetTask says it is. */
+export async function reattach(x: Leg): Promise<TurnResult> {
+  const { d, wire, st, emit, signal } = x;
+  const id = st.taskId!;
+  if (wire.subscribe) {
+    try {
+      // a subscription stays open across an interrupted state: it ends the turn there
+      for await (const raw of wire.subscribe(id, signal)) {
+        const done = apply(parse(d, raw), st, emit, d.final?.(raw), true);
+        if (done) return done;
+      }
+    } catch (err) {
+      if (signal.aborted || isLinkFailure(err)) throw err;
+      // not resubscribable (unsupported, or the task already ended): GetTask tells
+    }
+  }
+  if (!wire.get) {
+    throw new UpstreamError(`upstream unavailable: cannot follow task ${id} (no GetTask)`, "invalid");
+  }
+  const t = d.task(await wire.get(id, signal));
+  const done = apply({ task: t }, st, emit);
+  if (done) return done;
+  throw new UpstreamError(
+    `upstream task ${id} is still ${t.status.state} and its stream ended`,
+    "unavailable",
+    undefined,
+    undefined,
+    "lost",
+  );
+}
+
+// internal
+
+async function exchange(x: Leg): Promise<TurnResult> {
+  const { d, wire, params, st, emit, signal } = x;
+  let events: AsyncIterable<unknown>;
+  if (wire.stream && x.stream) events = wire.stream(params, signal);
+  else events = once(wire.send(params, signal));
+  let seen = false;
+  try {
+    for await (const raw of events) {
+      seen = true;
+      const done = apply(parse(d, raw), st, emit, d.final?.(raw));
+      if (done) return done;
+    }
+  } catch (err) {
+    // an upstream without streaming: fall back to a blocking send (nothing was accepted yet)
+    if (!seen && wire.stream && x.stream && isNoStreaming(err)) {
+      const done = apply(parse(d, await wire.send(params, signal)), st, emit);
+      if (done) return done;
+    } else throw err;
+  }
+  // a v1.0 stream closes after an interrupted state: that was the turn's end
+  if (st.pending) return st.pending;
+  // the stream ended before a final state: follow the task
+  if (st.taskId) return reattach(x);
+  throw new UpstreamError("upstream unavailable: it answered without a task or a message", "invalid");
+}
+
+/**
+ * Whether a failed leg is worth another: the connection broke or went silent (or, after the first
+ * leg, could not be made) and the upstream's task can be found again, by id or by re-sending.
+ */
+function reattachable(err: unknown, x: Leg, attempts: number): boolean {
+  if (!isLinkFailure(err)) return false;
+  // tasks are what can be found again; a fleet node has none
+  if (!x.d.get) return false;
+  // the first send never reached the upstream: say so now (nothing runs there)
+  if (attempts === 0 && !x.st.taskId && err.link === "connect") return false;
+  return true;
+}
+
+function isLinkFailure(err: unknown): err is UpstreamError {
+  return err instanceof UpstreamError && err.kind === "unavailable" && err.link !== undefined;
+}
+
+function isNoStreaming(err: unknown): boolean {
+  return err instanceof UpstreamError && err.kind === "rpc" && (err.code === -32601 || err.code === -32004);
+}
+
+async function* once<T>(p: Promise<T>): AsyncGenerator<T> {
+  yield await p;
+}
