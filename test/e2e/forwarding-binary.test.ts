@@ -50,13 +50,15 @@ describe("the compiled binary as a transparent proxy", () => {
       { path: "/a2a/sut" },
     );
     expect(sent.body.result.task.status.state).toBe("TASK_STATE_COMPLETED");
-    const up = agent.bodies.map((b) => b.body as Json).findLast((b) => b.method === "SendMessage");
+    // streamed upstream even for a blocking caller: the first event names the upstream task
+    const up = agent.bodies.map((b) => b.body as Json).findLast((b) => b.method === "SendStreamingMessage");
     expect(up.params.message.messageId).toStartWith(`${msg.messageId}.`);
     expect(up.params.message.metadata).toEqual({ trace: "t-9" });
     expect(up.params.message.extensions).toEqual(["urn:x"]);
     expect(up.params.message.referenceTaskIds).toEqual(["r-1"]);
     expect(up.params.metadata).toEqual({ req: 1 });
-    expect(up.params.configuration).toEqual({ acceptedOutputModes: ["text/plain"], historyLength: 2 });
+    // the relay keeps its own record of the conversation: no history comes back
+    expect(up.params.configuration).toEqual({ acceptedOutputModes: ["text/plain"], historyLength: 0 });
   });
 
   test("an upstream Message answer reaches the caller as a Message", async () => {

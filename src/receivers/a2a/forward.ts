@@ -1,5 +1,6 @@
 import { textOf } from "../../a2a/types.ts";
 import type { SessionStore } from "../../store/sessions.ts";
+import { sleep } from "../sleep.ts";
 import type { Receiver, Turn, TurnResult } from "../types.ts";
 import { follow, type Outage } from "./attach.ts";
 import { UpstreamCancels } from "./cancels.ts";
@@ -235,18 +236,25 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
           deadline: inflight.deadline,
           async run(emit, signal) {
             emit.resumable?.();
+            emit.progress(`relay restarted: re-attaching to upstream task ${inflight.taskId}`);
             let target: Awaited<ReturnType<typeof wireOf>>;
-            try {
-              target = await wireOf(task, signal);
-            } catch (err) {
-              if (signal.aborted) throw signal.reason;
-              return failed(err, undefined);
+            for (let attempt = 0; ; attempt++) {
+              try {
+                target = await wireOf(task, signal);
+                break;
+              } catch (err) {
+                if (signal.aborted) throw signal.reason;
+                // the upstream's card cannot be read yet (the path is still down): try again
+                if (!(err instanceof TurnFailure) || err.reason !== "UPSTREAM_UNAVAILABLE") {
+                  return failed(err, undefined);
+                }
+                await sleep(Math.min(500 * 2 ** attempt, 4000), signal);
+              }
             }
             const st = new Progress(target.url, opts.dialect.protocol, target.binding);
             st.taskId = inflight.taskId;
             st.contextId = saved.contextId;
             let outage: Outage | undefined;
-            emit.progress(`relay restarted: re-attaching to upstream task ${inflight.taskId}`);
             try {
               const leg = {
                 d: opts.dialect,

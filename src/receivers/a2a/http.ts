@@ -169,8 +169,9 @@ async function pathChecked(
     timer = setTimeout(async () => {
       const path = await probeTcp(url, ms - checkAfter);
       if (path.ok) return;
+      const what = path.why === "timed out" ? `no connection within ${ms / 1000} s` : path.why;
       const err = new UpstreamError(
-        `upstream unavailable: no connection within ${ms / 1000} s (${path.why}) to ${safeUrl(url)}; nothing was delivered`,
+        `upstream unavailable: ${what} (${safeUrl(url)})`,
         "unavailable",
         undefined,
         undefined,
