@@ -127,3 +127,82 @@ export async function startFleetNode(netns: string, token: string): Promise<Flee
     },
   };
 }
+
+/**
+ * Two "hosts" whose data link can fail the ways real networks do, plus a control link from the
+ * test's own namespace to each (so the test can watch both sides while the data link is dark).
+ * Data: A 10.77.0.1 <-> B 10.77.0.2 (veth). Control: root 10.78.0.1 <-> A 10.78.0.2, root
+ * 10.79.0.1 <-> B 10.79.0.2. The data link goes silent with a `pfifo limit 0` queue on both ends
+ * (every packet dropped, links up: no reset, no ICMP); `rate` puts a token bucket (tbf) there.
+ */
+export interface LinkedHosts extends NetnsPair {
+  /** Where the test reaches host A / host B (control link). */
+  ctlA: string;
+  ctlB: string;
+  /** Drop every packet on the A<->B link (true) or pass them again (false). */
+  silence(on: boolean): void;
+  /** Limit the A<->B link to `rate` (tc syntax, e.g. "256kbit"); undefined lifts it. */
+  rate(rate: string | undefined): void;
+  /** Bytes host B has sent to host A over the data link (its queue's counter). */
+  sentByB(): number;
+}
+
+export function createLinkedHosts(): LinkedHosts {
+  const pair = createNetnsPair();
+  const tag = pair.a.slice(-5);
+  const links = [
+    { ns: pair.a, root: `a2ac${tag}`, peer: `a2acp${tag}`, net: "10.78.0" },
+    { ns: pair.b, root: `a2ad${tag}`, peer: `a2adp${tag}`, net: "10.79.0" },
+  ];
+  const run = (cmd: string[]) => {
+    const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
+    if (r.exitCode !== 0)
+      throw new Error(`\`${cmd.join(" ")}\` exited ${r.exitCode}: ${r.stderr.toString().trim()}`);
+    return r.stdout.toString();
+  };
+  try {
+    for (const l of links) {
+      run(["ip", "link", "add", l.root, "type", "veth", "peer", "name", l.peer]);
+      run(["ip", "link", "set", l.peer, "netns", l.ns]);
+      run(["ip", "addr", "add", `${l.net}.1/24`, "dev", l.root]);
+      run(["ip", "-n", l.ns, "addr", "add", `${l.net}.2/24`, "dev", l.peer]);
+      run(["ip", "link", "set", l.root, "up"]);
+      run(["ip", "-n", l.ns, "link", "set", l.peer, "up"]);
+    }
+  } catch (err) {
+    pair.remove();
+    throw err;
+  }
+  const [va, vb] = [`a2ava${tag}`, `a2avb${tag}`];
+  const qdisc = (ns: string, dev: string, spec: string[] | undefined) => {
+    Bun.spawnSync(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root"], {
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    if (spec) run(["ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", dev, "root", ...spec]);
+  };
+  return {
+    ...pair,
+    ctlA: "10.78.0.2",
+    ctlB: "10.79.0.2",
+    silence(on) {
+      qdisc(pair.a, va, on ? ["pfifo", "limit", "0"] : undefined);
+      qdisc(pair.b, vb, on ? ["pfifo", "limit", "0"] : undefined);
+    },
+    rate(rate) {
+      const spec = rate ? ["tbf", "rate", rate, "burst", "16kb", "latency", "2s"] : undefined;
+      qdisc(pair.a, va, spec);
+      qdisc(pair.b, vb, spec);
+    },
+    sentByB() {
+      const out = run(["ip", "netns", "exec", pair.b, "tc", "-s", "qdisc", "show", "dev", vb]);
+      return Number(/Sent (\d+) bytes/.exec(out)?.[1] ?? 0);
+    },
+    remove() {
+      pair.remove();
+      // the root ends go with their peers in the deleted namespaces; make sure
+      for (const l of links)
+        Bun.spawnSync(["ip", "link", "del", l.root], { stdout: "ignore", stderr: "ignore" });
+    },
+  };
+}
