@@ -81,7 +81,7 @@ export async function reattach(x: Leg): Promise<TurnResult> {
   if (!wire.get) {
     throw new UpstreamError(`upstream unavailable: cannot follow task ${id} (no GetTask)`, "invalid");
   }
-  const t = d.task(await wire.get(id, signal));
+  const t = d.task(await bounded("GetTask", (s) => wire.get!(id, s), signal));
   const done = apply({ task: t }, st, emit);
   if (done) return done;
   throw new UpstreamError(
@@ -94,6 +94,31 @@ export async function reattach(x: Leg): Promise<TurnResult> {
 }
 
 // internal
+
+/** A short upstream call within the turn: an answer within 30 s, or a broken connection. */
+const CALL_MS = 30_000;
+
+async function bounded<T>(
+  what: string,
+  call: (s: AbortSignal) => Promise<T>,
+  signal: AbortSignal,
+): Promise<T> {
+  const timer = AbortSignal.timeout(CALL_MS);
+  try {
+    return await call(AbortSignal.any([signal, timer]));
+  } catch (err) {
+    if (timer.aborted && !signal.aborted) {
+      throw new UpstreamError(
+        `upstream unavailable: no answer to ${what} within ${CALL_MS / 1000} s`,
+        "unavailable",
+        undefined,
+        undefined,
+        "lost",
+      );
+    }
+    throw err;
+  }
+}
 
 async function exchange(x: Leg): Promise<TurnResult> {
   const { d, wire, params, st, emit, signal } = x;
