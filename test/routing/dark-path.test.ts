@@ -57,7 +57,7 @@ afterAll(async () => {
   await a?.stop();
   proxy?.stop();
   await b?.stop();
-});
+}, 30_000);
 
 async function onB(method: string, params: unknown): Promise<Json> {
   const r = await b.rpc(method, params, { headers: { authorization: `Bearer ${PAIR}` } });
