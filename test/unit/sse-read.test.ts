@@ -86,6 +86,6 @@ describe("sseFrames (the receivers' reader)", () => {
     })().catch((e) => e);
     expect(got).toEqual([{ data: "first" }]);
     expect(err).toBeInstanceOf(UpstreamError);
-    expect(err.message).toContain("stream broken (socket hang up)");
+    expect(err.message).toContain("stream broken (connection reset)");
   });
 });
