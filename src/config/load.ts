@@ -82,7 +82,21 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       throw new ConfigError(`config error in ${file}: cannot read the file (${(err as Error).message})`);
     }
   }
-  const machine = { cwd: process.cwd(), home: homedir(), hostname: hostname(), uid: safeUid() };
+  // read only when the config leaves them to the defaults (Deno asks a permission for each)
+  const machine = {
+    get cwd() {
+      return process.cwd();
+    },
+    get home() {
+      return homedir();
+    },
+    get hostname() {
+      return hostname();
+    },
+    get uid() {
+      return safeUid();
+    },
+  };
   const parsed = parseConfig(text, env, { ...opts, file, machine });
   if (opts.prepare) prepareDataDir(parsed);
   return resolveConfig(parsed, env);

@@ -1,4 +1,4 @@
-import { isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import type { z } from "zod";
 import { ConfigError } from "../errors.ts";
@@ -32,7 +32,7 @@ export interface ParseOptions {
   name?: string | undefined;
   dataDir?: string | undefined;
   insecureNoAuth?: boolean | undefined;
-  /** Facts of the machine the defaults depend on (config/load.ts fills them in). */
+  /** Facts of the machine the defaults depend on (config/load.ts fills them in; read only when needed). */
   machine: { cwd: string; home: string; hostname: string; uid: number | string };
 }
 
@@ -74,8 +74,9 @@ export function parseConfig(
   const parsed = ConfigSchema.safeParse(raw, ONE_OFF);
   if (!parsed.success) throw new ConfigError(formatIssues(where, parsed.error));
   const c = parsed.data;
-  const base = file ? resolve(machine.cwd, file, "..") : machine.cwd;
-  const rel = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  // the working directory is read only for a relative path (Deno asks a permission for it)
+  const abs = (p: string) => (isAbsolute(p) ? resolve(p) : resolve(machine.cwd, p));
+  const rel = (p: string) => (isAbsolute(p) ? p : resolve(file ? dirname(abs(file)) : machine.cwd, p));
 
   const server = { ...c.server };
   if (env.A2A_RELAY_HOST) server.host = env.A2A_RELAY_HOST;
@@ -94,14 +95,12 @@ export function parseConfig(
       ...(t.fleet_ca_file ? { fleet_ca_file: rel(t.fleet_ca_file) } : {}),
     };
   }
-  const dataDir = resolve(
-    machine.cwd,
+  const dataDir = abs(
     opts.dataDir ??
       env.A2A_RELAY_HOME ??
       (server.data_dir ? rel(server.data_dir) : join(machine.home, ".a2a-relay")),
   );
-  const lockDir = resolve(
-    machine.cwd,
+  const lockDir = abs(
     env.A2A_RELAY_LOCK_DIR ?? join(env.XDG_RUNTIME_DIR ?? "/tmp", `a2a-relay-${machine.uid}`),
   );
 
