@@ -16,15 +16,23 @@ export interface Logger {
 
 export type LogLevel = keyof typeof LEVELS;
 
-export function createLogger(level: string, dest: number | string = 1): Logger {
+export const LOG_LEVELS: readonly string[] = ["debug", "info", "warn", "error", "silent"];
+
+/** `format`: "json" (pino's lines) or "pretty" (`12:03:04.123 INFO msg key=value …`, for a terminal). */
+export function createLogger(
+  level: string,
+  dest: number | string = 1,
+  format: "json" | "pretty" = "json",
+): Logger {
   if (!Object.hasOwn(LEVELS, level)) throw new TypeError(`unknown log level "${level}"`);
   const min = LEVELS[level as LogLevel];
   const sink = new LineSink(dest);
+  const render = format === "pretty" ? pretty : line;
   const at = (n: number) =>
     n < min
       ? () => {}
       : (fields: object, msg?: string) => {
-          sink.write(line(n, Date.now(), redact(fields as Record<string, unknown>), msg));
+          sink.write(render(n, Date.now(), redact(fields as Record<string, unknown>), msg));
         };
   return {
     debug: at(LEVELS.debug),
@@ -40,6 +48,22 @@ export function createLogger(level: string, dest: number | string = 1): Logger {
 const LEVELS = { debug: 20, info: 30, warn: 40, error: 50, silent: Number.POSITIVE_INFINITY } as const;
 
 const CENSOR = "[redacted]";
+
+const NAMES: Record<number, string> = { 20: "DEBUG", 30: "INFO ", 40: "WARN ", 50: "ERROR" };
+
+function pretty(
+  level: number,
+  time: number,
+  fields: Record<string, unknown>,
+  msg: string | undefined,
+): string {
+  const t = new Date(time).toISOString().slice(11, 23);
+  const kv = Object.entries(fields)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === "string" && !/\s/.test(v) ? v : JSON.stringify(v)}`)
+    .join(" ");
+  return `${t} ${NAMES[level] ?? level} ${msg ?? ""}${kv ? ` ${kv}` : ""}\n`;
+}
 
 function line(level: number, time: number, fields: Record<string, unknown>, msg: string | undefined): string {
   let body: string;

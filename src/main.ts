@@ -11,6 +11,7 @@ const code = await main(process.argv.slice(2), {
   err: (t) => process.stderr.write(t),
   env: process.env,
   tty: process.stderr.isTTY === true,
+  stdoutTty: process.stdout.isTTY === true,
   columns: process.stderr.columns,
   stopSignal,
 });

@@ -1,21 +1,33 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
+import { printChecks, staticChecks } from "./_checks.ts";
 import type { Command } from "./io.ts";
 
 export const configCmd: Command = {
   name: "config",
   summary: "validate a config and print the resolved summary (no secrets)",
-  usage: "a2a-relay config check [--config F] [--json]",
+  usage: `a2a-relay config check [--config F] [--data-dir D] [--json]
+
+Validates the config (the file, else A2A_RELAY_CONFIG, else the embedded defaults) and prints the
+resolved summary without secrets, then the static checks of a2a-relay doctor: token files and their
+modes (a token file other users can read is refused), JWT keys, the signing key for auth = "jwt",
+workdirs; a variable the config names but this shell has not set is a warning here. Exit 2 naming
+the key or file when something would not work. TOML errors give the line and column; unknown keys
+get a "did you mean".
+
+Example: a2a-relay config check --config /etc/a2a-relay/relay.toml`,
   async run(argv, io) {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: { config: { type: "string" }, json: { type: "boolean" } },
+      options: { config: { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" } },
       allowPositionals: true,
       strict: true,
     });
-    if (positionals[0] !== "check") throw new UsageError(`usage: ${this.usage}`);
-    const c = loadConfig({ file: values.config, env: io.env });
+    if (positionals[0] !== "check") throw new UsageError(`usage: ${this.usage.split("\n")[0]}`);
+    const c = loadConfig({ file: values.config, env: io.env, dataDir: values["data-dir"] });
+    const checks = staticChecks(c, io.env, { envMissing: "warn" });
+    const failed = checks.some((k) => k.status === "fail");
     const summary = {
       file: c.file ?? null,
       server: {
@@ -50,10 +62,10 @@ export const configCmd: Command = {
       ),
     };
     if (values.json) {
-      io.out(`${JSON.stringify(summary, null, 2)}\n`);
-      return 0;
+      io.out(`${JSON.stringify({ ...summary, checks }, null, 2)}\n`);
+      return failed ? 2 : 0;
     }
-    const lines = [`config OK: ${summary.file ?? "(embedded defaults)"}`];
+    const lines = [`config ${failed ? "NOT OK" : "OK"}: ${summary.file ?? "(embedded defaults)"}`];
     lines.push(`server ${summary.server.id} on ${summary.server.listen}, data in ${summary.server.data_dir}`);
     for (const [n, p] of Object.entries(summary.profiles)) lines.push(`profile ${n}: ${JSON.stringify(p)}`);
     for (const [n, p] of Object.entries(summary.peers)) {
@@ -62,6 +74,8 @@ export const configCmd: Command = {
       );
     }
     io.out(`${lines.join("\n")}\n`);
-    return 0;
+    const problems = checks.filter((k) => k.status !== "ok");
+    if (problems.length) printChecks(problems, io.out);
+    return failed ? 2 : 0;
   },
 };

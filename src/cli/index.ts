@@ -1,3 +1,4 @@
+import { didYouMean } from "../config/hints.ts";
 import { ConfigError, RelayError, UsageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { CliIO, Command } from "./io.ts";
@@ -22,6 +23,7 @@ export const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<Command
   { name: "transcript", load: async () => (await import("./transcript.ts")).transcript },
   { name: "ports", load: async () => (await import("./ports.ts")).ports },
   { name: "store", load: async () => (await import("./store.ts")).store },
+  { name: "doctor", load: async () => (await import("./doctor.ts")).doctor },
 ];
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
@@ -33,14 +35,21 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
-    io.err(`a2a-relay: unknown command "${name}"; see a2a-relay help\n`);
+    const hint = didYouMean(
+      name,
+      COMMANDS.map((c) => c.name),
+    );
+    io.err(
+      `a2a-relay: unknown command "${name}"${hint ? `; did you mean "${hint}"?` : ""}; see a2a-relay help\n`,
+    );
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) return help(name, io);
+  const cmd = await entry.load();
   try {
-    return await (await entry.load()).run(rest, io);
+    return await cmd.run(rest, io);
   } catch (err) {
-    return report(err, io);
+    return report(err, io, cmd);
   }
 }
 
@@ -73,7 +82,7 @@ async function help(name: string | undefined, io: CliIO): Promise<number> {
   return 0;
 }
 
-function report(err: unknown, io: CliIO): number {
+function report(err: unknown, io: CliIO, cmd: Command): number {
   if (err instanceof ConfigError || err instanceof UsageError) {
     io.err(`a2a-relay: ${err.message}\n`);
     return 2;
@@ -86,7 +95,12 @@ function report(err: unknown, io: CliIO): number {
     err instanceof TypeError &&
     /parseArgs|Unknown option|Option '/.test(`${(err as { code?: string }).code} ${err.message}`)
   ) {
-    io.err(`a2a-relay: ${err.message}\n`);
+    // an unknown flag: the closest one the command's usage lists
+    const flag = /'(--?[\w-]+)/.exec(err.message)?.[1];
+    const known = [...new Set(cmd.usage.match(/--[a-z][\w-]*/g) ?? [])];
+    const hint = flag ? didYouMean(flag, known) : undefined;
+    const msg = err.message.split(". To specify")[0];
+    io.err(`a2a-relay: ${msg}${hint ? `; did you mean ${hint}?` : ""} (see a2a-relay help ${cmd.name})\n`);
     return 2;
   }
   const e = err as Error;

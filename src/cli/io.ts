@@ -5,6 +5,8 @@ export interface CliIO {
   env: Record<string, string | undefined>;
   /** Whether stderr is a terminal (live progress is drawn in place there). */
   tty?: boolean;
+  /** Whether stdout is a terminal (the log is pretty there by default). */
+  stdoutTty?: boolean;
   /** The terminal's width, when it is one. */
   columns?: number | undefined;
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */

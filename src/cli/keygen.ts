@@ -9,7 +9,16 @@ import type { Command } from "./io.ts";
 export const keygen: Command = {
   name: "keygen",
   summary: "create this relay's Ed25519 signing key (0600) in the data dir",
-  usage: "a2a-relay keygen [--config F] [--data-dir D] [--force]",
+  usage: `a2a-relay keygen [--config F] [--data-dir D] [--force]
+
+Creates <data dir>/keys/relay.key.pem (Ed25519, mode 0600) and relay.pub.pem; the relay publishes
+the public key at /.well-known/jwks.json and signs outbound JWTs (profiles with auth = "jwt") with
+it. An existing key is kept unless --force (which invalidates every JWT it signed).
+  --config F     the relay's config (its server.data_dir)
+  --data-dir D   the data dir (else A2A_RELAY_HOME, else ~/.a2a-relay)
+  --force        replace an existing key
+
+Example: a2a-relay keygen --config a.toml --data-dir data-a`,
   async run(argv, io) {
     const { values } = parseArgs({
       args: argv,

@@ -7,7 +7,17 @@ import type { Command } from "./io.ts";
 export const ports: Command = {
   name: "ports",
   summary: "port leases held on this host (name, band, port, pid, since, URL)",
-  usage: "a2a-relay ports [--band NAME] [--json] [--config F]   (lock dir: A2A_RELAY_LOCK_DIR)",
+  usage: `a2a-relay ports [--band NAME] [--json] [--config F]
+
+Lists the port leases of live relays on this host (NAME BAND PORT PID SINCE URL), read from the
+lock dir: A2A_RELAY_LOCK_DIR, else \${XDG_RUNTIME_DIR:-/tmp}/a2a-relay-<uid>. Every relay that
+listens on a port takes one (named --name, else server.id); client commands find one with
+--relay NAME.
+  --band NAME   only that band's leases ([ports.bands] in the config, or a built-in band)
+  --json        print the leases as JSON
+  --config F    a config whose [ports.bands] names the bands
+
+Example: a2a-relay ports --band hermes`,
   async run(argv, io) {
     const { values } = parseArgs({
       args: argv,

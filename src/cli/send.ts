@@ -36,7 +36,12 @@ Input required: the agent's question is printed on stdout, a hint to answer it w
 stderr, and the exit code is 0 (the exchange worked; the conversation is waiting for you).
 Auth required (the agent wants credentials): exit 3.
 Exit codes: 0 completed or input required, 1 failed/canceled/rejected, 2 usage or config error,
-3 authentication refused, 4 budget exceeded, 5 timed out, 6 unreachable.`;
+3 authentication refused, 4 budget exceeded, 5 timed out, 6 unreachable, 130 interrupted.
+
+Examples:
+  a2a-relay send echo "hello"
+  a2a-relay send coder "fix the tests" --relay hermes-b --data-dir data-b --timeout 600
+  a2a-relay send https://host-b:9200/a2a/coder "hi" --token-file ~/.config/a2a/host-b.token`;
 
 export interface SendDeps {
   fetch?: FetchLike;

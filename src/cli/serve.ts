@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/load.ts";
-import { createLogger } from "../logger.ts";
+import { UsageError } from "../errors.ts";
+import { createLogger, LOG_LEVELS } from "../logger.ts";
 import { currentRuntime } from "../runtime/index.ts";
 import { startRelay } from "../server.ts";
 import { VERSION } from "../version.ts";
@@ -9,8 +10,27 @@ import type { Command } from "./io.ts";
 export const serve: Command = {
   name: "serve",
   summary: "run the relay",
-  usage:
-    "a2a-relay serve [--config F] [--host H] [--port N|auto] [--band NAME] [--name N [--replace]] [--data-dir D] [--insecure-no-auth]",
+  usage: `a2a-relay serve [--config F] [--host H] [--port N|auto] [--band NAME] [--name N [--replace]] [--data-dir D]
+                [--log-level L] [--log-format json|pretty] [--insecure-no-auth]
+
+  --config F        the config file (else A2A_RELAY_CONFIG, else the embedded defaults: 127.0.0.1:9200,
+                    profile echo, peer local with a token generated into <data dir>/tokens/local.token)
+  --host H          listen address (A2A_RELAY_HOST, server.host; default 127.0.0.1)
+  --port N|auto     a port, or "auto": a free port of --band (A2A_RELAY_PORT, server.port; default 9200)
+  --band NAME       the band --port auto picks from ([ports.bands]; default "relay" 9200-9209)
+  --name N          the port lease's name (default server.id); --replace stops its live holder first
+  --data-dir D      database, tokens, keys, transcripts (A2A_RELAY_HOME, server.data_dir; ~/.a2a-relay)
+  --log-level L     debug | info | warn | error | silent (server.log_level; default info)
+  --log-format F    json (one JSON line per event) or pretty; default pretty when stdout is a terminal
+  --insecure-no-auth  allow a non-loopback --host with no peer configured
+
+The banner (URL, data dir, lease, a ready curl line that reads the token from its file) goes to
+stderr; stdout carries the log. SIGINT/SIGTERM finish running turns (server.shutdown_grace_s).
+
+Examples:
+  a2a-relay serve
+  a2a-relay serve --config /etc/a2a-relay/relay.toml --log-format json
+  a2a-relay serve --port auto --band hermes --name hermes-b --data-dir data-b`,
   async run(argv, io) {
     const { values } = parseArgs({
       args: argv,
@@ -23,6 +43,8 @@ export const serve: Command = {
         "data-dir": { type: "string" },
         "insecure-no-auth": { type: "boolean" },
         replace: { type: "boolean" },
+        "log-level": { type: "string" },
+        "log-format": { type: "string" },
       },
       strict: true,
     });
@@ -37,7 +59,20 @@ export const serve: Command = {
       insecureNoAuth: values["insecure-no-auth"] ?? false,
       prepare: true,
     });
-    const logger = createLogger(config.server.log_level);
+    if (values.band !== undefined && config.server.port !== "auto") {
+      throw new UsageError(
+        `--band ${values.band}: a band is where --port auto picks a port; the port here is fixed (${config.server.port}): add --port auto, or drop --band`,
+      );
+    }
+    const level = values["log-level"] ?? config.server.log_level;
+    if (!LOG_LEVELS.includes(level)) {
+      throw new UsageError(`--log-level: "${level}" is not one of ${LOG_LEVELS.join(", ")}`);
+    }
+    const format = values["log-format"] ?? (io.stdoutTty ? "pretty" : "json");
+    if (format !== "json" && format !== "pretty") {
+      throw new UsageError(`--log-format: "${format}" is not json or pretty`);
+    }
+    const logger = createLogger(level, 1, format);
     const relay = await startRelay(config, currentRuntime(), logger, {
       replace: values.replace ?? false,
       env: io.env,

@@ -20,7 +20,12 @@ a2a-relay store prune [--older-than DURATION] [--config F] [--data-dir D]
           terminal task), and budget ledger rows no window counts any more
 
 Works on the data dir's database directly and is safe while the relay runs: it deletes in small
-batches, each its own short transaction. Example: a2a-relay store prune --older-than 7d`;
+batches, each its own short transaction. The data dir: --data-dir, else --config's
+server.data_dir, else A2A_RELAY_HOME, else ~/.a2a-relay.
+
+Examples:
+  a2a-relay store stats --data-dir /var/lib/a2a-relay
+  a2a-relay store prune --older-than 7d`;
 
 export const store: Command = {
   name: "store",

@@ -10,8 +10,13 @@ const MAX_TTL_S = 86_400;
 export const token: Command = {
   name: "token",
   summary: "mint a JWT signed with this relay's key (for scripts and curl)",
-  usage:
-    "a2a-relay token mint --peer NAME --aud RELAY_ID [--ttl S] [--profiles a,b] [--config F] [--data-dir D]",
+  usage: `a2a-relay token mint --peer NAME --aud RELAY_ID [--ttl S] [--profiles a,b] [--config F] [--data-dir D]
+
+Prints a JWT signed with this relay's key (a2a-relay keygen first): iss = --peer, aud = the
+receiving relay's server.id, valid --ttl seconds (default 300, at most 86400), limited to
+--profiles when given. The receiving relay needs [peers.NAME.jwt] with this relay's public key.
+
+Example: curl -H "Authorization: Bearer $(a2a-relay token mint --peer host-a --aud host-b --ttl 300)" …`,
   async run(argv, io) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -26,7 +31,8 @@ export const token: Command = {
       allowPositionals: true,
       strict: true,
     });
-    if (positionals[0] !== "mint" || positionals.length !== 1) throw new UsageError(`usage: ${this.usage}`);
+    if (positionals[0] !== "mint" || positionals.length !== 1)
+      throw new UsageError(`usage: ${this.usage.split("\n")[0]}`);
     if (!values.peer) throw new UsageError("token mint: --peer NAME is required (the JWT issuer)");
     if (!values.aud)
       throw new UsageError(

@@ -3,6 +3,7 @@ import { parse as parseToml } from "smol-toml";
 import type { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { type BudgetsSetup, resolveBudgetsSetup } from "./budget-store.ts";
+import { didYouMean, keysAt } from "./hints.ts";
 import {
   ConfigSchema,
   DEFAULT_BANDS,
@@ -66,9 +67,10 @@ export function parseConfig(
     try {
       raw = parseToml(text);
     } catch (err) {
-      throw new ConfigError(
-        `config error in ${where}: not valid TOML: ${(err as Error).message.split("\n")[0]}`,
-      );
+      const e = err as Error & { line?: number; column?: number };
+      const at = e.line ? ` at line ${e.line}, column ${e.column}` : "";
+      const msg = e.message.split("\n")[0]?.replace(/^Invalid TOML document: /, "");
+      throw new ConfigError(`config error in ${where}: not valid TOML${at}: ${msg}`);
     }
   }
   const parsed = ConfigSchema.safeParse(raw, ONE_OFF);
@@ -189,7 +191,15 @@ function formatIssues(where: string, err: z.ZodError): string {
   const lines = err.issues.map((i) => {
     const key = i.path.map(String).join(".") || "(top level)";
     let msg = i.message;
-    if (i.code === "unrecognized_keys") msg = `unknown key(s): ${i.keys.join(", ")}`;
+    if (i.code === "unrecognized_keys") {
+      const known = keysAt(ConfigSchema, i.path);
+      msg = `unknown key(s): ${i.keys
+        .map((k) => {
+          const hint = didYouMean(k, known);
+          return hint ? `${k} (did you mean ${hint}?)` : k;
+        })
+        .join(", ")}`;
+    }
     return `  ${key}: ${msg}`;
   });
   return `config error in ${where}:\n${lines.join("\n")}`;

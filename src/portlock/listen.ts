@@ -1,5 +1,5 @@
 import type { Config } from "../config/load.ts";
-import { ConfigError, leaseHeld } from "../errors.ts";
+import { ConfigError, leaseHeld, RelayError } from "../errors.ts";
 import type { Listener, Runtime, ServeOptions } from "../runtime/index.ts";
 import { checkLeaseName, claimPort, type Lease } from "./claim.ts";
 import { findLease } from "./list.ts";
@@ -32,11 +32,16 @@ export async function prepareLease(runtime: Runtime, config: Config, replace: bo
 }
 
 /**
- * Bind the relay's listener. `port = "auto"` claims a port of the band; a named instance leases
- * its fixed port; an unnamed fixed port just binds (no lease). Always exclusive (no SO_REUSEPORT).
+ * Bind the relay's listener. `port = "auto"` claims a port of the band; a fixed port is leased
+ * too, under `--name`, else `server.id` (else `<id>-<port>` when another live relay holds that
+ * name), so `a2a-relay ports` and `--relay` see every relay; only port 0 (tests) binds without a
+ * lease. Always exclusive (no SO_REUSEPORT).
  */
 export function bindListener(runtime: Runtime, config: Config, fetch: ServeOptions["fetch"]): BoundListener {
-  const { server } = config;
+  const server = { ...config.server };
+  if (server.port !== "auto" && server.port !== 0 && !server.name) {
+    server.name = defaultLeaseName(server.lockDir, server.id, server.port, runtime);
+  }
   const t = server.tlsMaterial;
   const tls = t
     ? { cert: t.cert, key: t.key, minVersion: t.minVersion, ...(t.clientCa ? { clientCa: t.clientCa } : {}) }
@@ -44,6 +49,7 @@ export function bindListener(runtime: Runtime, config: Config, fetch: ServeOptio
   const bind = (port: number) =>
     runtime.serve({ hostname: server.host, port, fetch, idleTimeout: 120, ...(tls ? { tls } : {}) });
   if (server.port !== "auto" && !server.name) {
+    // port 0 without a name: an ephemeral listener nobody looks up
     try {
       return { listener: bind(server.port), lease: undefined, release: () => {} };
     } catch (err) {
@@ -60,15 +66,38 @@ export function bindListener(runtime: Runtime, config: Config, fetch: ServeOptio
     range = [port, port];
   }
   if (!range) throw new ConfigError(`server.band: no band named "${band}"`);
-  const claim = claimPort({
-    runtime,
-    lockDir: server.lockDir,
-    name: server.name,
-    band,
-    range,
-    host: server.host,
-    scheme: tls ? "https" : "http",
-    bind,
-  });
-  return claim;
+  const fixed = server.port === "auto" ? undefined : server.port;
+  const claim = () =>
+    claimPort({
+      runtime,
+      lockDir: server.lockDir,
+      name: server.name,
+      band,
+      range,
+      host: server.host,
+      scheme: tls ? "https" : "http",
+      bind,
+    });
+  try {
+    return claim();
+  } catch (err) {
+    if (fixed && err instanceof RelayError && err.reason === "BAND_FULL") {
+      throw new ConfigError(
+        `cannot listen on ${server.host}, port ${fixed}: ${err.message.split(": ").slice(1).join(": ")}`,
+      );
+    }
+    throw err;
+  }
+}
+
+// internal
+
+/** A fixed-port relay's lease name when none is given: its id, made a valid lease name. */
+function defaultLeaseName(lockDir: string, id: string, port: number, runtime: Runtime): string | undefined {
+  const base = id
+    .replace(/[^A-Za-z0-9._-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .slice(0, 56);
+  if (!base) return undefined;
+  return findLease(lockDir, base, { runtime }) ? `${base}-${port}` : base;
 }

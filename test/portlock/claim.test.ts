@@ -148,7 +148,7 @@ test("listing an absent lock dir creates nothing", () => {
   expect(existsSync(join(dir, "none"))).toBe(false);
 });
 
-test("a named instance on a fixed port leases that port; an unnamed one leases nothing", async () => {
+test("a fixed port is leased: under --name, else under server.id; port 0 unnamed leases nothing", async () => {
   const sb = await sandbox(3);
   cleanups.push(sb.cleanup);
   const fetch = () => new Response("ok");
@@ -160,12 +160,17 @@ test("a named instance on a fixed port leases that port; an unnamed one leases n
   const eph = bindListener(runtime, cfg("0", "eph"), fetch);
   cleanups.unshift(() => void eph.listener.stop(true));
   expect(eph.lease).toMatchObject({ name: "eph", band: "-", port: eph.listener.port });
-  const plain = bindListener(runtime, cfg(String(sb.first)), fetch);
+  const plainCfg = cfg(String(sb.first));
+  const plain = bindListener(runtime, plainCfg, fetch);
   cleanups.unshift(() => void plain.listener.stop(true));
-  expect(plain.lease).toBeUndefined();
-  expect(listLeases(sb.lockDir).map((l) => l.name)).toEqual(["eph", "fixed"]);
+  expect(plain.lease).toMatchObject({ name: plainCfg.server.id, port: sb.first });
+  const zero = bindListener(runtime, cfg("0"), fetch);
+  cleanups.unshift(() => void zero.listener.stop(true));
+  expect(zero.lease).toBeUndefined();
+  expect(listLeases(sb.lockDir).map((l) => l.name)).toEqual(["eph", plainCfg.server.id, "fixed"]);
   named.release();
   eph.release();
+  plain.release();
   expect(listLeases(sb.lockDir)).toEqual([]);
   await expect(prepareLease(runtime, cfg("auto"), true)).rejects.toThrow("--replace needs --name");
 });
