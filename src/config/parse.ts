@@ -10,6 +10,7 @@ import {
   DEFAULT_PROFILES,
   ONE_OFF,
   type PeerConfig,
+  PROFILE_KEYS,
   type ProfileConfig,
   parseDuration,
   parsePeer,
@@ -192,7 +193,8 @@ function formatIssues(where: string, err: z.ZodError): string {
     const key = i.path.map(String).join(".") || "(top level)";
     let msg = i.message;
     if (i.code === "unrecognized_keys") {
-      const known = keysAt(ConfigSchema, i.path);
+      const known =
+        i.path[0] === "profiles" && i.path.length === 2 ? PROFILE_KEYS : keysAt(ConfigSchema, i.path);
       msg = `unknown key(s): ${i.keys
         .map((k) => {
           const hint = didYouMean(k, known);

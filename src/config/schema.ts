@@ -191,6 +191,8 @@ const FlatProfile = z.strictObject({
   // echo
   delay_ms: z.number().int().min(0).max(3_600_000).optional(),
 });
+/** Every key some profile takes (the "did you mean" of an unknown profile key). */
+export const PROFILE_KEYS: readonly string[] = Object.keys(FlatProfile.shape);
 
 const COMMON = ["handler", "description", "turn_timeout_s"] as const;
 const UPSTREAM_TLS = ["ca_file", "client_cert_file", "client_key_file"] as const;
