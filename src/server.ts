@@ -241,6 +241,7 @@ async function start(
     maxContextQueue: server.max_context_queue,
     admission: budgets,
     storage: health,
+    logger,
     hooks: {
       turnMessage: transcriptHook(transcripts),
       turnStarted: () => metrics.turnsRunning.inc(),

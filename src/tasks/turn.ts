@@ -4,54 +4,47 @@ import { planTurn, withReplyTo } from "../brief/plan.ts";
 import type { Brief } from "../brief/schema.ts";
 import { RelayError } from "../errors.ts";
 import type { Resumed, TurnEmitter, TurnResult } from "../receivers/types.ts";
-import {
-  type AdmissionTicket,
-  CancelReason,
-  type Engine,
-  type LiveTask,
-  type ProfileTarget,
-} from "./engine.ts";
+import type { AdmissionTicket } from "./admission.ts";
+import { CancelReason, type LiveTask, type ProfileTarget, type Timers, type TurnHost } from "./types.ts";
 
 /**
  * Run one turn of a task on its receiver: WORKING, progress and artifacts as they come, then the
  * final state. Never throws: every outcome ends as a recorded state.
  */
 export async function runTurn(
-  engine: Engine,
+  host: TurnHost,
   live: LiveTask,
   profile: ProfileTarget,
   message: Message,
   ticket?: AdmissionTicket,
 ) {
-  const { hooks } = engine.deps;
+  const { hooks } = host;
   if (isCanceledAlready(live)) return ticket?.refund();
-  if (engine.closing) {
+  if (host.closing) {
     ticket?.refund();
-    await engine.settle(live, "TASK_STATE_FAILED", "relay shut down before this task started");
+    await host.settle(live, "TASK_STATE_FAILED", "relay shut down before this task started");
     return;
   }
   const plan = planTurn(message, profile.timeoutMs);
   if (plan.error) {
     ticket?.refund();
-    await engine.settle(live, "TASK_STATE_FAILED", plan.error);
+    await host.settle(live, "TASK_STATE_FAILED", plan.error);
     return;
   }
   live.pending = withReplyTo(live.pending, plan.brief);
   const abort = new AbortController();
   live.abort = abort;
-  if (ticket && !(await admitted(engine, live, ticket, abort.signal))) return;
+  if (ticket && !(await admitted(host, live, ticket, abort.signal))) return;
   const ids = { taskId: live.id, contextId: live.contextId };
   // not awaited: the writer keeps events in order, and a fast receiver's whole turn then shares
   // one commit with it
-  engine
-    .record(live, {
-      statusUpdate: { ...ids, status: { state: "TASK_STATE_WORKING", timestamp: engine.iso() } },
-    })
-    .catch(() => {});
+  host.recordLater(live, {
+    statusUpdate: { ...ids, status: { state: "TASK_STATE_WORKING", timestamp: host.iso() } },
+  });
   const who = { peer: live.peer, profile: profile.name, origin: live.origin, ...ids };
   hooks.turnMessage?.({ ...who, dir: "in", message });
   const history = (live.pending.history ?? []).filter((m) => m.messageId !== message.messageId);
-  await execute(engine, live, profile, abort, {
+  await execute(host, live, profile, abort, {
     timeoutMs: plan.timeoutMs,
     limitText: plan.limitText,
     brief: plan.brief,
@@ -81,11 +74,11 @@ export async function runTurn(
  * Finish a turn a previous process left waiting (a queued receiver's post-back): the receiver's
  * `resume` waits for it again, under what is left of the turn cap.
  */
-export async function resumeTurn(engine: Engine, live: LiveTask, profile: ProfileTarget, resumed: Resumed) {
+export async function resumeTurn(host: TurnHost, live: LiveTask, profile: ProfileTarget, resumed: Resumed) {
   const abort = new AbortController();
   live.abort = abort;
-  await execute(engine, live, profile, abort, {
-    timeoutMs: Math.max(0, resumed.deadline - engine.deps.now()),
+  await execute(host, live, profile, abort, {
+    timeoutMs: Math.max(0, resumed.deadline - host.now()),
     limitText: "its turn cap (turn_timeout_s), counted from before the restart",
     run: resumed.run,
   });
@@ -101,15 +94,16 @@ interface Execution {
 
 /** Run the receiver under the turn cap, forward its progress, record its outcome. */
 async function execute(
-  engine: Engine,
+  host: TurnHost,
   live: LiveTask,
   profile: ProfileTarget,
   abort: AbortController,
   x: Execution,
 ) {
-  const { hooks, newId } = engine.deps;
-  const started = Date.now();
-  const timer = setTimeout(
+  const { hooks, timers } = host;
+  const newId = () => host.newId();
+  const started = host.now();
+  const timer = timers.setTimeout(
     () => abort.abort(new CancelReason(`turn exceeded ${x.limitText}`, "TASK_STATE_FAILED")),
     x.timeoutMs,
   );
@@ -124,21 +118,19 @@ async function execute(
       if (abort.signal.aborted) return;
       const message =
         typeof content === "string"
-          ? engine.agentMessage(live.pending, content)
+          ? host.agentMessage(live.pending, content)
           : {
-              ...engine.agentMessage(live.pending, ""),
+              ...host.agentMessage(live.pending, ""),
               parts: content.parts,
               ...(content.metadata ? { metadata: content.metadata } : {}),
             };
-      const status = { state: "TASK_STATE_WORKING" as const, message, timestamp: engine.iso() };
-      engine
-        .record(live, { statusUpdate: { ...ids, status, ...(metadata ? { metadata } : {}) } })
-        .catch(() => {});
+      const status = { state: "TASK_STATE_WORKING" as const, message, timestamp: host.iso() };
+      host.recordLater(live, { statusUpdate: { ...ids, status, ...(metadata ? { metadata } : {}) } });
     },
     artifact(artifact, opts) {
       if (abort.signal.aborted) return;
       artifacts++;
-      engine.record(live, { artifactUpdate: { ...ids, artifact, ...opts } }).catch(() => {});
+      host.recordLater(live, { artifactUpdate: { ...ids, artifact, ...opts } });
     },
     waiting() {
       live.detachable = true;
@@ -157,14 +149,14 @@ async function execute(
   let state: TaskState;
   let result: Omit<TurnResult, "state">;
   try {
-    const r = await raceAbort(x.run(emit, abort.signal), abort.signal);
+    const r = await raceAbort(x.run(emit, abort.signal), abort.signal, timers);
     state = r.state;
     result = r;
   } catch (err) {
     const reason = abort.signal.aborted ? abort.signal.reason : undefined;
     if (reason instanceof CancelReason && reason.detach) {
       // a shutdown leaves a turn that waits for a post-back to the next process (see resumeTurn)
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       return;
     }
     if (reason instanceof CancelReason) {
@@ -175,14 +167,14 @@ async function execute(
       result = { parts: [{ text: `receiver error: ${errorText(err)}` }] };
     }
   } finally {
-    clearTimeout(timer);
+    timers.clearTimeout(timer);
   }
   // a JSON Schema expected_output: validate the answer, return it as the `result` artifact
   const checked = checkExpectedOutput(x.brief, { state, parts: result.parts }, newId);
   state = checked.state;
   result = { ...result, parts: checked.parts };
   x.ticket?.settle(result.usage);
-  const reply = await finish(engine, live, state, result, newId, artifacts > 0, checked.artifact);
+  const reply = await finish(host, live, state, result, newId, artifacts > 0, checked.artifact);
   hooks.turnMessage?.({
     ...who,
     dir: "out",
@@ -190,13 +182,13 @@ async function execute(
     state,
     ...(result.usage ? { usage: result.usage } : {}),
   });
-  hooks.turnFinished?.(profile.name, state, Date.now() - started);
+  hooks.turnFinished?.(profile.name, state, host.now() - started);
 }
 
 // internal
 
 async function finish(
-  engine: Engine,
+  host: TurnHost,
   live: LiveTask,
   state: TaskState,
   result: Omit<TurnResult, "state">,
@@ -235,22 +227,22 @@ async function finish(
   }
   const metadata = mergeUsage(live.pending.metadata, result);
   if (metadata) live.pending = { ...live.pending, metadata };
-  for (const e of events) engine.record(live, e).catch(() => {});
-  await engine.record(live, {
-    statusUpdate: { ...ids, status: { state, message: reply, timestamp: engine.iso() } },
+  for (const e of events) host.recordLater(live, e);
+  await host.record(live, {
+    statusUpdate: { ...ids, status: { state, message: reply, timestamp: host.iso() } },
   });
   return reply;
 }
 
 /** Wait for the turn's slot (budgets). False when it will not run; it is then settled here. */
-async function admitted(engine: Engine, live: LiveTask, ticket: AdmissionTicket, signal: AbortSignal) {
+async function admitted(host: TurnHost, live: LiveTask, ticket: AdmissionTicket, signal: AbortSignal) {
   try {
     await ticket.acquire(signal);
     return true;
   } catch (err) {
     ticket.refund();
     const reason = signal.aborted ? signal.reason : undefined;
-    if (reason instanceof CancelReason) await engine.settle(live, reason.state, reason.text);
+    if (reason instanceof CancelReason) await host.settle(live, reason.state, reason.text);
     else {
       // keep the typed refusal (a budget's -32042) so a caller still waiting can be told exactly that
       if (err instanceof RelayError) {
@@ -263,7 +255,7 @@ async function admitted(engine: Engine, live: LiveTask, ticket: AdmissionTicket,
         };
         live.pending = { ...live.pending, metadata: { ...live.pending.metadata, error } };
       }
-      await engine.settle(live, "TASK_STATE_REJECTED", errorText(err));
+      await host.settle(live, "TASK_STATE_REJECTED", errorText(err));
     }
     return false;
   }
@@ -296,17 +288,17 @@ function isCanceledAlready(live: LiveTask): boolean {
  * to wind down (kill its processes) before moving on, even if it ignores the signal. An aborted
  * turn always rejects with the abort reason, whatever the receiver returned.
  */
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal, graceMs = 10_000): Promise<T> {
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal, timers: Timers, graceMs = 10_000): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: unknown;
     const onAbort = () => {
-      timer = setTimeout(() => reject(signal.reason), graceMs);
+      timer = timers.setTimeout(() => reject(signal.reason), graceMs);
     };
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort, { once: true });
     const settle = (fn: () => void) => {
       signal.removeEventListener("abort", onAbort);
-      if (timer) clearTimeout(timer);
+      if (timer !== undefined) timers.clearTimeout(timer);
       if (signal.aborted) reject(signal.reason);
       else fn();
     };
