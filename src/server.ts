@@ -110,10 +110,16 @@ async function start(
       `refusing to listen on ${server.host} with no peer configured: add [peers.NAME] to the config, or pass --insecure-no-auth`,
     );
   }
-  if (!LOOPBACK.test(server.host) && !server.tlsMaterial) {
+  if (!LOOPBACK.test(server.host) && !server.tlsMaterial && !server.tls_offloaded) {
     logger.warn(
       { host: server.host },
-      "listening off loopback without [server.tls]: bearer tokens, JWTs and task texts cross the network in clear text; set server.tls (cert_file, key_file) unless a proxy in front terminates TLS",
+      "listening off loopback without [server.tls]: bearer tokens, JWTs and task texts cross the network in clear text; set server.tls (cert_file, key_file), or server.tls_offloaded = true if a proxy in front terminates TLS",
+    );
+  }
+  if (server.tls_offloaded && !server.public_url && !server.trusted_proxies.length) {
+    logger.warn(
+      {},
+      "server.tls_offloaded without server.public_url or server.trusted_proxies: cards will name this relay's own http:// address; list the proxy in trusted_proxies (its X-Forwarded-Proto/Host are then believed) or set public_url",
     );
   }
   for (const p of Object.values(config.peers)) {

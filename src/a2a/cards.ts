@@ -89,13 +89,19 @@ export function cardAny(c: CardInput): Record<string, unknown> {
 
 /**
  * The public base URL of this relay for one request: `server.public_url`, else the forwarded
- * proto/host, else the Host header. A bind address like 0.0.0.0 is never used.
+ * proto/host when the request came from a trusted proxy (`forwarded`), else the Host header. A
+ * bind address like 0.0.0.0 is never used.
  */
-export function publicBase(publicUrl: string | undefined, headers: Headers, requestUrl: string): string {
+export function publicBase(
+  publicUrl: string | undefined,
+  headers: Headers,
+  requestUrl: string,
+  forwarded = false,
+): string {
   if (publicUrl) return publicUrl.replace(/\/+$/, "");
   const u = new URL(requestUrl);
-  const fwdProto = first(headers.get("x-forwarded-proto"));
-  const fwdHost = first(headers.get("x-forwarded-host"));
+  const fwdProto = forwarded ? first(headers.get("x-forwarded-proto")) : undefined;
+  const fwdHost = forwarded ? first(headers.get("x-forwarded-host")) : undefined;
   const host = fwdHost ?? headers.get("host") ?? u.host;
   const proto = fwdProto ?? u.protocol.replace(":", "");
   const safeHost = /^[A-Za-z0-9.\-[\]:]+$/.test(host) ? host : u.host;

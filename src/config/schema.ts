@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseCidr } from "./proxies.ts";
 
 /**
  * The relay's TOML config, validated with zod. Pure: no file or environment access here
@@ -66,6 +67,12 @@ const Server = z.strictObject({
   auth_max_failures: z.number().int().min(1).default(20),
   /** Seconds an address that failed too often is answered 429. */
   auth_block_s: z.number().int().min(1).max(86_400).default(60),
+  /** A proxy in front terminates TLS: no warning for plain HTTP off loopback. */
+  tls_offloaded: z.boolean().default(false),
+  /** Addresses whose X-Forwarded-Proto/Host are believed for card URLs (CIDR blocks). */
+  trusted_proxies: z
+    .array(z.string().refine((v) => !!parseCidr(v), 'a CIDR block ("10.0.0.0/8") or an address'))
+    .default([]),
   /** TLS in the binary (absent: plain HTTP). */
   tls: z
     .strictObject({

@@ -5,6 +5,7 @@ import { type CardInput, cardAny, cardV1, cardV03, publicBase } from "../a2a/car
 import { describePeers } from "../auth/describe.ts";
 import { type BudgetLedger, budgetRoutes } from "../budgets/index.ts";
 import type { Config } from "../config/load.ts";
+import { proxyMatcher } from "../config/proxies.ts";
 import { listLeases } from "../portlock/index.ts";
 import { transcriptRoutes } from "../transcripts/index.ts";
 import { VERSION } from "../version.ts";
@@ -35,6 +36,15 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
   // without `push_hosts` gets -32003 PushNotificationNotSupported)
   const pushOffered =
     deps.push !== undefined && Object.values(config.peers).some((p) => (p.push_hosts?.length ?? 0) > 0);
+  // X-Forwarded-Proto/Host are believed only from server.trusted_proxies
+  const fromProxy = proxyMatcher(config.server.trusted_proxies ?? []);
+  const baseOf = (c: { req: { raw: Request }; env?: { remoteAddress: string } }) =>
+    publicBase(
+      config.server.public_url,
+      c.req.raw.headers,
+      c.req.raw.url,
+      fromProxy(c.env?.remoteAddress ?? ""),
+    );
 
   app.use(requestId({ limitLength: 128 }));
   app.use("*", async (c, next) => {
@@ -77,8 +87,8 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
     return c.text(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType });
   });
 
-  const relayCard = (c: { req: { raw: Request } }) => {
-    const base = publicBase(config.server.public_url, c.req.raw.headers, c.req.raw.url);
+  const relayCard = (c: Parameters<typeof baseOf>[0]) => {
+    const base = baseOf(c);
     return {
       name: config.server.id,
       description: `a2a-relay on ${config.server.id}: profiles ${[...profiles].join(", ")}`,
@@ -104,7 +114,7 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
     const name = c.req.param("profile");
     const p = Object.hasOwn(config.profiles, name) ? config.profiles[name] : undefined;
     if (!p) return c.json({ error: `unknown profile "${name}"` }, 404);
-    const base = publicBase(config.server.public_url, c.req.raw.headers, c.req.raw.url);
+    const base = baseOf(c);
     const upstream = await upstreamSkills(deps, name, p);
     return sendCard(c, {
       name: `${config.server.id}/${name}`,
