@@ -14,5 +14,6 @@ const code = await main(process.argv.slice(2), {
   stdoutTty: process.stdout.isTTY === true,
   columns: process.stderr.columns,
   stopSignal,
+  onReload: (listener) => process.on("SIGHUP", listener),
 });
 process.exit(code);

@@ -38,6 +38,11 @@ export interface RunningRelay {
   engine: Engine;
   /** The port lease this relay holds (`--port auto` or `--name`), released on stop. */
   lease: Lease | undefined;
+  /**
+   * Read the TLS certificate, key and client CA files again (SIGHUP), as a change on disk does;
+   * resolves once a changed set is served. False: the relay serves no TLS.
+   */
+  reloadTls(): Promise<boolean>;
   /** Graceful stop: refuse new work, let turns finish within the grace, close the database. */
   stop(): Promise<void>;
 }
@@ -360,6 +365,11 @@ async function start(
     port: listener.port,
     engine,
     lease,
+    reloadTls: async () => {
+      if (!rotation) return false;
+      await rotation.reload();
+      return true;
+    },
     stop() {
       stopping ??= (async () => {
         ready = false;

@@ -31,7 +31,9 @@ export function rotateCertificates(o: {
   let tls = o.tls;
   let pending: Promise<void> | undefined;
   let again = false;
+  let stopped = false;
   const reload = (): Promise<void> => {
+    if (stopped) return Promise.resolve();
     if (pending) {
       // a file changed while a reload ran (a key written after its certificate): read again after
       again = true;
@@ -49,8 +51,10 @@ export function rotateCertificates(o: {
         return;
       }
       if (next.cert === tls.cert && next.key === tls.key && next.clientCa === tls.clientCa) return;
+      if (stopped) return;
       const port = listener.port;
       await listener.stop(false);
+      if (stopped) return; // the relay is stopping: bind nothing new
       listener = o.runtime.serve({
         ...o.serve,
         port,
@@ -85,6 +89,7 @@ export function rotateCertificates(o: {
     current: () => listener,
     reload,
     stop: () => {
+      stopped = true;
       for (const f of files) unwatchFile(f, onChange);
     },
   };

@@ -11,6 +11,8 @@ export interface CliIO {
   columns?: number | undefined;
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
   stopSignal: Promise<string>;
+  /** Called on each request to re-read configuration files (SIGHUP); absent in tests. */
+  onReload?(listener: () => void): void;
 }
 
 export interface Command {

@@ -101,6 +101,15 @@ Examples:
         "",
       ].join("\n"),
     );
+    io.onReload?.(() => {
+      void relay.reloadTls().then((tls) => {
+        io.err(
+          tls
+            ? "SIGHUP: TLS files read again (the log says whether the certificate changed)\n"
+            : "SIGHUP: nothing to reload (no [server.tls])\n",
+        );
+      });
+    });
     const signal = await io.stopSignal;
     io.err(
       `received ${signal}: finishing running turns (up to ${config.server.shutdown_grace_s} s), then exiting\n`,

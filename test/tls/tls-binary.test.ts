@@ -1,6 +1,8 @@
 import { afterAll, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
-import { startBinary, stopAll } from "../helpers/binary.ts";
+import { chmodSync, copyFileSync, rmSync, utimesSync } from "node:fs";
+import { join } from "node:path";
+import { connect as connectTls } from "node:tls";
+import { startBinary, stopAll, waitFor } from "../helpers/binary.ts";
 import { makeCerts } from "./_certs.ts";
 
 /** The compiled binary serves TLS too: its banner says https, and curl with the fleet CA gets in. */
@@ -45,3 +47,42 @@ test("the compiled binary on TLS: https banner, an echo turn over https for curl
   const body = JSON.parse(await new Response(curl.stdout).text());
   expect(body.result.task.artifacts[0].parts[0].text).toBe("hello tls");
 });
+
+test("SIGHUP reads the certificate again at once (the same path as a change on disk)", async () => {
+  const cert = join(certs.dir, "hup.pem");
+  const key = join(certs.dir, "hup.key");
+  // whole-second modification times, set again after the swap: the 2 s poll sees no change
+  const then = new Date("2026-01-01T00:00:00Z");
+  copyFileSync(certs.path("server.pem"), cert);
+  copyFileSync(certs.path("server.key"), key);
+  chmodSync(key, 0o600);
+  for (const f of [cert, key]) utimesSync(f, then, then);
+  const r = await startBinary({
+    toml: `[server.tls]\ncert_file = "${cert}"\nkey_file = "${key}"\n`,
+  });
+  expect(await servedCN(r.port)).toBe("relay-b");
+  copyFileSync(certs.path("server2.pem"), cert);
+  copyFileSync(certs.path("server2.key"), key);
+  for (const f of [cert, key]) utimesSync(f, then, then);
+  await Bun.sleep(2500);
+  expect(await servedCN(r.port)).toBe("relay-b");
+  r.proc.kill("SIGHUP");
+  await waitFor(
+    async () => (await servedCN(r.port)) === "relay-b-rotated",
+    2000,
+    "the certificate after SIGHUP",
+  );
+  await waitFor(async () => r.stderr().includes("SIGHUP: TLS files read again"), 2000, "the SIGHUP line");
+  expect(r.proc.exitCode).toBeNull(); // SIGHUP does not stop the relay
+}, 30_000);
+
+function servedCN(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connectTls({ host: "127.0.0.1", port, ca: certs.pem("fleet-ca.pem") }, () => {
+      const cn = s.getPeerCertificate().subject?.CN;
+      s.end();
+      resolve(String(cn));
+    });
+    s.on("error", reject);
+  });
+}
