@@ -7,6 +7,7 @@ import { TokenDirectory } from "./auth/peers.ts";
 import { SqliteReplayGuard } from "./auth/replay.ts";
 import { budgetsFromConfig, createBudgets, ledgerHorizon } from "./budgets/index.ts";
 import { type Config, readSecretFile } from "./config/load.ts";
+import type { OutboundTls } from "./config/tls.ts";
 import { ConfigError, dataDirUnwritable, RelayError } from "./errors.ts";
 import { createApp } from "./http/app.ts";
 import type { Logger } from "./logger.ts";
@@ -151,29 +152,45 @@ async function start(
       { path: server.dataDir, mode: wide },
       "the data dir is open to other users (it holds tokens, keys and every message): chmod 700 it",
     );
+  const outFetch = opts.fetch ?? fetch;
+  // outbound https trusts the system roots plus fleet_ca_file (JWKS, push deliveries), and per
+  // forwarding profile its ca_file and client certificate
+  const fetchWith = (t: OutboundTls | undefined): FetchFn => {
+    if (!t) return outFetch;
+    const extra = runtime.tlsInit(t);
+    return (url, init) => outFetch(url, { ...init, ...extra } as RequestInit);
+  };
+  const fleetFetch = fetchWith(server.fleetCa ? { ca: [server.fleetCa] } : undefined);
+  const profileFetch = new Map<string, FetchFn>();
+  const byOrigin = new Map<string, FetchFn>();
+  for (const [name, t] of Object.entries(config.outboundTls)) {
+    const f = fetchWith(t);
+    profileFetch.set(name, f);
+    const p = config.profiles[name];
+    const origin = originOf(p?.remote ?? p?.url);
+    if (origin && !byOrigin.has(origin)) byOrigin.set(origin, f);
+  }
   // Built before the store opens so a bad key fails the start cleanly; jti go to SQLite once open.
   let replayGuard: SqliteReplayGuard | undefined;
   const jwt = new JwtVerifier({
     peers: Object.values(config.peers),
     audience: server.id,
     replay: { remember: (peer, jti, exp) => replayGuard!.remember(peer, jti, exp) },
+    fetch: fleetFetch as typeof fetch,
   });
 
   let sessions: SessionRepo | undefined;
   let boundUrl: string | undefined;
-  const outFetch = opts.fetch ?? fetch;
   const postbacks = new Postbacks();
   const routing: RoutingDeps = {
     postbacks,
-    tlsFetch: (profile) => {
-      const t = config.outboundTls[profile];
-      if (!t) return undefined;
-      const extra = runtime.tlsInit(t);
-      return (url, init) => outFetch(url, { ...init, ...extra } as RequestInit);
-    },
+    tlsFetch: (profile) => profileFetch.get(profile),
     env: opts.env ?? process.env,
     fetch: outFetch,
-    cards: new UpstreamCards({ fetch: outFetch }),
+    // an upstream's card is read with its profile's TLS settings (matched by origin)
+    cards: new UpstreamCards({
+      fetch: (url, init) => (byOrigin.get(originOf(String(url)) ?? "") ?? fleetFetch)(url, init),
+    }),
     sessions: () => sessions,
     lockDir: server.lockDir,
     connectTimeoutMs: server.connect_timeout_s * 1000,
@@ -236,7 +253,7 @@ async function start(
     db: store.db,
     writer,
     peers: config.peers,
-    fetch: routing.fetch,
+    fetch: fleetFetch,
     logger,
     maxAttempts: server.push_max_attempts,
     retryBaseMs: server.push_retry_base_s * 1000,
@@ -394,6 +411,14 @@ async function start(
 }
 
 // internal
+
+function originOf(url: string | undefined): string | undefined {
+  try {
+    return url ? new URL(url).origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Open the database; one that cannot be opened or written (permissions, read-only) exits 2 naming it. */
 function openOrExplain(runtime: Runtime, dbPath: string, synchronous: "NORMAL" | "FULL"): Store {

@@ -48,7 +48,14 @@ interface JwtKeySource {
 
 export interface Config {
   file: string | undefined;
-  server: ServerConfig & { id: string; dataDir: string; lockDir: string; tlsMaterial?: ServerTls };
+  server: ServerConfig & {
+    id: string;
+    dataDir: string;
+    lockDir: string;
+    tlsMaterial?: ServerTls;
+    /** `[server.tls] fleet_ca_file`'s certificates: trusted for every outbound https call. */
+    fleetCa?: string;
+  };
   /** Per forwarding profile: the CAs it trusts and the client certificate it presents (https). */
   outboundTls: Record<string, OutboundTls>;
   /** `[store]`; `retainMs` undefined: keep forever. */
@@ -211,7 +218,15 @@ function resolveConfig(c: ParsedConfig, env: Record<string, string | undefined>)
   const { where } = c;
   const t = c.server.tls;
   const tlsKey = `config error in ${where}: server.tls`;
-  const tls = t ? serverTls(tlsKey, t) : undefined;
+  if (t && (!t.cert_file || !t.key_file) && (t.cert_file || t.key_file || t.client_ca_file)) {
+    throw new ConfigError(
+      `${tlsKey}: set cert_file and key_file together${t.client_ca_file ? " (client_ca_file needs them)" : ""}`,
+    );
+  }
+  const tls =
+    t?.cert_file && t.key_file
+      ? serverTls(tlsKey, { ...t, cert_file: t.cert_file, key_file: t.key_file })
+      : undefined;
   const fleetCa = t?.fleet_ca_file ? caBundle(`${tlsKey}.fleet_ca_file`, t.fleet_ca_file) : undefined;
   const outbound: Record<string, OutboundTls> = {};
   for (const [name, p] of Object.entries(c.profiles)) {
@@ -243,7 +258,7 @@ function resolveConfig(c: ParsedConfig, env: Record<string, string | undefined>)
   const { where: _, ...rest } = c;
   return {
     ...rest,
-    server: { ...c.server, ...(tls ? { tlsMaterial: tls } : {}) },
+    server: { ...c.server, ...(tls ? { tlsMaterial: tls } : {}), ...(fleetCa ? { fleetCa } : {}) },
     outboundTls: outbound,
     peers,
   };

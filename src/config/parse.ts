@@ -92,8 +92,8 @@ export function parseConfig(
     const t = server.tls;
     server.tls = {
       ...t,
-      cert_file: rel(t.cert_file),
-      key_file: rel(t.key_file),
+      ...(t.cert_file ? { cert_file: rel(t.cert_file) } : {}),
+      ...(t.key_file ? { key_file: rel(t.key_file) } : {}),
       ...(t.client_ca_file ? { client_ca_file: rel(t.client_ca_file) } : {}),
       ...(t.fleet_ca_file ? { fleet_ca_file: rel(t.fleet_ca_file) } : {}),
     };

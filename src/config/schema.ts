@@ -76,8 +76,9 @@ const Server = z.strictObject({
   /** TLS in the binary (absent: plain HTTP). */
   tls: z
     .strictObject({
-      cert_file: z.string().min(1),
-      key_file: z.string().min(1),
+      /** Both, to serve https; neither, for a relay that only needs fleet_ca_file (TLS offloaded). */
+      cert_file: z.string().min(1).optional(),
+      key_file: z.string().min(1).optional(),
       min_version: z.enum(["1.2", "1.3"]).default("1.2"),
       /** Require a client certificate signed by this CA (mutual TLS). */
       client_ca_file: z.string().min(1).optional(),
