@@ -51,20 +51,30 @@ export function rotateCertificates(o: {
         return;
       }
       if (next.cert === tls.cert && next.key === tls.key && next.clientCa === tls.clientCa) return;
-      if (stopped) return;
-      const port = listener.port;
-      await listener.stop(false);
       if (stopped) return; // the relay is stopping: bind nothing new
-      listener = o.runtime.serve({
-        ...o.serve,
-        port,
-        tls: {
-          cert: next.cert,
-          key: next.key,
-          minVersion: next.minVersion,
-          ...(next.clientCa ? { clientCa: next.clientCa } : {}),
-        },
-      });
+      const port = listener.port;
+      // stop() closes the listening socket at once and resolves when in-flight requests are done:
+      // bind the new listener right away, so new connections are refused only for that instant
+      const old = listener;
+      const draining = old.stop(false).catch(() => {});
+      const bind = () =>
+        o.runtime.serve({
+          ...o.serve,
+          port,
+          tls: {
+            cert: next.cert,
+            key: next.key,
+            minVersion: next.minVersion,
+            ...(next.clientCa ? { clientCa: next.clientCa } : {}),
+          },
+        });
+      try {
+        listener = bind();
+      } catch {
+        // a runtime that lets go of the port only once the old listener is done (Deno)
+        await draining;
+        listener = bind();
+      }
       tls = next;
       o.onCertificate?.(next);
       o.logger.info(
