@@ -1,11 +1,13 @@
 // `npm run bench`: relay overhead and throughput, measured side by side in one run on 127.0.0.1.
 // Writes bench/results.json and bench/results.md. Bounded: about 3-4 minutes at the defaults.
-// Env: BENCH_SECONDS (per load run, default 8), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (32).
+// Env: BENCH_SECONDS (per load run, default 8), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (32),
+// BENCH_ONLY (comma-separated target names: run just those, print the summary, write no results).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { VERSION } from "../src/version.ts";
+import { type PgCluster, startPg } from "../test/budgets/_pg.ts";
 import { createMinter } from "./jwt.ts";
 import { clean, cpuMs, ensureWrk, median, type Proc, rssMiB, startProc, type WrkResult, wrk } from "./lib.ts";
 import { coldStartMs, firstEventMs } from "./probes.ts";
@@ -13,6 +15,7 @@ import { coldStartMs, firstEventMs } from "./probes.ts";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
 const WARMUP_SECONDS = 2;
 const root = join(import.meta.dir, "..");
 const bin = join(root, "dist", "a2a-relay");
@@ -51,6 +54,7 @@ const tokenOf = (name: string) =>
   readFileSync(join(work, name, "data", "tokens", "local.token"), "utf8").trim();
 
 const procs: Proc[] = [];
+let pg: PgCluster | undefined;
 const targets: Target[] = [];
 async function add(
   name: string,
@@ -58,6 +62,7 @@ async function add(
   path: string,
   token?: () => string,
 ): Promise<Target | undefined> {
+  if (ONLY && !ONLY.has(name)) return undefined;
   try {
     const proc = await start();
     procs.push(proc);
@@ -102,9 +107,13 @@ try {
   const minter = await createMinter({ iss: "bench", aud: "bench-relay" });
   writeFileSync(join(jwtDir, "bench.pub.pem"), minter.publicKeyPem);
   let jwtRun = 0;
-  const jwtConfig = (budget: boolean) =>
+  // relay-budget-pg: the same budget in the fleet's shared ledger on PostgreSQL (a throwaway
+  // cluster on this machine, as in the tests), to compare admission through Postgres with SQLite
+  if (!ONLY || ONLY.has("relay-budget-pg")) pg = await startPg();
+  const jwtConfig = (budget: boolean, store?: string) =>
     [
       '[server]\nid = "bench-relay"',
+      ...(store ? [`[budgets]\nstore = "${store}"`] : []),
       '[profiles.echo]\nhandler = "echo"',
       '[peers.bench]\nprofiles = ["echo"]',
       `[peers.bench.jwt]\nalgorithms = ["EdDSA"]\npublic_key_file = "${join(jwtDir, "bench.pub.pem")}"`,
@@ -115,11 +124,13 @@ try {
           ]
         : []),
     ].join("\n");
-  for (const [name, budget] of [
-    ["relay-jwt", false],
-    ["relay-budget", true],
+  for (const [name, budget, store] of [
+    ["relay-jwt", false, undefined],
+    ["relay-budget", true, undefined],
+    ["relay-budget-pg", true, pg?.url],
   ] as const) {
-    const t = await add(name, () => relay(name, jwtConfig(budget)), "/a2a/echo");
+    if (name === "relay-budget-pg" && !store) continue;
+    const t = await add(name, () => relay(name, jwtConfig(budget, store)), "/a2a/echo");
     if (!t) continue;
     t.prepare = async () => {
       // enough single-use tokens for this run: twice the fastest rate seen on the unauthenticated
@@ -168,6 +179,18 @@ try {
         `round ${round + 1} ${t.name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} completed/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  not completed ${r.errors + r.non2xx + r.failed}${clean(r) ? "" : "  (kept out of the medians)"}`,
       );
     }
+  }
+
+  if (ONLY) {
+    for (const t of targets) {
+      const ok = t.runs.filter(clean);
+      console.log(
+        `${t.name}: ${median(ok.map((r) => r.rps)).toFixed(0)} completed/s, p50 ${median(ok.map((r) => r.p50ms)).toFixed(2)} ms, p99 ${median(ok.map((r) => r.p99ms)).toFixed(2)} ms, server CPU ${median(t.cpuUs).toFixed(0)} µs/request`,
+      );
+    }
+    await Promise.all(procs.map((p) => p.stop()));
+    pg?.destroy();
+    process.exit(0);
   }
 
   // added latency at one connection: relay in front of the SDK agent vs the agent directly
@@ -237,4 +260,5 @@ try {
   console.log(readFileSync(join(import.meta.dir, "results.md"), "utf8"));
 } finally {
   await Promise.all(procs.map((p) => p.stop()));
+  pg?.destroy();
 }

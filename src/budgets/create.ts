@@ -49,7 +49,7 @@ export async function createBudgets(
     });
   }
   const conn = connectPg(shared);
-  const store = new PgLedgerStore(conn.db, `${o.relay}/${randomUUID()}`);
+  const store = new PgLedgerStore(conn.db, conn.sql, `${o.relay}/${randomUUID()}`);
   const fallback =
     o.setup.onStoreDown === "local"
       ? new LocalFallback({

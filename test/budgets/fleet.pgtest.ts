@@ -86,8 +86,12 @@ describe.skipIf(!pg)("fleet-wide budgets on one PostgreSQL", () => {
     const [r] = await fleet(1, fleetToml(store, "max_turns = 100"));
     relays.push(r!);
     expect(tally([await botSend(r!, "before")])).toEqual({ TASK_STATE_COMPLETED: 1 });
+    // a turn running when the store stops: it finishes, and its settle is written once it is back
+    const running = botSend(r!, "sleep:1500 running");
+    await Bun.sleep(300);
     pg!.stop();
     try {
+      expect(tally([await running])).toEqual({ TASK_STATE_COMPLETED: 1 });
       const down = await botSend(r!, "during");
       expect(down.status).toBe(503);
       expect(down.retryAfter).toBe("5");
@@ -113,6 +117,9 @@ describe.skipIf(!pg)("fleet-wide budgets on one PostgreSQL", () => {
     }
     expect(tally([after])).toEqual({ TASK_STATE_COMPLETED: 1 });
     expect(((await (await fetch(`${r!.url}/readyz`)).json()) as { status: string }).status).toBe("ready");
+    expect(pg!.psql("SELECT state, count(*) FROM budget_ledger GROUP BY state", dbOf(store))).toBe(
+      "settled|3\n",
+    );
   }, 60_000);
 
   test('store down with on_store_down = "local": counted here, reconciled into the store when it returns', async () => {

@@ -3,7 +3,7 @@ import type { Sums } from "../store.ts";
 import type { UseRow, UseSource } from "../tally.ts";
 import { type PeerBudget, resetTime, windowLimits } from "../usage.ts";
 import { nextUtcMidnight, windowStart } from "../window.ts";
-import type { PeerUse, UseQuery } from "./store.ts";
+import type { Gates, PeerUse } from "./store.ts";
 
 /** A limit the next turn would cross: turned into -32042 once its reset time is known. */
 export interface Refusal {
@@ -15,30 +15,34 @@ export interface Refusal {
   resetAt?: number | undefined;
 }
 
-/** What a check of peer `b` and one turn on `profile` in `contextId` needs read. */
-export function useQuery(
-  b: PeerBudget,
-  profile: string,
-  contextId: string,
-  now: number,
-  newTurn: boolean,
-): UseQuery {
+/** The windows and limits the database checks one turn of peer `b` on `profile` against. */
+export function gatesOf(b: PeerBudget, profile: string, contextId: string, now: number): Gates {
   const p = b.profiles.get(profile);
   return {
     peer: b.peer,
+    profile,
+    contextId,
+    wnd: b.window.text,
     since: windowStart(b.window, now),
-    contextId: newTurn && b.maxTurnsPerContext !== undefined ? contextId : undefined,
-    profile: p && {
-      name: p.profile,
-      since: windowStart(p.window, now),
-      contextId: newTurn && p.maxTurnsPerContext !== undefined ? contextId : undefined,
-    },
+    pwnd: p ? p.window.text : null,
+    psince: p ? windowStart(p.window, now) : null,
+    maxTurns: b.maxTurns ?? null,
+    maxTokens: b.maxTokens ?? null,
+    maxCost: b.maxCostUsd ?? null,
+    maxInflight: b.maxConcurrent === undefined ? null : b.maxConcurrent + b.maxQueued,
+    maxConcurrent: b.maxConcurrent ?? null,
+    maxCtx: b.maxTurnsPerContext ?? null,
+    pmaxTurns: p?.maxTurns ?? null,
+    pmaxTokens: p?.maxTokens ?? null,
+    pmaxCost: p?.maxCostUsd ?? null,
+    pmaxCtx: p?.maxTurnsPerContext ?? null,
   };
 }
 
 /**
- * The checks of the SQLite ledger, on the fleet's use: at admission (`newTurn`) the queue bound,
- * the window limits, the profile's and the conversation's; at a turn's start only tokens and cost.
+ * Which limit refuses a turn, from the use the database read (it refused; this names why, in
+ * the same order as a2a_relay_admit/a2a_relay_start check): at admission (`newTurn`) the queue
+ * bound, the window limits, the profile's and the conversation's; at a start only tokens and cost.
  */
 export function refusalOf(
   b: PeerBudget,
@@ -83,23 +87,6 @@ export function refusalOf(
     return { limit: "max_turns_per_context", used: use.contextTurns, max: b.maxTurnsPerContext };
   }
   return undefined;
-}
-
-/**
- * May one more turn start beside the `use.running` ones? The concurrency limit, and (token and
- * cost limits) only while, at the largest usage one turn reported in the window, none of the
- * running ones could cross a limit; until one has reported, one at a time.
- */
-export function mayStart(b: PeerBudget, use: PeerUse): boolean {
-  if (b.maxConcurrent !== undefined && use.running >= b.maxConcurrent) return false;
-  if (use.running === 0) return true;
-  const limits = windowLimits(b).filter((l) => l.field !== "turns");
-  if (limits.length === 0) return true;
-  if (use.estTokens === undefined) return false;
-  return limits.every((l) => {
-    const per = l.field === "tokens" ? (use.estTokens ?? 0) : (use.estCost ?? 0);
-    return use[l.field] + (use.running + 1) * per <= l.max;
-  });
 }
 
 /** Whether starting a turn of `b` needs the peer's lock (a concurrency or usage gate). */

@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import m0000 from "../../../drizzle/pg/0000_budgets.sql" with { type: "text" };
+import m0001 from "../../../drizzle/pg/0001_totals.sql" with { type: "text" };
+import m0002 from "../../../drizzle/pg/0002_functions.sql" with { type: "text" };
 import type { SharedStore } from "../../config/budget-store.ts";
 
 /**
@@ -10,6 +12,8 @@ import type { SharedStore } from "../../config/budget-store.ts";
  */
 export const PG_MIGRATIONS: ReadonlyArray<{ tag: string; sql: string }> = [
   { tag: "0000_budgets", sql: m0000 },
+  { tag: "0001_totals", sql: m0001 },
+  { tag: "0002_functions", sql: m0002 },
 ];
 
 export type PgDb = PostgresJsDatabase<Record<string, never>>;

@@ -5,10 +5,10 @@ import type { AdmissionTicket, AdmitRequest } from "../../tasks/engine.ts";
 import type { BudgetLedger } from "../api.ts";
 import type { BudgetReport, PeerBudget } from "../usage.ts";
 import { windowStart } from "../window.ts";
-import { gated, mayStart, type Refusal, refusalError, refusalOf, useQuery } from "./check.ts";
+import { gated, gatesOf, type Refusal, refusalError, refusalOf } from "./check.ts";
 import { isStoreDown, type PgConnection, whyDown } from "./connect.ts";
 import { pgReport } from "./report.ts";
-import { CHANNEL, type PgLedgerStore, Refused } from "./store.ts";
+import { CHANNEL, type PgLedgerStore } from "./store.ts";
 import { WaitQueue } from "./waiters.ts";
 
 export interface PgBudgetsDeps {
@@ -89,20 +89,19 @@ export class PgBudgets implements BudgetLedger {
     if (!b) return undefined;
     if (this.#down !== undefined) return this.#whileDown(req);
     const now = this.#now();
-    const q = useQuery(b, req.profile, req.contextId, now, true);
-    let refusal: Refusal | undefined;
+    let res: Awaited<ReturnType<PgLedgerStore["reserve"]>>;
     try {
-      const id = await this.#deps.store.reserve({ ...req, ts: now }, q, (use) => {
-        refusal = refusalOf(b, req.profile, use, now, true);
-        if (refusal) throw new Refused(refusal);
-      });
-      return new PgTicket(this, b, id, req.profile, req.contextId);
+      res = await this.#deps.store.reserve({ ...req, ts: now }, gatesOf(b, req.profile, req.contextId, now));
     } catch (err) {
-      if (refusal) throw await this.#refusal(b, refusal, now);
       if (err instanceof RelayError || !isStoreDown(err)) throw err;
       this.#markDown(whyDown(err));
       return this.#whileDown(req);
     }
+    if (res.id === undefined) {
+      const refusal = refusalOf(b, req.profile, res.use, now, true) ?? { limit: "unknown", used: 0, max: 0 };
+      throw await this.#refusal(b, refusal, now);
+    }
+    return new PgTicket(this, b, res.id, req.profile, req.contextId);
   }
 
   async report(): Promise<BudgetReport[]> {
@@ -272,8 +271,14 @@ export class PgBudgets implements BudgetLedger {
     this.#timer.unref?.();
   }
 
-  #report(b: PeerBudget): Promise<BudgetReport> {
-    return pgReport(this.#deps.store, b, this.#now());
+  async #report(b: PeerBudget): Promise<BudgetReport> {
+    try {
+      return await pgReport(this.#deps.store, b, this.#now());
+    } catch (err) {
+      if (!isStoreDown(err)) throw err;
+      this.#markDown(whyDown(err));
+      throw this.#unavailable(whyDown(err));
+    }
   }
 
   async #refusal(b: PeerBudget, r: Refusal, now: number): Promise<RelayError> {
@@ -312,22 +317,23 @@ class PgTicket implements AdmissionTicket {
     }
     await owner.queue(this.#b.peer).wait(signal, async () => {
       const now = owner.now();
-      const q = useQuery(this.#b, this.#profile, this.#contextId, now, false);
-      let refusal: Refusal | undefined;
-      let started: boolean | "lost";
+      let r: Awaited<ReturnType<PgLedgerStore["start"]>>;
       try {
-        started = await owner.store.start(this.#id, q, (use) => {
-          refusal = refusalOf(this.#b, this.#profile, use, now, false);
-          if (refusal) throw new Refused(refusal);
-          return mayStart(this.#b, use);
-        });
+        r = await owner.store.start(this.#id, gatesOf(this.#b, this.#profile, this.#contextId, now));
       } catch (err) {
-        if (refusal) throw await owner.refusalError(this.#b, refusal, now);
         if (isStoreDown(err)) return false; // keep waiting: the poll tries again
         throw err;
       }
-      if (started === "lost") throw lost();
-      return started;
+      if (r.status === "lost") throw lost();
+      if (r.status === "refused") {
+        const refusal = refusalOf(this.#b, this.#profile, r.use, now, false) ?? {
+          limit: "unknown",
+          used: 0,
+          max: 0,
+        };
+        throw await owner.refusalError(this.#b, refusal, now);
+      }
+      return r.status === "started";
     });
     this.#state = "started";
   }
@@ -344,7 +350,7 @@ class PgTicket implements AdmissionTicket {
     const now = this.#owner.now();
     const peer = this.#b.peer;
     this.#owner.write(async () => {
-      await this.#owner.store.settle(this.#id, peer, tokens, cost, now);
+      await this.#owner.store.settle(this.#id, tokens, cost, now);
       this.#owner.queue(peer).wake();
     });
   }
@@ -355,7 +361,7 @@ class PgTicket implements AdmissionTicket {
     const now = this.#owner.now();
     const peer = this.#b.peer;
     this.#owner.write(async () => {
-      await this.#owner.store.refund(this.#id, peer, now);
+      await this.#owner.store.refund(this.#id, now);
       this.#owner.queue(peer).wake();
     });
   }

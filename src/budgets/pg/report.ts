@@ -29,7 +29,7 @@ export async function withSharedLedger<T>(
   const conn = connectPg(shared, { max: 2 });
   try {
     await migratePg(conn.sql);
-    const store = new PgLedgerStore(conn.db, "cli");
+    const store = new PgLedgerStore(conn.db, conn.sql, "cli");
     return await fn({
       report: (b) => pgReport(store, b, Date.now()),
       reset: (peer) => store.resetPeer(peer, Date.now()),

@@ -47,3 +47,25 @@ export const pgBudgetRelays = pgTable("budget_relays", {
   startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
   heartbeatAt: timestamp("heartbeat_at", { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * The committed use of one window (a peer's, or a peer's on one profile: `scope`), kept up to
+ * date under the peer's lock so an admission reads it instead of summing the window's rows: the
+ * rows at or after `cursor_ts` and after the peer's last reset (`after_id`). As the window moves,
+ * the rows that left it are subtracted (each once). `wnd` is the window's text: another window
+ * rebuilds the row from the ledger.
+ */
+export const pgBudgetTotals = pgTable("budget_totals", {
+  scope: text("scope").primaryKey(),
+  peer: text("peer").notNull(),
+  profile: text("profile"),
+  wnd: text("wnd").notNull(),
+  cursorTs: bigint("cursor_ts", { mode: "number" }).notNull(),
+  afterId: bigint("after_id", { mode: "number" }).notNull(),
+  turns: bigint("turns", { mode: "number" }).notNull().default(0),
+  tokens: doublePrecision("tokens").notNull().default(0),
+  cost: doublePrecision("cost").notNull().default(0),
+  /** The largest usage one settled turn reported (since the last reset): the estimate of the next. */
+  estTokens: doublePrecision("est_tokens"),
+  estCost: doublePrecision("est_cost"),
+});

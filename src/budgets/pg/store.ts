@@ -1,4 +1,5 @@
-import { type SQL, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
+import type postgres from "postgres";
 import type { Reservation } from "../store.ts";
 import type { UseRow } from "../tally.ts";
 import type { PgDb } from "./connect.ts";
@@ -11,9 +12,6 @@ export interface PeerUse {
   turns: number;
   tokens: number;
   cost: number;
-  /** The largest usage one settled turn in the window reported: the estimate of the next one. */
-  estTokens: number | undefined;
-  estCost: number | undefined;
   /** Turns started and not settled (fleet-wide), and those reserved or started. */
   running: number;
   inflight: number;
@@ -23,82 +21,123 @@ export interface PeerUse {
   profile?: { turns: number; tokens: number; cost: number; contextTurns: number };
 }
 
-export interface UseQuery {
+/** The limits and windows one admission or start is checked against (null: not set). */
+export interface Gates {
   peer: string;
+  profile: string;
+  contextId: string;
+  wnd: string;
   since: number;
-  contextId?: string | undefined;
-  profile?: { name: string; since: number; contextId?: string | undefined } | undefined;
+  /** The profile's own window, when the peer has limits on that profile. */
+  pwnd: string | null;
+  psince: number | null;
+  maxTurns: number | null;
+  maxTokens: number | null;
+  maxCost: number | null;
+  /** max_concurrent + max_queued */
+  maxInflight: number | null;
+  maxConcurrent: number | null;
+  maxCtx: number | null;
+  pmaxTurns: number | null;
+  pmaxTokens: number | null;
+  pmaxCost: number | null;
+  pmaxCtx: number | null;
 }
-
-/** Thrown inside a transaction to roll it back and refuse (carries the refusal out). */
-export class Refused extends Error {
-  constructor(readonly refusal: unknown) {
-    super("refused");
-  }
-}
-
-type Tx = Parameters<Parameters<PgDb["transaction"]>[0]>[0];
 
 /**
- * The shared ledger's SQL. Every admission and every start takes the peer's advisory lock inside
- * its transaction, reads the peer's use and writes its row before COMMIT: two relays cannot both
- * see room for one turn. Settles and refunds are single statements.
+ * The shared ledger's operations. Admitting, starting and ending a turn are each one call of a
+ * function in the database (drizzle/pg/0002_functions.sql) that takes the peer's advisory lock,
+ * reads the peer's use from its running totals and writes the turn's row before COMMIT: two
+ * relays cannot both see room for one turn, and the lock is held only while the function runs.
  */
 export class PgLedgerStore {
   readonly db: PgDb;
+  readonly #sql: postgres.Sql;
   /** This process's instance id: the holder of the rows it reserves. */
   readonly instance: string;
 
-  constructor(db: PgDb, instance: string) {
+  constructor(db: PgDb, client: postgres.Sql, instance: string) {
     this.db = db;
+    this.#sql = client;
     this.instance = instance;
   }
 
-  /** Lock `peer`, let `decide` refuse (throw) on its use, else insert the reservation. */
-  async reserve(r: Reservation, q: UseQuery, decide: (use: PeerUse) => void): Promise<number> {
-    return this.db.transaction(async (tx) => {
-      await lockPeer(tx, r.peer);
-      decide(await readUse(tx, q));
-      const rows = await tx.execute<{ id: string }>(sql`
-        insert into budget_ledger (peer, profile, context_id, task_id, ts, state, holder)
-        values (${r.peer}, ${r.profile}, ${r.contextId}, ${r.taskId}, ${r.ts}, 'reserved', ${this.instance})
-        returning id`);
-      return Number(rows[0]!.id);
-    });
+  /** Reserve a turn, or (id undefined) the use that refuses it. */
+  async reserve(r: Reservation, g: Gates): Promise<{ id: number | undefined; use: PeerUse }> {
+    const [row] = await this.#sql<AdmitRow[]>`select * from a2a_relay_admit(
+      ${r.peer}, ${r.profile}, ${r.contextId}, ${r.taskId}, ${r.ts}, ${this.instance},
+      ${g.wnd}, ${g.since}, ${g.pwnd}, ${g.psince},
+      ${g.maxTurns}, ${g.maxTokens}, ${g.maxCost}, ${g.maxInflight}, ${g.maxCtx},
+      ${g.pmaxTurns}, ${g.pmaxTokens}, ${g.pmaxCost}, ${g.pmaxCtx})`;
+    if (!row) throw new Error("a2a_relay_admit returned no row");
+    const n = (v: string | number | null) => Number(v ?? 0);
+    return {
+      id: row.id === null ? undefined : Number(row.id),
+      use: {
+        afterId: n(row.after_id),
+        resetAt: row.reset_at === null ? undefined : Number(row.reset_at),
+        turns: n(row.turns),
+        tokens: n(row.tokens),
+        cost: n(row.cost),
+        running: n(row.running),
+        inflight: n(row.inflight),
+        contextTurns: n(row.ctx_turns),
+        ...(g.pwnd !== null
+          ? {
+              profile: {
+                turns: n(row.p_turns),
+                tokens: n(row.p_tokens),
+                cost: n(row.p_cost),
+                contextTurns: n(row.p_ctx_turns),
+              },
+            }
+          : {}),
+      },
+    };
   }
 
-  /**
-   * Lock `peer`; `decide` says whether the turn may start now (or throws to refuse it). Resolves
-   * true once the row is `started`, false to wait; "lost" when the row is no longer ours.
-   */
-  async start(id: number, q: UseQuery, decide: (use: PeerUse) => boolean): Promise<boolean | "lost"> {
-    return this.db.transaction(async (tx) => {
-      await lockPeer(tx, q.peer);
-      if (!decide(await readUse(tx, q))) return false;
-      return (await this.#markStarted(tx, id)) ? true : "lost";
-    });
+  /** Start reserved turn `id` if the peer's concurrency and usage gates allow it now. */
+  async start(
+    id: number,
+    g: Gates,
+  ): Promise<{ status: "started" | "wait" | "refused" | "lost"; use: PeerUse }> {
+    const [row] = await this.#sql<StartRow[]>`select * from a2a_relay_start(
+      ${id}, ${this.instance}, ${g.peer}, ${g.profile}, ${g.wnd}, ${g.since}, ${g.pwnd}, ${g.psince},
+      ${g.maxConcurrent}, ${g.maxTokens}, ${g.maxCost}, ${g.pmaxTokens}, ${g.pmaxCost})`;
+    if (!row) throw new Error("a2a_relay_start returned no row");
+    const n = (v: string | number | null) => Number(v ?? 0);
+    return {
+      status: row.status,
+      use: {
+        afterId: 0,
+        resetAt: undefined,
+        turns: 0,
+        tokens: n(row.tokens),
+        cost: n(row.cost),
+        running: n(row.running),
+        inflight: 0,
+        contextTurns: 0,
+        ...(g.pwnd !== null
+          ? { profile: { turns: 0, tokens: n(row.p_tokens), cost: n(row.p_cost), contextTurns: 0 } }
+          : {}),
+      },
+    };
   }
 
   /** A turn that needs no lock to start (its peer has no concurrency or usage gate). */
   async markStarted(id: number): Promise<boolean> {
-    return this.#markStarted(this.db, id);
+    const rows = await this.#sql`
+      update budget_ledger set state = 'started'
+      where id = ${id} and holder = ${this.instance} and state = 'reserved' returning id`;
+    return rows.length > 0;
   }
 
-  async settle(id: number, peer: string, tokens: number, cost: number, now: number): Promise<void> {
-    await this.db.execute(sql`
-      with u as (
-        update budget_ledger set state = 'settled', tokens = ${tokens}, cost_usd = ${cost},
-          settled_at = ${now}, holder = null
-        where id = ${id} and holder = ${this.instance} and state in ('reserved', 'started') returning id)
-      select pg_notify(${CHANNEL}, ${peer}) from u`);
+  async settle(id: number, tokens: number, cost: number, now: number): Promise<void> {
+    await this.#sql`select a2a_relay_finish(${id}, ${this.instance}, false, ${tokens}, ${cost}, ${now})`;
   }
 
-  async refund(id: number, peer: string, now: number): Promise<void> {
-    await this.db.execute(sql`
-      with u as (
-        update budget_ledger set state = 'refunded', settled_at = ${now}, holder = null
-        where id = ${id} and holder = ${this.instance} and state in ('reserved', 'started') returning id)
-      select pg_notify(${CHANNEL}, ${peer}) from u`);
+  async refund(id: number, now: number): Promise<void> {
+    await this.#sql`select a2a_relay_finish(${id}, ${this.instance}, true, 0, 0, ${now})`;
   }
 
   /** Register this instance (or say it is alive). False when it had been given up as dead. */
@@ -111,51 +150,24 @@ export class PgLedgerStore {
   }
 
   /**
-   * Hand back the open rows of every instance silent for longer than `leaseS`: reserved turns are
-   * refunded, started ones settle as a turn of unknown usage. The instance's row is deleted in the
-   * same statement, so of several relays noticing at once exactly one does it.
+   * Hand back the open turns of every instance silent for longer than `leaseS`: reserved turns
+   * are refunded, started ones settle as a turn of unknown usage. Each instance's row is deleted
+   * first, so of several relays noticing at once exactly one hands its turns back.
    */
   async reap(leaseS: number, now: number): Promise<{ relays: number; refunded: number; settled: number }> {
-    const rows = await this.db.execute<{ relays: number; refunded: number; settled: number }>(sql`
-      with dead as (
-        delete from budget_relays where heartbeat_at < now() - make_interval(secs => ${leaseS})
-        returning id),
-      r as (
-        update budget_ledger set holder = null, settled_at = ${now},
-          state = case when state = 'reserved' then 'refunded' else 'settled' end
-        where holder in (select id from dead) and state in ('reserved', 'started')
-        returning peer, state),
-      n as (select pg_notify(${CHANNEL}, p.peer) from (select distinct peer from r) p)
-      select (select count(*) from dead)::int as relays,
-        (select count(*) from r where state = 'refunded')::int as refunded,
-        (select count(*) from r where state = 'settled')::int as settled,
-        (select count(*) from n)::int as notified`);
-    const r = rows[0];
+    const [r] = await this.#sql<{ relays: number; refunded: number; settled: number }[]>`
+      select * from a2a_relay_reap(${leaseS}, ${now})`;
     return { relays: r?.relays ?? 0, refunded: r?.refunded ?? 0, settled: r?.settled ?? 0 };
   }
 
-  /** A clean stop: hand back this instance's open rows and leave. */
+  /** A clean stop: hand back this instance's open turns and leave. */
   async leave(now: number): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.execute(sql`
-        with r as (
-          update budget_ledger set holder = null, settled_at = ${now},
-            state = case when state = 'reserved' then 'refunded' else 'settled' end
-          where holder = ${this.instance} and state in ('reserved', 'started') returning peer)
-        select pg_notify(${CHANNEL}, p.peer) from (select distinct peer from r) p`);
-      await tx.execute(sql`delete from budget_relays where id = ${this.instance}`);
-    });
+    await this.#sql`select * from a2a_relay_reap(0, ${now}, ${this.instance})`;
   }
 
   /** Forget `peer`'s use so far: rows up to the newest no longer count (under the peer's lock). */
   async resetPeer(peer: string, now: number): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await lockPeer(tx, peer);
-      await tx.execute(sql`
-        insert into budget_resets (peer, after_id, reset_at)
-        values (${peer}, (select coalesce(max(id), 0) from budget_ledger), ${now})
-        on conflict (peer) do update set after_id = excluded.after_id, reset_at = excluded.reset_at`);
-    });
+    await this.#sql`select a2a_relay_reset(${peer}, ${now})`;
   }
 
   /** For reports: the peer's reset, counted rows at or after `since`, and its open turns. */
@@ -191,27 +203,12 @@ export class PgLedgerStore {
   ): Promise<number> {
     let added = 0;
     for (const r of rows) {
-      added += await this.db.transaction(async (tx) => {
-        await lockPeer(tx, r.peer);
-        const out = await tx.execute(sql`
-          insert into budget_ledger (peer, profile, context_id, task_id, ts, state, tokens, cost_usd, settled_at, ref)
-          select ${r.peer}, ${r.profile}, ${r.contextId}, ${r.taskId}, ${r.ts}, 'settled', ${r.tokens}, ${r.cost},
-            ${r.settledAt}, ${r.ref}
-          where not exists (select 1 from budget_resets where peer = ${r.peer} and reset_at > ${r.ts})
-          on conflict (ref) do nothing returning id`);
-        return out.length;
-      });
+      const [x] = await this.#sql<{ added: boolean }[]>`select a2a_relay_import(
+        ${r.peer}, ${r.profile}, ${r.contextId}, ${r.taskId}, ${r.ts}, ${r.tokens}, ${r.cost},
+        ${r.settledAt}, ${r.ref}) as added`;
+      if (x?.added) added++;
     }
     return added;
-  }
-
-  // internal
-
-  async #markStarted(db: PgDb | Tx, id: number): Promise<boolean> {
-    const rows = await db.execute(sql`
-      update budget_ledger set state = 'started'
-      where id = ${id} and holder = ${this.instance} and state = 'reserved' returning id`);
-    return rows.length > 0;
   }
 }
 
@@ -220,65 +217,27 @@ export const CHANNEL = "a2a_relay_budget";
 
 // internal
 
-async function lockPeer(tx: Tx, peer: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`a2a-relay-budget:${peer}`}, 0))`);
+type Num = string | number | null;
+interface AdmitRow {
+  id: Num;
+  after_id: Num;
+  reset_at: Num;
+  turns: Num;
+  tokens: Num;
+  cost: Num;
+  running: Num;
+  inflight: Num;
+  ctx_turns: Num;
+  p_turns: Num;
+  p_tokens: Num;
+  p_cost: Num;
+  p_ctx_turns: Num;
 }
-
-async function readUse(tx: Tx, q: UseQuery): Promise<PeerUse> {
-  const { peer } = q;
-  const counted = sql`l.peer = ${peer} and l.id > r.after_id and l.state <> 'refunded'`;
-  const ctx: SQL = q.contextId
-    ? sql`(select count(*) from budget_ledger l where ${counted} and l.context_id = ${q.contextId})::int`
-    : sql`0`;
-  const p = q.profile;
-  const prof: SQL = p
-    ? sql`, pw.turns as p_turns, pw.tokens as p_tokens, pw.cost as p_cost, ${
-        p.contextId
-          ? sql`(select count(*) from budget_ledger l where ${counted} and l.profile = ${p.name} and l.context_id = ${p.contextId})::int`
-          : sql`0`
-      } as p_ctx`
-    : sql``;
-  const profJoin: SQL = p
-    ? sql`, lateral (select count(*)::int as turns, coalesce(sum(tokens), 0)::float8 as tokens,
-          coalesce(sum(cost_usd), 0)::float8 as cost
-        from budget_ledger l where ${counted} and l.profile = ${p.name} and l.ts >= ${p.since}) pw`
-    : sql``;
-  const [row] = await tx.execute<Record<string, number | string | null>>(sql`
-    with r as (
-      select coalesce(max(after_id), 0) as after_id, max(reset_at) as reset_at
-      from budget_resets where peer = ${peer})
-    select r.after_id, r.reset_at, w.turns, w.tokens, w.cost, w.est_tokens, w.est_cost,
-      (select count(*) from budget_ledger where peer = ${peer} and state = 'started')::int as running,
-      (select count(*) from budget_ledger where peer = ${peer} and state in ('reserved', 'started'))::int as inflight,
-      ${ctx} as ctx ${prof}
-    from r, lateral (
-      select count(*)::int as turns, coalesce(sum(tokens), 0)::float8 as tokens,
-        coalesce(sum(cost_usd), 0)::float8 as cost,
-        max(tokens) filter (where state = 'settled')::float8 as est_tokens,
-        max(cost_usd) filter (where state = 'settled') as est_cost
-      from budget_ledger l where ${counted} and l.ts >= ${q.since}) w ${profJoin}`);
-  const n = (k: string) => Number(row?.[k] ?? 0);
-  const opt = (k: string) => (row?.[k] == null ? undefined : Number(row[k]));
-  return {
-    afterId: n("after_id"),
-    resetAt: opt("reset_at"),
-    turns: n("turns"),
-    tokens: n("tokens"),
-    cost: n("cost"),
-    estTokens: opt("est_tokens"),
-    estCost: opt("est_cost"),
-    running: n("running"),
-    inflight: n("inflight"),
-    contextTurns: n("ctx"),
-    ...(p
-      ? {
-          profile: {
-            turns: n("p_turns"),
-            tokens: n("p_tokens"),
-            cost: n("p_cost"),
-            contextTurns: n("p_ctx"),
-          },
-        }
-      : {}),
-  };
+interface StartRow {
+  status: "started" | "wait" | "refused" | "lost";
+  tokens: Num;
+  cost: Num;
+  p_tokens: Num;
+  p_cost: Num;
+  running: Num;
 }

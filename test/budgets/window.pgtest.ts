@@ -1,0 +1,95 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { budgetsFromConfig } from "../../src/budgets/index.ts";
+import { connectPg, migratePg } from "../../src/budgets/pg/connect.ts";
+import { PgBudgets } from "../../src/budgets/pg/ledger.ts";
+import { PgLedgerStore } from "../../src/budgets/pg/store.ts";
+import type { BudgetConfig } from "../../src/config/schema.ts";
+import { freshDb } from "./_fleet.ts";
+import { startPg } from "./_pg.ts";
+
+// The running totals of the shared ledger (a2a_relay_totals): rows leave a rolling window as it
+// moves, settles and refunds adjust it, a reset starts it over. The clock is injected.
+const pg = await startPg();
+const open: PgBudgets[] = [];
+afterAll(async () => {
+  await Promise.all(open.map((b) => b.close().catch(() => {})));
+  pg?.destroy();
+});
+
+async function ledger(budget: Partial<BudgetConfig>, clock: { t: number }) {
+  const url = freshDb(pg!);
+  const conn = connectPg({ url, display: url, key: "budgets.store" });
+  await migratePg(conn.sql);
+  const b = new PgBudgets({
+    conn,
+    store: new PgLedgerStore(conn.db, conn.sql, crypto.randomUUID()),
+    budgets: budgetsFromConfig({
+      bot: { budget: { window: "1h", max_queued: 16, ...budget } as BudgetConfig },
+    }),
+    setup: { store: { url, display: url, key: "budgets.store" }, onStoreDown: "refuse", leaseS: 30 },
+    relay: "t",
+    now: () => clock.t,
+    log: () => {},
+  });
+  await b.start();
+  open.push(b);
+  let n = 0;
+  const turn = async (usage?: { inputTokens: number; outputTokens: number }) => {
+    const t = await b.admit({
+      peer: "bot",
+      profile: "echo",
+      contextId: `c${n}`,
+      taskId: `t${n++}`,
+      origin: "a2a",
+    });
+    await t!.acquire(new AbortController().signal);
+    t!.settle(usage);
+    await Bun.sleep(30); // the settle is written in the background
+  };
+  const refused = async () => {
+    try {
+      await turn();
+    } catch (err) {
+      return (err as { data?: { limit?: string } }).data?.limit ?? String(err);
+    }
+    return "admitted";
+  };
+  return { b, turn, refused };
+}
+
+describe.skipIf(!pg)("the shared ledger's running totals", () => {
+  test("a rolling window: rows leave it as it moves, each once", async () => {
+    const clock = { t: Date.UTC(2026, 0, 1, 12) };
+    const { b, turn, refused } = await ledger({ max_turns: 2 }, clock);
+    await turn();
+    clock.t += 30 * 60_000;
+    await turn();
+    expect(await refused()).toBe("max_turns");
+    clock.t += 30 * 60_000; // the first turn left the window
+    await turn();
+    expect(await refused()).toBe("max_turns");
+    clock.t += 31 * 60_000; // the second left too
+    await turn();
+    expect((await b.reportFor("bot"))?.used.turns).toBe(2);
+  });
+
+  test("tokens: settles count, a refund gives its turn back, a reset starts over", async () => {
+    const clock = { t: Date.UTC(2026, 0, 1, 12) };
+    const { b, turn, refused } = await ledger({ max_tokens: 100, max_turns: 10 }, clock);
+    await turn({ inputTokens: 60, outputTokens: 0 });
+    await turn({ inputTokens: 50, outputTokens: 0 });
+    expect(await refused()).toBe("max_tokens");
+    const t = await b
+      .admit({ peer: "bot", profile: "echo", contextId: "x", taskId: "x", origin: "a2a" })
+      .catch(() => undefined);
+    expect(t).toBeUndefined();
+    await b.reset("bot");
+    const r = await b.admit({ peer: "bot", profile: "echo", contextId: "y", taskId: "y", origin: "a2a" });
+    r!.refund();
+    await Bun.sleep(30);
+    expect((await b.reportFor("bot"))?.used).toEqual({ turns: 0, tokens: 0, cost_usd: 0 });
+    clock.t += 2 * 3_600_000;
+    await turn({ inputTokens: 5, outputTokens: 5 });
+    expect((await b.reportFor("bot"))?.used).toEqual({ turns: 1, tokens: 10, cost_usd: 0 });
+  });
+});
