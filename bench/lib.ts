@@ -23,12 +23,14 @@ export function startProc(
       child.kill("SIGKILL");
       reject(new Error(`${name}: no "listening on" line within 20 s:\n${out}`));
     }, 20_000);
+    // the banner is on stderr (stdout carries only JSON log lines); older builds printed it on stdout
     const onData = (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         child.stdout.off("data", onData);
+        child.stderr.off("data", onData);
         child.stdout.resume();
         child.stderr.resume();
         resolve({
@@ -46,9 +48,7 @@ export function startProc(
       }
     };
     child.stdout.on("data", onData);
-    child.stderr.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
+    child.stderr.on("data", onData);
     child.once("exit", (code) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited with ${code} before listening:\n${out}`));
