@@ -239,7 +239,7 @@ describe("a dark path between two relays", () => {
       expect(t.status.state).toBe("TASK_STATE_FAILED");
       expect(t.metadata.error).toEqual({ code: -32045, reason: "UPSTREAM_UNAVAILABLE" });
       expect(t.status.message.parts[0].text).toBe(
-        `upstream unavailable: connection refused (${proxy.url}/a2a/echo)`,
+        `upstream unavailable: connection refused (${proxy.url}/a2a/echo); nothing reached it, so nothing runs there: send again once it is back`,
       );
       // nothing of it reached B
       expect(await onBWith("nobody home")).toHaveLength(0);

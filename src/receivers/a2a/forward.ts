@@ -6,7 +6,7 @@ import { follow, type Outage } from "./attach.ts";
 import { UpstreamCancels } from "./cancels.ts";
 import type { Dialect } from "./dialect.ts";
 import { failed, Progress, TurnFailure } from "./fold.ts";
-import { type FetchFn, safeUrl, type Upstream } from "./http.ts";
+import { type FetchFn, safeUrl, type Upstream, UpstreamError } from "./http.ts";
 import { isBusyReply, isQueuedAck, type Postbacks } from "./postbacks.ts";
 import { type Binding, type Wire, wireFor } from "./wire.ts";
 
@@ -186,7 +186,7 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
           late = false;
         }
       } catch (err) {
-        if (!signal.aborted) result = failed(err, state);
+        if (!signal.aborted) result = failed(neverReached(err, state), state);
       } finally {
         link.dispose();
         slot?.close(late);
@@ -342,6 +342,18 @@ function upstream(opts: ForwardOptions, t: { url: string; headers: Record<string
     fetch: opts.fetch,
     connectTimeoutMs: opts.connectTimeoutMs,
   };
+}
+
+/** A first send that never reached the upstream says so, and that nothing runs there. */
+function neverReached(err: unknown, st: Progress): unknown {
+  if (!(err instanceof UpstreamError) || err.link !== "connect" || st.taskId) return err;
+  return new UpstreamError(
+    `${err.message}; nothing reached it, so nothing runs there: send again once it is back`,
+    err.kind,
+    err.code,
+    err.reason,
+    err.link,
+  );
 }
 
 /** What a turn that ran out (turn cap) or was canceled last saw of its upstream task. */
