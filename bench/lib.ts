@@ -47,6 +47,7 @@ export function startProc(
         });
       }
     };
+    // the relay prints its banner on stderr, the SDK agent and the ceiling on stdout
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
     child.once("exit", (code) => {

@@ -16,13 +16,14 @@ export async function coldStartMs(
     const t0 = performance.now();
     const child = spawn(bin, ["serve", "--port", "0", "--data-dir", data], {
       env: { ...process.env, A2A_RELAY_LOCK_DIR: join(dir, "locks") },
-      stdio: ["ignore", "pipe", "ignore"],
+      // the banner goes to stderr (stdout carries only log lines)
+      stdio: ["ignore", "ignore", "pipe"],
     });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = "";
         const timer = setTimeout(() => reject(new Error("cold start: no banner within 10 s")), 10_000);
-        child.stdout.on("data", (d: Buffer) => {
+        child.stderr.on("data", (d: Buffer) => {
           out += d.toString();
           const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
           if (m) {
@@ -59,38 +60,63 @@ export async function coldStartMs(
   return { median: median(all), all };
 }
 
-/** Median time from sending SendStreamingMessage to receiving its first SSE event. */
+/**
+ * Median time from sending SendStreamingMessage to the first event *the agent* produced: an
+ * artifact, a status update with a message (progress or answer), or a Message. The relay's own
+ * frames (its `: stream open` comment, the task snapshot, its bare WORKING) do not count: they
+ * say nothing about how fast the agent's work reaches the caller.
+ */
 export async function firstEventMs(
   url: string,
-  token: string,
+  token: string | undefined,
   runs: number,
+  text = "sleep:20 streamed",
 ): Promise<{ median: number; p90: number }> {
   const all: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    const res = await fetch(`${url}/a2a/echo`, {
+    const res = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", "a2a-version": "1.0", authorization: `Bearer ${token}` },
+      headers: {
+        "content-type": "application/json",
+        "a2a-version": "1.0",
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
       body: JSON.stringify({
         jsonrpc: "2.0",
         id: 1,
         method: "SendStreamingMessage",
-        params: {
-          message: {
-            messageId: crypto.randomUUID(),
-            role: "ROLE_USER",
-            parts: [{ text: "sleep:20 streamed" }],
-          },
-        },
+        params: { message: { messageId: crypto.randomUUID(), role: "ROLE_USER", parts: [{ text }] } },
       }),
     });
     const reader = res.body!.getReader();
-    await reader.read();
-    all.push(performance.now() - t0);
-    while (!(await reader.read()).done) {
-      // drain to the end of the stream
+    const dec = new TextDecoder();
+    let buf = "";
+    let at: number | undefined;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buf += dec.decode(value, { stream: true });
+      for (let cut = buf.indexOf("\n\n"); cut >= 0 && at === undefined; cut = buf.indexOf("\n\n")) {
+        const frame = buf.slice(0, cut);
+        buf = buf.slice(cut + 2);
+        const data = frame
+          .split("\n")
+          .filter((l) => l.startsWith("data:"))
+          .map((l) => l.slice(5))
+          .join("\n");
+        if (data && fromAgent(JSON.parse(data))) at = performance.now() - t0;
+      }
     }
+    if (at === undefined) throw new Error(`first event: ${url} streamed no event from the agent`);
+    all.push(at);
   }
   const sorted = [...all].sort((a, b) => a - b);
   return { median: median(all), p90: sorted[Math.floor(sorted.length * 0.9)]! };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: an SSE event's JSON-RPC envelope
+function fromAgent(envelope: any): boolean {
+  const r = envelope?.result;
+  return !!(r?.artifactUpdate || r?.message || r?.statusUpdate?.status?.message);
 }

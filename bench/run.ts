@@ -203,7 +203,13 @@ try {
   }
 
   const echo = targets.find((t) => t.name === "relay-echo")!;
-  const ttfe = await firstEventMs(echo.proc.url, echo.token!, 30);
+  const ttfe = await firstEventMs(`${echo.proc.url}/a2a/echo`, echo.token, 30);
+  // the agent's first event through the relay vs from the agent directly (the SDK echo agent)
+  const toSdk = targets.find((t) => t.name === "relay-to-sdk");
+  const sdkFirst = sdk ? await firstEventMs(`${sdk.proc.url}/`, undefined, 30, "first") : undefined;
+  const viaFirst = toSdk
+    ? await firstEventMs(`${toSdk.proc.url}/a2a/sdk`, toSdk.token, 30, "first")
+    : undefined;
   const cold = await coldStartMs(bin, join(work, "cold"), 20);
   const verifyUs = await minter.verifyCostUs(2_000);
   const size = statSync(bin).size;
@@ -251,6 +257,7 @@ try {
     oneConnection: single1,
     coldStartMs: cold,
     firstEventMs: ttfe,
+    firstAgentEventMs: { direct: sdkFirst, viaRelay: viaFirst },
     eddsaVerifyUs: verifyUs,
     binaryBytes: size,
   };
