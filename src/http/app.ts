@@ -69,7 +69,9 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
   // the one place errors become responses, in the shape of the request's binding
   app.onError((err, c) =>
     renderError(c, err, onInternal, (e) => {
-      if (c.var.binding !== "send") metrics.countRequest(c.var.rpcMethod ?? "(unparsed)", e.reason);
+      // A2A requests of authenticated peers (as before: a refused credential is not a request)
+      if (c.var.binding !== "send" && c.var.peer)
+        metrics.countRequest(c.var.rpcMethod ?? "(unparsed)", e.reason);
     }),
   );
 
@@ -143,8 +145,7 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
   const door = { profiles, maxHops: config.server.max_hops, maxBodyBytes: config.server.max_body_bytes };
   const countOk = (method: string, outcome: string) => metrics.countRequest(method, outcome);
   const rpc = [
-    auth,
-    ...frontDoor("jsonrpc", door),
+    ...frontDoor("jsonrpc", auth, door),
     rpcHandler({
       engine,
       profiles,
@@ -161,12 +162,9 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
   for (const path of ["/a2a/:profile", "/a2a/:profile/", "/a2a/:profile/jsonrpc"]) app.post(path, ...rpc);
   app.route(
     "/a2a/:profile",
-    restRoutes({ engine, keepaliveMs, onOutcome: countOk, push: deps.push }, [
-      auth,
-      ...frontDoor("rest", door),
-    ]),
+    restRoutes({ engine, keepaliveMs, onOutcome: countOk, push: deps.push }, frontDoor("rest", auth, door)),
   );
-  app.post("/send/:profile", auth, ...frontDoor("send", door), sendHandler({ engine }));
+  app.post("/send/:profile", ...frontDoor("send", auth, door), sendHandler({ engine }));
 
   // ---- admin ----
   app.use("/admin/*", auth, adminOnly());

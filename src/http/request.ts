@@ -22,25 +22,30 @@ interface FrontDoorOptions {
 }
 
 /**
- * The preamble every front door shares, after authentication: the binding (which decides how
- * errors render), `A2A-Version`, the hop count, the profile named in the path (REST and /send;
- * JSON-RPC may name it in the body, so its handler resolves it), then Hono's body limit.
+ * The middleware every front door runs, in order: its binding goes on the request first (so that
+ * every error, a refused credential included, renders in the binding's shape), then
+ * authentication, then the preamble they share (`A2A-Version`, the hop count, the profile named in
+ * the path: REST and /send; JSON-RPC may name it in the body, so its handler resolves it), then
+ * Hono's body limit.
  */
-export function frontDoor(binding: Binding, opts: FrontDoorOptions): MiddlewareHandler<AppEnv>[] {
-  const preamble: MiddlewareHandler<AppEnv> = async (c, next) => {
+export function frontDoor(
+  binding: Binding,
+  auth: MiddlewareHandler<AppEnv>,
+  opts: FrontDoorOptions,
+): [
+  MiddlewareHandler<AppEnv>,
+  MiddlewareHandler<AppEnv>,
+  MiddlewareHandler<AppEnv>,
+  MiddlewareHandler<AppEnv>,
+] {
+  const enter: MiddlewareHandler<AppEnv> = async (c, next) => {
     c.set("binding", binding);
-    const header = c.req.header("a2a-version");
-    if (binding === "jsonrpc") {
-      // errors before the body says otherwise answer in the header's dialect (v1.0 for a bad one)
-      let v: "1.0" | "0.3" | undefined = "1.0";
-      try {
-        v = versionOf(header);
-      } finally {
-        c.set("dialect", v ?? "0.3");
-      }
-    } else {
-      versionOf(header);
-    }
+    // JSON-RPC errors answer in the header's dialect until the body says otherwise (a bad one: v1.0)
+    if (binding === "jsonrpc") c.set("dialect", headerDialect(c.req.header("a2a-version")));
+    return next();
+  };
+  const preamble: MiddlewareHandler<AppEnv> = async (c, next) => {
+    versionOf(c.req.header("a2a-version"));
     const hops = readHops(c.req.header(HOPS_HEADER));
     checkHops(hops, opts.maxHops);
     c.set("hops", hops);
@@ -54,7 +59,7 @@ export function frontDoor(binding: Binding, opts: FrontDoorOptions): MiddlewareH
       throw bodyTooLarge(opts.maxBodyBytes);
     },
   });
-  return [preamble, limit];
+  return [enter, auth, preamble, limit];
 }
 
 /** `A2A-Version` → "1.0" | "0.3"; undefined when absent; throws -32009 for anything else. */
@@ -79,4 +84,14 @@ export function resolveProfile(name: string | undefined, peer: Peer, profiles: R
   if (!chosen || !profiles.has(chosen)) throw profileNotFound(chosen ?? "(none given)", allowed);
   if (!mayUse(peer, chosen)) throw profileForbidden(chosen, peer.name);
   return chosen;
+}
+
+// internal
+
+function headerDialect(h: string | undefined): "1.0" | "0.3" {
+  try {
+    return versionOf(h) ?? "0.3";
+  } catch {
+    return "1.0";
+  }
 }

@@ -118,6 +118,38 @@ describe("one error, three bindings", () => {
   });
 });
 
+describe("a refused credential, in each binding's shape", () => {
+  test("401 with WWW-Authenticate: JSON-RPC (v1.0 and v0.3), HTTP+JSON and /send", async () => {
+    const bad = { authorization: "Bearer not-a-token-0123456789" };
+    const v1 = await fetch(`${r.url}/a2a/echo`, {
+      method: "POST",
+      headers: { ...bad, "content-type": "application/json", "a2a-version": "1.0" },
+      body: rpcBody(),
+    });
+    expect(v1.status).toBe(401);
+    expect(v1.headers.get("www-authenticate")).toContain("Bearer");
+    expect((await errorOf(v1)).error.data[0]?.reason).toBe("UNAUTHENTICATED");
+    const v03 = await fetch(`${r.url}/a2a/echo`, {
+      method: "POST",
+      headers: { ...bad, "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tasks/get", params: { id: "x" } }),
+    });
+    expect(v03.status).toBe(401);
+    expect(((await v03.json()) as { error: { data: { reason: string } } }).error.data.reason).toBe(
+      "UNAUTHENTICATED",
+    );
+    const rest = await fetch(`${r.url}/a2a/echo/tasks`, { headers: { ...bad, "a2a-version": "1.0" } });
+    expect(rest.status).toBe(401);
+    expect(rest.headers.get("www-authenticate")).toContain("Bearer");
+    const rb = await errorOf(rest);
+    expect(rb.error.code).toBe(401);
+    expect(rb.error.details[0]?.reason).toBe("UNAUTHENTICATED");
+    const send = await fetch(`${r.url}/send/echo`, { method: "POST", headers: bad, body: "hi" });
+    expect(send.status).toBe(401);
+    expect(await send.text()).toBe("error: missing or invalid credential (UNAUTHENTICATED)\n");
+  });
+});
+
 describe("request ids", () => {
   test("a valid incoming id is kept, on errors and on streams; a bad one is replaced", async () => {
     const err = await fetch(`${r.url}/a2a/echo/tasks/missing`, {
