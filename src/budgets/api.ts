@@ -1,5 +1,10 @@
+import type { BudgetsSetup } from "../config/budget-store.ts";
+import type { Logger } from "../logger.ts";
+import type { Runtime } from "../runtime/index.ts";
+import type { Store } from "../store/db.ts";
+import type { Writer } from "../store/writer.ts";
 import type { Admission } from "../tasks/engine.ts";
-import type { BudgetReport } from "./usage.ts";
+import type { BudgetReport, PeerBudget } from "./usage.ts";
 
 /**
  * The budget ledger as the rest of the relay sees it, whichever store holds it: this relay's
@@ -18,4 +23,19 @@ export interface BudgetLedger extends Admission {
   /** Why budgets work in a degraded mode now (the shared store is down), else undefined. */
   degraded(): string | undefined;
   close(): Promise<void>;
+}
+
+/** What createBudgets builds a ledger from. */
+export interface CreateBudgetsOptions {
+  setup: BudgetsSetup;
+  budgets: ReadonlyMap<string, PeerBudget>;
+  /** This relay's SQLite database and writer (its own ledger, the default). */
+  store: Store;
+  writer: Writer;
+  runtime: Runtime;
+  logger: Logger;
+  /** server.id: the relay's name in the shared store. */
+  relay: string;
+  dataDir: string;
+  now?: () => number;
 }

@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { storeError } from "../budgets/create.ts";
 import {
   type BudgetReport,
   budgetsFromConfig,
@@ -9,6 +8,7 @@ import {
   type PeerBudget,
   reportOf,
 } from "../budgets/index.ts";
+import { storeError } from "../budgets/pg/errors.ts";
 import { withSharedLedger } from "../budgets/pg/report.ts";
 import { adminCall } from "../client/admin.ts";
 import { REACH_HELP, REACH_OPTIONS, type Reach, reach } from "../client/reach.ts";

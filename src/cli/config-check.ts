@@ -49,6 +49,11 @@ Example: a2a-relay config check --config /etc/a2a-relay/relay.toml`,
           },
         ]),
       ),
+      budgets: {
+        store: c.budgets.store?.display ?? null,
+        on_store_down: c.budgets.onStoreDown,
+        lease_s: c.budgets.leaseS,
+      },
       peers: Object.fromEntries(
         Object.values(c.peers).map((p) => [
           p.name,
@@ -68,6 +73,10 @@ Example: a2a-relay config check --config /etc/a2a-relay/relay.toml`,
     const lines = [`config ${failed ? "NOT OK" : "OK"}: ${summary.file ?? "(embedded defaults)"}`];
     lines.push(`server ${summary.server.id} on ${summary.server.listen}, data in ${summary.server.data_dir}`);
     for (const [n, p] of Object.entries(summary.profiles)) lines.push(`profile ${n}: ${JSON.stringify(p)}`);
+    if (summary.budgets.store)
+      lines.push(
+        `budgets in ${summary.budgets.store} (shared; on_store_down = ${summary.budgets.on_store_down}, lease_s = ${summary.budgets.lease_s})`,
+      );
     for (const [n, p] of Object.entries(summary.peers)) {
       lines.push(
         `peer ${n}: profiles ${p.profiles.join(",")}${p.admin ? " (admin)" : ""}; credential ${p.credential} ${p.resolved ? "resolved" : "NOT resolved"}`,

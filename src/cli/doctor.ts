@@ -3,6 +3,8 @@ import { accessSync, constants, existsSync, readFileSync, statfsSync, statSync }
 import { createServer } from "node:net";
 import { delimiter, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { storeError } from "../budgets/pg/errors.ts";
+import { probeSharedStore } from "../budgets/pg/report.ts";
 import { type Config, loadConfig, tokenEnvName } from "../config/load.ts";
 import { ConfigError } from "../errors.ts";
 import { findLease, isAlive, linuxProc, listLeases } from "../portlock/index.ts";
@@ -69,6 +71,7 @@ export function doctorCommand(deps: DoctorDeps = {}): Command {
         ...(await upstreamChecks(config, io.env, deps)),
         ...(await portChecks(config)),
         ...dataDirChecks(config),
+        ...(await budgetStoreChecks(config)),
       ];
       return report(checks);
 
@@ -86,6 +89,29 @@ export function doctorCommand(deps: DoctorDeps = {}): Command {
 export const doctor = doctorCommand();
 
 // internal
+
+/** `[budgets] store`: the shared ledger's PostgreSQL answers (read only: nothing is created). */
+async function budgetStoreChecks(c: Config): Promise<Check[]> {
+  const shared = c.budgets.store;
+  if (!shared) return [];
+  try {
+    const { tables } = await probeSharedStore(shared);
+    return [
+      {
+        status: "ok",
+        what: `budget store ${shared.display} answers${tables ? "" : " (its tables are created at the first start)"}`,
+      },
+    ];
+  } catch (err) {
+    return [
+      {
+        status: "fail",
+        what: storeError(shared, err).message,
+        fix: "see the README: One budget for the whole fleet",
+      },
+    ];
+  }
+}
 
 function handlerChecks(c: Config, env: Record<string, string | undefined>): Check[] {
   const out: Check[] = [];

@@ -109,6 +109,20 @@ describe.skipIf(!pg)("the compiled binary on the shared store", () => {
     // the relay sees the reset at its next dispatch: three more fit
     for (let i = 0; i < 3; i++) expect((await startTurn(relay.url, 1)).result).toBeDefined();
     expect((await startTurn(relay.url, 1)).error?.code).toBe(-32042);
+    // config check names the store (no password); doctor says it answers
+    const check = spawnSync(BINARY, ["config", "check", "--config", join(dir, "c.toml")], {
+      encoding: "utf8",
+    });
+    expect(check.stdout).toContain(`budgets in ${store} (shared; on_store_down = refuse, lease_s = 30)`);
+    const doc = spawnSync(
+      BINARY,
+      ["doctor", "--json", "--config", join(dir, "c.toml"), "--data-dir", join(dir, "d")],
+      {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH ?? "", BOT_TOKEN },
+      },
+    );
+    expect(doc.stdout).toContain(`budget store ${store} answers`);
     // an unreachable store: exit 2 naming the key
     writeFileSync(join(dir, "bad.toml"), fleetToml("postgres://relay@127.0.0.1:1/relay", "max_turns = 1"));
     const bad = spawnSync(BINARY, ["budget", "show", "--config", join(dir, "bad.toml")], {

@@ -73,25 +73,6 @@ export async function migratePg(sql: postgres.Sql): Promise<number> {
   });
 }
 
-/**
- * Whether `err` means the store cannot be reached (as opposed to a refusal or a bug): no SQLSTATE
- * (a socket error, a timeout, a closed connection) or a connection/shutdown/resource class.
- */
-export function isStoreDown(err: unknown): boolean {
-  const e = err as { code?: unknown; name?: string } | undefined;
-  if (!e || typeof e !== "object") return false;
-  const code = typeof e.code === "string" ? e.code : "";
-  if (e.name === "PostgresError") return /^(08|57P|53|58)/.test(code);
-  return true;
-}
-
-/** One line on why a store operation failed, without the URL (postgres.js never puts it there). */
-export function whyDown(err: unknown): string {
-  const e = err as { code?: unknown; message?: string } | undefined;
-  const msg = String(e?.message ?? err).split("\n")[0] ?? "";
-  return typeof e?.code === "string" && !msg.includes(e.code) ? `${e.code}: ${msg}` : msg;
-}
-
 // internal
 
 function hashOf(text: string): string {

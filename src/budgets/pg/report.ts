@@ -38,3 +38,14 @@ export async function withSharedLedger<T>(
     await conn.close().catch(() => {});
   }
 }
+
+/** `doctor`: can the store be reached, and does it hold the ledger's tables yet? Throws when unreachable. */
+export async function probeSharedStore(shared: SharedStore): Promise<{ tables: boolean }> {
+  const conn = connectPg(shared, { max: 1 });
+  try {
+    const [r] = await conn.sql<{ t: string | null }[]>`select to_regclass('budget_ledger')::text as t`;
+    return { tables: !!r?.t };
+  } finally {
+    await conn.close().catch(() => {});
+  }
+}

@@ -1,0 +1,69 @@
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import type { SharedStore } from "../../config/budget-store.ts";
+import type { CreateBudgetsOptions } from "../api.ts";
+import { LocalFallback } from "../fallback.ts";
+import { connectPg, migratePg } from "./connect.ts";
+import { isStoreDown, storeError, whyDown } from "./errors.ts";
+import { PgBudgets } from "./ledger.ts";
+import { PgLedgerStore } from "./store.ts";
+
+/**
+ * Join the fleet's shared ledger (`[budgets] store`): connect, migrate, register this relay,
+ * start its heartbeat. Loaded by createBudgets only when a store is configured, so a relay
+ * without one never loads the Postgres driver.
+ */
+export async function openPgBudgets(
+  o: CreateBudgetsOptions & { shared: SharedStore; onWriteError: (err: unknown) => void },
+): Promise<PgBudgets> {
+  const { shared, onWriteError } = o;
+  const conn = connectPg(shared);
+  const store = new PgLedgerStore(conn.db, conn.sql, `${o.relay}/${randomUUID()}`);
+  const fallback =
+    o.setup.onStoreDown === "local"
+      ? new LocalFallback({
+          runtime: o.runtime,
+          path: join(o.dataDir, "budget-local.db"),
+          budgets: o.budgets,
+          onWriteError,
+        })
+      : undefined;
+  const log = (level: "info" | "warn" | "error", fields: Record<string, unknown>, msg: string) =>
+    o.logger[level](fields, msg);
+  const pg = new PgBudgets({
+    conn,
+    store,
+    budgets: o.budgets,
+    setup: { ...o.setup, store: shared },
+    relay: o.relay,
+    now: o.now,
+    log,
+    fallback: fallback && { ledger: () => fallback.ledger(), reconcile: () => fallback.reconcile(store) },
+  });
+  const close = pg.close.bind(pg);
+  pg.close = async () => {
+    await close();
+    fallback?.close();
+  };
+  try {
+    await migratePg(conn.sql);
+    await pg.start();
+    await fallback?.reconcile(store);
+  } catch (err) {
+    if (fallback && isStoreDown(err)) {
+      o.logger.warn(
+        { store: shared.display, problem: whyDown(err) },
+        "budget store unreachable at start: counting budgets on this relay until it is back",
+      );
+      pg.startDegraded(whyDown(err));
+      return pg;
+    }
+    await conn.close().catch(() => {});
+    throw storeError(shared, err);
+  }
+  o.logger.info(
+    { store: shared.display, lease_s: o.setup.leaseS, on_store_down: o.setup.onStoreDown },
+    "budgets use the shared store",
+  );
+  return pg;
+}
