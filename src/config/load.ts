@@ -171,6 +171,13 @@ export function readSecretFile(path: string): { ok: true; value: string } | { ok
   return { ok: true, value };
 }
 
+/** Read a plain file next to the config (system prompts, keys). */
+export function readTextFile(path: string): string {
+  return readFileSync(path, "utf8");
+}
+
+// internal
+
 /** A peer's JWT key: one of `public_key_file` (an absolute path), `jwks_url`, `secret_env` (HS256). */
 function resolveJwtKey(
   jwt: NonNullable<PeerConfig["jwt"]>,
@@ -205,13 +212,6 @@ function resolveJwtKey(
     return { kind: "public_key_file", source: `file:${path}`, resolved: false, error };
   }
 }
-
-/** Read a plain file next to the config (system prompts, keys). */
-export function readTextFile(path: string): string {
-  return readFileSync(path, "utf8");
-}
-
-// internal
 
 /** Read what a parsed config names: TLS material, workdirs, peers' credentials and JWT keys. */
 function resolveConfig(c: ParsedConfig, env: Record<string, string | undefined>): Config {

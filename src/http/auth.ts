@@ -8,7 +8,7 @@ import type { AppEnv } from "./types.ts";
 const BEARER = /^[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9\-._~+/]+=*)$/;
 const MAX_CREDENTIAL = 8192;
 
-export interface PeerAuthOptions {
+interface PeerAuthOptions {
   tokens: TokenDirectory;
   /** Accept JWTs (`Authorization: Bearer <jwt>`) from peers with `[peers.NAME.jwt]`. */
   jwt?: JwtVerifier | undefined;

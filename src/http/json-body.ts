@@ -6,7 +6,7 @@ import { bodyTooDeep, parseError } from "../errors.ts";
  * arrays in `message.metadata` end in "Maximum call stack size exceeded". 64 levels leave ample
  * room for any real metadata.
  */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 /** JSON.parse a request body (-32700 when it is not JSON). */
 export function parseJson(text: string): unknown {
@@ -24,7 +24,7 @@ export function checkDepth<T>(body: T, maxDepth = MAX_JSON_DEPTH): T {
 }
 
 /** Whether `value` nests arrays/objects more than `max` levels (iterative: no recursion to overflow). */
-export function depthExceeds(value: unknown, max: number): boolean {
+function depthExceeds(value: unknown, max: number): boolean {
   const stack: Array<{ v: unknown; d: number }> = [{ v: value, d: 1 }];
   while (stack.length) {
     const { v, d } = stack.pop()!;
