@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build the single-file relay binary: dist/a2a-relay for this host; --all also cross-compiles;
-# --deno builds dist/a2a-relay-deno with `deno compile` instead.
+# --deno builds dist/a2a-relay-deno with `deno compile` instead; --install [DIR] builds it and puts
+# it in DIR (default ~/.local/bin) as a2a-relay, replacing an older one atomically (a running relay
+# keeps its old file until it restarts).
 # Bun comes from node_modules (npm ci), so nothing else needs to be installed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -41,6 +43,22 @@ build() { # target outfile
   echo "built $out ($(du -h "$out" | cut -f1))"
 }
 build host dist/a2a-relay
+if [ "${1:-}" = "--install" ]; then
+  dir="${2:-$HOME/.local/bin}"
+  mkdir -p "$dir" || { echo "compile.sh --install: cannot create $dir" >&2; exit 2; }
+  tmp="$dir/.a2a-relay.$$"
+  cp dist/a2a-relay "$tmp" && chmod 0755 "$tmp" && mv -f "$tmp" "$dir/a2a-relay" || {
+    rm -f "$tmp"
+    echo "compile.sh --install: cannot write $dir/a2a-relay (try sudo, or another directory)" >&2
+    exit 2
+  }
+  echo "installed $dir/a2a-relay ($("$dir/a2a-relay" --version))"
+  case ":$PATH:" in
+  *":$dir:"*) ;;
+  *) echo "note: $dir is not on PATH; add it: export PATH=\"$dir:\$PATH\"" >&2 ;;
+  esac
+  exit 0
+fi
 if [ "${1:-}" = "--all" ]; then
   for t in linux-x64 linux-arm64 darwin-x64 darwin-arm64 windows-x64; do
     ext=""; [ "$t" = windows-x64 ] && ext=".exe"

@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { Counter, Gauge, Histogram, Registry } from "./prom-text.ts";
 
 /**
@@ -27,6 +28,46 @@ export class Metrics {
     ),
   );
   readonly turnsRunning = this.registry.add(new Gauge("a2a_relay_turns_running", "Turns running now", 0));
+  readonly authFailures = this.registry.add(
+    new Counter("a2a_relay_auth_failures_total", "Refused credentials by reason (never the credential)"),
+  );
+  readonly upstreamFailures = this.registry.add(
+    new Counter(
+      "a2a_relay_upstream_failures_total",
+      "Turns of forwarding profiles (a2a, remote, llm) that failed on their upstream, by profile and reason",
+    ),
+  );
+
+  /** Build and process facts: version, resident memory, CPU seconds, open fds, start time. */
+  processInfo(version: string, runtime: string, startedAt: number): void {
+    this.registry.add(
+      new Gauge("a2a_relay_build_info", "Version of this relay (value 1)", undefined, (g) =>
+        g.set({ version, runtime }, 1),
+      ),
+    );
+    this.registry.add(
+      new Gauge("process_start_time_seconds", "Start time of the process (Unix seconds)", undefined, (g) =>
+        g.set({}, Math.floor(startedAt / 1000)),
+      ),
+    );
+    this.registry.add(
+      new Gauge("process_resident_memory_bytes", "Resident memory size in bytes", undefined, (g) =>
+        g.set({}, process.memoryUsage().rss),
+      ),
+    );
+    this.registry.add(
+      new Gauge("process_cpu_seconds_total", "User and system CPU time spent (seconds)", undefined, (g) => {
+        const u = process.cpuUsage();
+        g.set({}, (u.user + u.system) / 1e6);
+      }),
+    );
+    this.registry.add(
+      new Gauge("process_open_fds", "Open file descriptors", undefined, (g) => {
+        const n = openFds();
+        if (n !== undefined) g.set({}, n);
+      }),
+    );
+  }
 
   /** Count one A2A request; unknown method names share one label so clients can't grow the series. */
   countRequest(method: string, outcome: string): void {
@@ -144,6 +185,14 @@ export class Metrics {
 }
 
 // internal
+
+function openFds(): number | undefined {
+  try {
+    return readdirSync("/proc/self/fd").length;
+  } catch {
+    return undefined;
+  }
+}
 
 const KNOWN_METHODS = new Set([
   "SendMessage",

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { partsText, type TaskState } from "./a2a/types.ts";
 import { JwtVerifier } from "./auth/jwt.ts";
 import { RelayKeyring, relayKeyPath } from "./auth/keys.ts";
 import { AuthThrottle } from "./auth/limiter.ts";
@@ -21,6 +22,7 @@ import { buildReceiver } from "./receivers/index.ts";
 import type { RoutingDeps } from "./routing/deps.ts";
 import { UpstreamCards } from "./routing/upstream-card.ts";
 import type { Runtime, ServeOptions } from "./runtime/index.ts";
+import { Activity } from "./status/activity.ts";
 import { type Checkpointer, startCheckpointer } from "./store/checkpointer.ts";
 import { type DataDirLock, lockDataDir, widerThanPrivate } from "./store/data-dir.ts";
 import { openStore, type Store } from "./store/db.ts";
@@ -28,10 +30,11 @@ import { StorageHealth } from "./store/health.ts";
 import { startRetention } from "./store/retention-loop.ts";
 import { SessionRepo } from "./store/sessions.ts";
 import { Writer } from "./store/writer.ts";
-import { Engine, type ProfileTarget } from "./tasks/engine.ts";
+import { Engine, type ProfileTarget, type TurnMessage } from "./tasks/engine.ts";
 import { TaskRepo } from "./tasks/repo.ts";
 import { rotateCertificates } from "./tls-rotation.ts";
 import { pruneTranscripts, TranscriptWriter, transcriptHook, transcriptRoot } from "./transcripts/index.ts";
+import { VERSION } from "./version.ts";
 
 export interface RunningRelay {
   url: string;
@@ -223,6 +226,14 @@ async function start(
   routing.outboundCredential = async (profile, remoteId) =>
     outboundCredential(profile, server.id, await keyring.current(), routing.env, Date.now(), remoteId);
   const metrics = new Metrics();
+  metrics.processInfo(
+    VERSION,
+    typeof (globalThis as { Deno?: unknown }).Deno === "object" ? "deno" : "bun",
+    Date.now() - Math.round(process.uptime() * 1000),
+  );
+  const activity = new Activity();
+  // one log line per settled turn: turnMessage (dir "out") then turnFinished, back to back
+  let settling: TurnMessage | undefined;
   const health = new StorageHealth({ logger });
   writer.onCommit = (ops) => {
     metrics.commits.observe(ops);
@@ -249,6 +260,51 @@ async function start(
     root: transcriptRoot(server.dataDir),
     onError: (err) => logger.error({ err: String(err) }, "transcript write failed"),
   });
+  const toTranscript = transcriptHook(transcripts);
+  const logSettled = (m: TurnMessage, state: TaskState, ms: number) => {
+    const p = config.profiles[m.profile];
+    const handler = p?.handler ?? (p?.remote ? "remote" : "?");
+    const ok = state === "TASK_STATE_COMPLETED" || state === "TASK_STATE_INPUT_REQUIRED";
+    const reason = ok ? undefined : partsText(m.message.parts).slice(0, 500);
+    const tokens = m.usage ? (m.usage.inputTokens ?? 0) + (m.usage.outputTokens ?? 0) : undefined;
+    const t = {
+      taskId: m.taskId,
+      contextId: m.contextId,
+      peer: m.peer,
+      profile: m.profile,
+      handler,
+      state,
+      ms,
+      tokens,
+      costUsd: m.usage?.costUsd,
+      reason,
+      at: Date.now(),
+    };
+    activity.settled(t);
+    if (
+      !ok &&
+      reason &&
+      /^upstream |^receiver error/i.test(reason) &&
+      ["a2a", "remote", "llm"].includes(handler)
+    ) {
+      metrics.upstreamFailures.inc({ profile: m.profile, reason: reason.split(":")[0]!.slice(0, 40) });
+    }
+    const fields = {
+      event: "task",
+      task: m.taskId,
+      context: m.contextId,
+      peer: m.peer,
+      profile: m.profile,
+      handler,
+      state: state.replace("TASK_STATE_", "").toLowerCase(),
+      ms,
+      ...(tokens !== undefined ? { tokens } : {}),
+      ...(m.usage?.costUsd !== undefined ? { cost_usd: m.usage.costUsd } : {}),
+      ...(reason ? { reason } : {}),
+    };
+    if (ok) logger.info(fields, "task settled");
+    else logger.warn(fields, "task failed");
+  };
   const push = createPush({
     db: store.db,
     writer,
@@ -271,11 +327,17 @@ async function start(
     storage: health,
     logger,
     hooks: {
-      turnMessage: transcriptHook(transcripts),
+      turnMessage: (m) => {
+        toTranscript(m);
+        if (m.dir === "out") settling = m;
+      },
       turnStarted: () => metrics.turnsRunning.inc(),
       turnFinished: (profile, state, ms) => {
         metrics.turnsRunning.dec();
         metrics.turnDuration.observe({ profile, state }, ms / 1000);
+        const m = settling;
+        settling = undefined;
+        if (m) logSettled(m, state, ms);
       },
     },
   });
@@ -323,6 +385,7 @@ async function start(
       log: (fields, msg) => logger.info(fields, msg),
     },
     transcriptRoot: transcriptRoot(server.dataDir),
+    activity,
     ready: () => {
       if (!ready) return "shutting down";
       try {

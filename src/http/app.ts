@@ -7,6 +7,7 @@ import { type BudgetLedger, budgetRoutes } from "../budgets/index.ts";
 import type { Config } from "../config/load.ts";
 import { proxyMatcher } from "../config/proxies.ts";
 import { listLeases } from "../portlock/index.ts";
+import { type Activity, statusPage } from "../status/index.ts";
 import { transcriptRoutes } from "../transcripts/index.ts";
 import { VERSION } from "../version.ts";
 import { adminOnly, peerAuth } from "./auth.ts";
@@ -23,6 +24,8 @@ interface AdminDeps {
   budgets?: BudgetLedger;
   /** `<data dir>/transcripts` */
   transcriptRoot?: string;
+  /** Recent failures for the status page at `GET /` (served only when given). */
+  activity?: Activity;
 }
 
 export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
@@ -60,6 +63,7 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
         status: c.res.status,
         ms: Math.round((performance.now() - t0) * 100) / 100,
         peer: c.get("peer")?.name,
+        profile: c.get("profile"),
         rpc: c.get("rpcMethod"),
       },
       "request",
@@ -72,11 +76,25 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
       // A2A requests of authenticated peers (as before: a refused credential is not a request)
       if (c.var.binding !== "send" && c.var.peer)
         metrics.countRequest(c.var.rpcMethod ?? "(unparsed)", e.reason);
+      if (REFUSALS.has(e.reason)) {
+        const fields = {
+          event: "refused",
+          reason: e.reason,
+          reqId: c.var.requestId,
+          peer: c.get("peer")?.name,
+        };
+        logger.warn(
+          { ...fields, profile: c.get("profile"), rpc: c.get("rpcMethod"), detail: e.message },
+          "refused",
+        );
+      }
     }),
   );
 
   // ---- public ----
-  app.get("/healthz", (c) => c.json({ status: "ok", version: VERSION, name: config.server.name ?? null }));
+  app.get("/healthz", (c) =>
+    c.json({ status: "ok", version: VERSION, name: config.server.name ?? config.server.id }),
+  );
   app.get("/readyz", (c) => {
     const r = deps.ready();
     if (r !== true) return c.json({ status: "not ready", reason: r }, 503);
@@ -140,7 +158,10 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
     jwt: deps.jwt,
     limiter: deps.authLimiter,
     insecureNoAuth: config.insecureNoAuth,
-    onFailure: (f) => logger.info(f, "authentication refused"),
+    onFailure: (f) => {
+      metrics.authFailures.inc({ reason: f.why });
+      logger.warn({ event: "refused", reason: "UNAUTHENTICATED", ...f }, "authentication refused");
+    },
   });
   const door = { profiles, maxHops: config.server.max_hops, maxBodyBytes: config.server.max_body_bytes };
   const countOk = (method: string, outcome: string) => metrics.countRequest(method, outcome);
@@ -178,10 +199,34 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
   if (deps.budgets) app.route("/admin/budgets", budgetRoutes(deps.budgets));
   if (deps.transcriptRoot) app.route("/admin/transcripts", transcriptRoutes(deps.transcriptRoot));
 
+  if (deps.activity) {
+    app.route(
+      "/",
+      statusPage({
+        config,
+        engine,
+        authenticate: (t) => deps.tokens.authenticate(t),
+        budgets: deps.budgets,
+        activity: deps.activity,
+      }),
+    );
+  }
+
   return app;
 }
 
 // internal
+
+/** Refusals the log names (one warn line each): budget, hops, profile rights, auth. */
+const REFUSALS = new Set([
+  "BUDGET_EXCEEDED",
+  "HOP_LIMIT",
+  "PROFILE_FORBIDDEN",
+  "PROFILE_NOT_FOUND",
+  "FORBIDDEN",
+  "TOO_MANY_AUTH_FAILURES",
+  "CONTEXT_BUSY",
+]);
 
 /** Cards change only with the config (a restart): they are as new as this process. */
 const CARDS_SINCE = new Date().toUTCString();

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCli, type Served, serveProcess } from "./_serve.ts";
+
+/** The log an operator follows: a line per settled or failed task and per refusal, as JSON on stdout. */
+
+let dir: string;
+let r: Served;
+const CI_TOKEN = "ci-token-0123456789abcdef0123456789";
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "a2a-relay-logs-"));
+  const file = join(dir, "relay.toml");
+  writeFileSync(
+    file,
+    `[profiles.echo]\nhandler = "echo"\n[peers.ci]\nprofiles = ["echo"]\ntoken_env = "CI_TOKEN"\n[peers.ci.budget]\nwindow = "total"\nmax_turns = 2\n`,
+  );
+  r = await serveProcess(["--config", file, "--port", "0", "--log-format", "json"], { CI_TOKEN });
+}, 20_000);
+afterAll(async () => {
+  await r.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const lines = () =>
+  r
+    .stdout()
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+async function waitFor<T>(find: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    const v = find();
+    if (v) return v;
+    await Bun.sleep(50);
+  }
+  throw new Error(`not logged:\n${r.stdout()}`);
+}
+
+test("a settled task, a failed task and a budget refusal each get a line naming task, peer and profile", async () => {
+  const env = { ...r.env, A2A_RELAY_TOKEN: CI_TOKEN };
+  const ok = await runCli(["send", "echo", "hello", "--url", r.url], env);
+  expect(ok.code).toBe(0);
+  const failed = await runCli(["send", "echo", "fail: upstream said no", "--url", r.url], env);
+  expect(failed.code).toBe(1);
+  const refused = await runCli(["send", "echo", "one too many", "--url", r.url], env);
+  expect(refused.code).toBe(4);
+
+  const settled = await waitFor(() => lines().find((l) => l.msg === "task settled"));
+  expect(settled).toMatchObject({ level: 30, event: "task", peer: "ci", profile: "echo", handler: "echo" });
+  expect(settled.state).toBe("completed");
+  expect(typeof settled.task).toBe("string");
+  expect(typeof settled.context).toBe("string");
+  expect(typeof settled.ms).toBe("number");
+  expect(settled.tokens).toBeGreaterThan(0);
+
+  const bad = await waitFor(() => lines().find((l) => l.msg === "task failed"));
+  expect(bad).toMatchObject({
+    level: 40,
+    peer: "ci",
+    profile: "echo",
+    state: "failed",
+    reason: "upstream said no",
+  });
+
+  const no = await waitFor(() => lines().find((l) => l.msg === "refused"));
+  expect(no).toMatchObject({ level: 40, event: "refused", reason: "BUDGET_EXCEEDED", peer: "ci" });
+
+  // the request lines say who, and no line carries the token
+  const req = lines().filter((l) => l.msg === "request" && l.peer === "ci");
+  expect(req.length).toBeGreaterThanOrEqual(3);
+  expect(r.stdout()).not.toContain(CI_TOKEN);
+  // the banner is not in the log stream
+  expect(r.stdout()).not.toContain("listening on");
+}, 30_000);
+
+test("a bad credential is a refusal line with the reason, never the credential", async () => {
+  const got = await runCli(["send", "echo", "x", "--url", r.url], {
+    ...r.env,
+    A2A_RELAY_TOKEN: "wrong-token-value",
+  });
+  expect(got.code).toBe(3);
+  const line = await waitFor(() => lines().find((l) => l.msg === "authentication refused"));
+  expect(line).toMatchObject({ level: 40, event: "refused", reason: "UNAUTHENTICATED" });
+  expect(r.stdout()).not.toContain("wrong-token-value");
+});
