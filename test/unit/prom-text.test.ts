@@ -31,6 +31,18 @@ describe("prom-text.ts against prom-client", () => {
       ...def,
     });
     const running = new pc.Gauge({ name: "a2a_relay_turns_running", help: "Turns running now", ...def });
+    new pc.Counter({
+      name: "a2a_relay_auth_failures_total",
+      help: "Refused credentials by reason (never the credential)",
+      labelNames: ["reason"],
+      ...def,
+    });
+    new pc.Counter({
+      name: "a2a_relay_upstream_failures_total",
+      help: "Turns of forwarding profiles (a2a, remote, llm) that failed on their upstream, by profile and reason",
+      labelNames: ["profile", "reason"],
+      ...def,
+    });
     const scraped = (name: string, help: string, labelNames: string[], fill: (g: pc.Gauge) => void) =>
       new pc.Gauge({
         name,
