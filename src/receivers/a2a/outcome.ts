@@ -1,0 +1,51 @@
+import type { TurnResult } from "../types.ts";
+import type { Outage } from "./attach.ts";
+import type { Progress } from "./fold.ts";
+import { safeUrl, UpstreamError } from "./http.ts";
+import { isBusyReply } from "./postbacks.ts";
+
+/** How a forwarded turn's end reads: a send that never arrived, a turn cap, a queued post-back. */
+
+/** A first send that never reached the upstream says so, and that nothing runs there. */
+export function neverReached(err: unknown, st: Progress): unknown {
+  if (!(err instanceof UpstreamError) || err.link !== "connect" || st.taskId) return err;
+  return new UpstreamError(
+    `${err.message}; nothing reached it, so nothing runs there: send again once it is back`,
+    err.kind,
+    err.code,
+    err.reason,
+    err.link,
+  );
+}
+
+/** What a turn that ran out (turn cap) or was canceled last saw of its upstream task. */
+export function abortNote(
+  st: Progress,
+  outage: Outage | undefined,
+  cancel: "delivered" | "pending" | undefined,
+) {
+  const where = safeUrl(st.url);
+  const task = st.taskId ? `upstream task ${st.taskId} at ${where}` : `the upstream at ${where}`;
+  const seen = outage
+    ? `unreachable for ${Math.round((Date.now() - outage.since) / 1000)} s (${outage.why})`
+    : `last seen ${st.lastState ?? "TASK_STATE_SUBMITTED"}`;
+  const cancelText =
+    cancel === "delivered"
+      ? "it was asked to cancel"
+      : cancel === "pending"
+        ? "the relay keeps asking it to cancel until it answers"
+        : "it never named a task to cancel";
+  return `${task}: ${seen}; ${cancelText}`;
+}
+
+/** A queued receiver's post-back as the turn's outcome: its answer, or FAILED when it was busy. */
+export function postbackResult(text: string, st: Progress): TurnResult {
+  if (isBusyReply(text)) {
+    return {
+      state: "TASK_STATE_FAILED",
+      parts: [{ text: `the queued receiver was busy and did not run the turn: ${text}` }],
+      metadata: { ...st.metadata(), error: { code: -32043, reason: "CONTEXT_BUSY" } },
+    };
+  }
+  return { state: "TASK_STATE_COMPLETED", parts: [{ text }], metadata: st.metadata() };
+}
