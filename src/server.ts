@@ -250,6 +250,7 @@ async function start(
     logger,
     relay: server.id,
     dataDir: server.dataDir,
+    retainMs: config.store.retainMs,
   }).catch((err) => {
     stopDiskWatch();
     writer.close();

@@ -38,4 +38,6 @@ export interface CreateBudgetsOptions {
   relay: string;
   dataDir: string;
   now?: () => number;
+  /** `[store] retain` (ms): the shared ledger's closed rows older than it and every window go. */
+  retainMs?: number | undefined;
 }

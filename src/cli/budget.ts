@@ -8,8 +8,6 @@ import {
   type PeerBudget,
   reportOf,
 } from "../budgets/index.ts";
-import { storeError } from "../budgets/pg/errors.ts";
-import { withSharedLedger } from "../budgets/pg/report.ts";
 import { adminCall } from "../client/admin.ts";
 import { REACH_HELP, REACH_OPTIONS, type Reach, reach } from "../client/reach.ts";
 import { loadConfig } from "../config/load.ts";
@@ -77,6 +75,8 @@ export const budget: Command = {
     }
     const shared = config.budgets.store;
     if (shared) {
+      const { withSharedLedger } = await import("../budgets/pg/report.ts");
+      const { storeError } = await import("../budgets/pg/errors.ts");
       const chosen = [...budgets.values()].filter((b) => !peer || b.peer === peer);
       const reports = await withSharedLedger(shared, async (ledger) => {
         if (action === "reset") {

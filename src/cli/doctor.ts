@@ -3,8 +3,6 @@ import { accessSync, constants, existsSync, readFileSync, statfsSync, statSync }
 import { createServer } from "node:net";
 import { delimiter, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { storeError } from "../budgets/pg/errors.ts";
-import { probeSharedStore } from "../budgets/pg/report.ts";
 import { type Config, loadConfig, tokenEnvName } from "../config/load.ts";
 import { ConfigError } from "../errors.ts";
 import { findLease, isAlive, linuxProc, listLeases } from "../portlock/index.ts";
@@ -94,6 +92,8 @@ export const doctor = doctorCommand();
 async function budgetStoreChecks(c: Config): Promise<Check[]> {
   const shared = c.budgets.store;
   if (!shared) return [];
+  const { probeSharedStore } = await import("../budgets/pg/report.ts");
+  const { storeError } = await import("../budgets/pg/errors.ts");
   try {
     const { tables } = await probeSharedStore(shared);
     return [

@@ -41,7 +41,7 @@ Example: a2a-relay peers --config b.toml --data-dir data-b`,
       list = got.peers.map((p) => ({ ...p, budget: byPeer.get(p.name) ?? null }));
     } else {
       const config = r.config ?? loadConfig({ env: io.env, dataDir: r.dataDir });
-      const budgets = budgetUse(config);
+      const budgets = config.budgets.store ? await sharedUse(config) : budgetUse(config);
       list = describePeers(config).map((p) => ({ ...p, budget: budgets.get(p.name) ?? null }));
     }
     if (values.json) {
@@ -73,6 +73,20 @@ Example: a2a-relay peers --config b.toml --data-dir data-b`,
 };
 
 // internal
+
+/** Budget use per budgeted peer from the fleet's shared ledger (`[budgets] store`). */
+async function sharedUse(config: ReturnType<typeof loadConfig>): Promise<Map<string, BudgetReport>> {
+  const shared = config.budgets.store!;
+  const budgets = [...budgetsFromConfig(config.peers).values()];
+  const { withSharedLedger } = await import("../budgets/pg/report.ts");
+  const { storeError } = await import("../budgets/pg/errors.ts");
+  const reports = await withSharedLedger(shared, (l) => Promise.all(budgets.map((b) => l.report(b)))).catch(
+    (err) => {
+      throw storeError(shared, err);
+    },
+  );
+  return new Map(reports.map((r) => [r.peer, r]));
+}
 
 /** Budget use per budgeted peer, read from the data dir's database (none yet: nothing used). */
 function budgetUse(config: ReturnType<typeof loadConfig>): Map<string, BudgetReport> {

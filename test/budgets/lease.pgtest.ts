@@ -99,6 +99,17 @@ describe.skipIf(!pg)("the compiled binary on the shared store", () => {
       5000,
       "2 turns",
     );
+    const peers = spawnSync(
+      BINARY,
+      ["peers", "--json", "--config", join(dir, "c.toml"), "--data-dir", join(dir, "d")],
+      {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH ?? "", BOT_TOKEN },
+      },
+    );
+    expect(
+      JSON.parse(peers.stdout).peers.find((p: { name: string }) => p.name === "bot").budget.used.turns,
+    ).toBe(2);
     const text = cli("show", "bot");
     expect(text.status).toBe(0);
     expect(text.stdout).toContain("max_turns              2 of 3");

@@ -20,9 +20,10 @@ async function ledger(budget: Partial<BudgetConfig>, clock: { t: number }) {
   const url = freshDb(pg!);
   const conn = connectPg({ url, display: url, key: "budgets.store" });
   await migratePg(conn.sql);
+  const store = new PgLedgerStore(conn.db, conn.sql, crypto.randomUUID());
   const b = new PgBudgets({
     conn,
-    store: new PgLedgerStore(conn.db, conn.sql, crypto.randomUUID()),
+    store,
     budgets: budgetsFromConfig({
       bot: { budget: { window: "1h", max_queued: 16, ...budget } as BudgetConfig },
     }),
@@ -54,7 +55,7 @@ async function ledger(budget: Partial<BudgetConfig>, clock: { t: number }) {
     }
     return "admitted";
   };
-  return { b, turn, refused };
+  return { b, turn, refused, store };
 }
 
 describe.skipIf(!pg)("the shared ledger's running totals", () => {
@@ -91,5 +92,19 @@ describe.skipIf(!pg)("the shared ledger's running totals", () => {
     clock.t += 2 * 3_600_000;
     await turn({ inputTokens: 5, outputTokens: 5 });
     expect((await b.reportFor("bot"))?.used).toEqual({ turns: 1, tokens: 10, cost_usd: 0 });
+  });
+
+  test("pruning keeps every row a running total still counts", async () => {
+    const clock = { t: Date.UTC(2026, 0, 1, 12) };
+    const { b, turn, refused, store } = await ledger({ max_turns: 2 }, clock);
+    await turn();
+    await turn();
+    clock.t += 2 * 3_600_000; // both left the window, but no admission has moved the totals yet
+    expect(await store.prune("bot", clock.t - 3_600_000)).toBe(0);
+    await turn(); // moves the totals past them (subtracted once)
+    expect(await store.prune("bot", clock.t - 3_600_000)).toBe(2);
+    await turn();
+    expect(await refused()).toBe("max_turns");
+    expect((await b.reportFor("bot"))?.used.turns).toBe(2);
   });
 });

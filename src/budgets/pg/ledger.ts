@@ -26,6 +26,8 @@ export interface PgBudgetsDeps {
    * what it counted gets into the store once it is back (see LocalFallback).
    */
   fallback?: { ledger: () => BudgetLedger; reconcile: () => Promise<number> } | undefined;
+  /** Closed rows of a peer older than this may be deleted (`[store] retain`); absent: kept. */
+  pruneCutoff?: ((b: PeerBudget, now: number) => number) | undefined;
   /** How often a waiting turn looks for a slot without being told (ms). */
   pollMs?: number;
 }
@@ -234,6 +236,8 @@ export class PgBudgets implements BudgetLedger {
         this.#deps.log("warn", r, "handed back the budget reservations of relays silent longer than lease_s");
       }
       await this.report();
+      const cut = this.#deps.pruneCutoff;
+      if (cut) for (const b of this.#deps.budgets.values()) await store.prune(b.peer, cut(b, this.#now()));
     } catch (err) {
       if (isStoreDown(err)) this.#markDown(whyDown(err));
       else this.#deps.log("error", { err: whyDown(err) }, "budget store heartbeat failed");

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { SharedStore } from "../../config/budget-store.ts";
 import type { CreateBudgetsOptions } from "../api.ts";
 import { LocalFallback } from "../fallback.ts";
+import { ledgerHorizon } from "../usage.ts";
 import { connectPg, migratePg } from "./connect.ts";
 import { isStoreDown, storeError, whyDown } from "./errors.ts";
 import { PgBudgets } from "./ledger.ts";
@@ -38,6 +39,8 @@ export async function openPgBudgets(
     relay: o.relay,
     now: o.now,
     log,
+    pruneCutoff:
+      o.retainMs === undefined ? undefined : (b, now) => ledgerHorizon(b, now, now - (o.retainMs ?? 0)),
     fallback: fallback && { ledger: () => fallback.ledger(), reconcile: () => fallback.reconcile(store) },
   });
   const close = pg.close.bind(pg);

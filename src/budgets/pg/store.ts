@@ -195,6 +195,23 @@ export class PgLedgerStore {
   }
 
   /**
+   * Delete up to `limit` closed rows of `peer` older than `cutoff` that no window counts any
+   * more: also older than every running total's cursor (a row a total still counts is subtracted
+   * from it when it leaves the window, so it must stay until then).
+   */
+  async prune(peer: string, cutoff: number, limit = 5000): Promise<number> {
+    const rows = await this.#sql`
+      delete from budget_ledger where id in (
+        select l.id from budget_ledger l
+        where l.peer = ${peer} and l.state in ('settled', 'refunded')
+          and l.ts < least(${cutoff}::bigint,
+            coalesce((select min(t.cursor_ts) from budget_totals t where t.peer = ${peer}), ${cutoff}::bigint))
+        limit ${limit})
+      returning id`;
+    return rows.length;
+  }
+
+  /**
    * Turns a relay ran on its own while the store was down, added once each (`ref` is unique);
    * a turn from before the peer's last reset is left out.
    */
