@@ -14,7 +14,7 @@ export interface Logger {
   flush(cb?: (err?: Error) => void): void;
 }
 
-export type LogLevel = keyof typeof LEVELS;
+type LogLevel = keyof typeof LEVELS;
 
 export const LOG_LEVELS: readonly string[] = ["debug", "info", "warn", "error", "silent"];
 

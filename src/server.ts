@@ -10,16 +10,16 @@ import { budgetsFromConfig, createBudgets, ledgerHorizon } from "./budgets/index
 import { type Config, readSecretFile } from "./config/load.ts";
 import type { OutboundTls } from "./config/tls.ts";
 import { ConfigError, dataDirUnwritable, RelayError } from "./errors.ts";
+import type { FetchFn } from "./fetch.ts";
 import { createApp } from "./http/app.ts";
 import type { Logger } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
 import { bindListener, type Lease, prepareLease } from "./portlock/index.ts";
 import { createPush } from "./push/index.ts";
 import { replyMessage } from "./push/reply.ts";
-import type { FetchFn } from "./receivers/a2a/http.ts";
 import { Postbacks } from "./receivers/a2a/postbacks.ts";
+import type { RoutingDeps } from "./receivers/deps.ts";
 import { buildReceiver } from "./receivers/index.ts";
-import type { RoutingDeps } from "./routing/deps.ts";
 import { UpstreamCards } from "./routing/upstream-card.ts";
 import type { Runtime, ServeOptions } from "./runtime/index.ts";
 import { Activity } from "./status/activity.ts";

@@ -53,7 +53,7 @@ export function hermesRequest(text: string, contextId: string | undefined): Reco
   return { message: { role: "user", parts: [{ text }], ...(contextId ? { contextId } : {}) } };
 }
 
-export const HermesAnswer = z.object({
+const HermesAnswer = z.object({
   kind: z.literal("message"),
   message: z.object({
     role: z.string().optional(),

@@ -60,8 +60,7 @@ export const PartSchema = z
   });
 export type Part = z.infer<typeof PartSchema>;
 
-export const RoleSchema = z.enum(["ROLE_USER", "ROLE_AGENT"]);
-export type Role = z.infer<typeof RoleSchema>;
+const RoleSchema = z.enum(["ROLE_USER", "ROLE_AGENT"]);
 
 export const MessageSchema = z.object({
   messageId: IdSchema,
@@ -99,14 +98,14 @@ export interface Task {
   metadata?: Record<string, unknown>;
 }
 
-export interface TaskStatusUpdateEvent {
+interface TaskStatusUpdateEvent {
   taskId: string;
   contextId: string;
   status: TaskStatus;
   metadata?: Record<string, unknown>;
 }
 
-export interface TaskArtifactUpdateEvent {
+interface TaskArtifactUpdateEvent {
   taskId: string;
   contextId: string;
   artifact: Artifact;
@@ -120,13 +119,6 @@ export type StreamResponse =
   | { message: Message }
   | { statusUpdate: TaskStatusUpdateEvent }
   | { artifactUpdate: TaskArtifactUpdateEvent };
-
-export const PushConfigSchema = z.object({
-  id: z.string().optional(),
-  url: z.string().url(),
-  token: z.string().optional(),
-  authentication: z.object({ scheme: z.string(), credentials: z.string().optional() }).optional(),
-});
 
 export const SendMessageParamsSchema = z.object({
   tenant: z.string().optional(),

@@ -41,7 +41,7 @@ const FileV03 = z.object({
   mimeType: z.string().optional(),
   name: z.string().optional(),
 });
-export const PartV03 = z.discriminatedUnion("kind", [
+const PartV03 = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("text"), text: z.string(), metadata: Meta.optional() }),
   z.object({ kind: z.literal("file"), file: FileV03, metadata: Meta.optional() }),
   z.object({ kind: z.literal("data"), data: z.unknown(), metadata: Meta.optional() }),
@@ -70,7 +70,7 @@ export const SendParamsV03 = z.object({
   metadata: Meta.optional(),
 });
 
-export function partFromV03(p: z.infer<typeof PartV03>): Part {
+function partFromV03(p: z.infer<typeof PartV03>): Part {
   const meta = p.metadata ? { metadata: p.metadata } : {};
   if (p.kind === "text") return { text: p.text, ...meta };
   if (p.kind === "data") return { data: p.data, mediaType: "application/json", ...meta };
@@ -83,7 +83,7 @@ export function partFromV03(p: z.infer<typeof PartV03>): Part {
   return f.bytes !== undefined ? { raw: f.bytes, ...base } : { url: f.uri ?? "", ...base };
 }
 
-export function partToV03(p: Part): Record<string, unknown> {
+function partToV03(p: Part): Record<string, unknown> {
   const meta = p.metadata ? { metadata: p.metadata } : {};
   if (p.text !== undefined) return { kind: "text", text: p.text, ...meta };
   if (p.data !== undefined) return { kind: "data", data: p.data, ...meta };
@@ -135,7 +135,7 @@ export function messageToV03(m: Message): Record<string, unknown> {
   };
 }
 
-export function statusToV03(s: TaskStatus): Record<string, unknown> {
+function statusToV03(s: TaskStatus): Record<string, unknown> {
   return {
     state: stateToV03(s.state),
     ...(s.message ? { message: messageToV03(s.message) } : {}),
@@ -143,7 +143,7 @@ export function statusToV03(s: TaskStatus): Record<string, unknown> {
   };
 }
 
-export function artifactToV03(a: Artifact): Record<string, unknown> {
+function artifactToV03(a: Artifact): Record<string, unknown> {
   return { ...a, parts: a.parts.map(partToV03) };
 }
 

@@ -14,7 +14,7 @@ import { type Peer, toPeer } from "./peers.ts";
 import type { ReplayGuard } from "./replay.ts";
 
 /** Seconds of clock skew tolerated on exp, nbf and iat. */
-export const CLOCK_TOLERANCE_S = 30;
+const CLOCK_TOLERANCE_S = 30;
 
 export interface JwtVerifierOptions {
   peers: Iterable<ResolvedPeer>;
@@ -41,7 +41,7 @@ export type JwtOutcome =
   | { kind: "refused"; why: string };
 
 /** JWT shape: three base64url segments. Static tokens of this relay never contain dots. */
-export const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 interface Issuer {
   peer: ResolvedPeer;

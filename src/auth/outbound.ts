@@ -5,7 +5,7 @@ import type { RelayKey } from "./keys.ts";
 import { mintJwt } from "./mint.ts";
 
 /** Lifetime of the JWT minted for one outbound request. */
-export const OUTBOUND_TTL_S = 60;
+const OUTBOUND_TTL_S = 60;
 
 /**
  * The `Authorization` header value for a request to another relay (a `remote` profile).

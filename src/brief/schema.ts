@@ -33,7 +33,7 @@ const JsonSchemaObject = z.record(z.string(), z.unknown()).superRefine((schema, 
   }
 });
 
-export const BriefSchema = z.strictObject({
+const BriefSchema = z.strictObject({
   context: z.union(
     [z.string().refine(nonEmpty, { error: "must not be empty" }), z.record(z.string(), z.unknown())],
     {
@@ -65,7 +65,7 @@ export function schemaOf(brief: Brief): Record<string, unknown> | undefined {
 }
 
 /** Where a message carries its brief: the raw value and the field name used in errors. */
-export function findBrief(message: Pick<Message, "parts" | "metadata">): unknown {
+function findBrief(message: Pick<Message, "parts" | "metadata">): unknown {
   const inParts = message.parts.filter(
     (p) => p.data !== null && typeof p.data === "object" && !Array.isArray(p.data) && "context" in p.data,
   );

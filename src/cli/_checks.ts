@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { relayKeyPath } from "../auth/keys.ts";
-import { type Config, readSecretFile, tokenEnvName } from "../config/load.ts";
+import { type Config, readSecretFile } from "../config/load.ts";
 
 /**
  * What `config check` (the static subset) and `doctor` (everything) look at: each check is one
@@ -125,9 +125,4 @@ function envCheck(
         what: `profile ${profile}: ${key} ${name} is not set`,
         fix: `export ${name}=… in the relay's environment (systemd: Environment= or EnvironmentFile=)`,
       };
-}
-
-/** `A2A_OC_TOKEN_<SLUG>` of a remote relay's id (auth = "token" without token_env). */
-export function remoteTokenEnv(remoteId: string): string {
-  return tokenEnvName(remoteId);
 }

@@ -1,5 +1,5 @@
-import type { CliIO } from "../cli/io.ts";
 import { fromFetchFailure, fromHttpStatus, fromWireError, type WireError } from "./errors.ts";
+import type { CliIO } from "./io.ts";
 import { describeReach, type Reach } from "./reach.ts";
 import type { FetchLike } from "./rpc.ts";
 

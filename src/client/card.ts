@@ -24,7 +24,7 @@ const Common = {
   securitySchemes: z.record(z.string(), z.unknown()).optional(),
 };
 
-export const CardV1Schema = z.looseObject({
+const CardV1Schema = z.looseObject({
   ...Common,
   supportedInterfaces: z
     .array(z.looseObject({ url: z.url(), protocolBinding: z.string(), protocolVersion: z.string() }))
@@ -36,7 +36,7 @@ export const CardV1Schema = z.looseObject({
   }),
 });
 
-export const CardV03Schema = z.looseObject({
+const CardV03Schema = z.looseObject({
   ...Common,
   protocolVersion: z.string(),
   url: z.url(),
@@ -48,7 +48,7 @@ export const CardV03Schema = z.looseObject({
   }),
 });
 
-export interface CardSummary {
+interface CardSummary {
   protocol: "1.0" | "0.3";
   name: string;
   description: string;
@@ -67,7 +67,7 @@ export interface FetchedCard {
 }
 
 /** `URL` if it ends in `.json`, else `URL/.well-known/agent-card.json`. */
-export function cardUrl(url: string): string {
+function cardUrl(url: string): string {
   let u: URL;
   try {
     u = new URL(url);
@@ -111,7 +111,7 @@ export async function fetchCard(
 }
 
 /** Validate a parsed card; throws INVALID_AGENT_CARD naming every failing field. */
-export function validateCard(card: object, where: string): CardSummary {
+function validateCard(card: object, where: string): CardSummary {
   const c = card as Record<string, unknown>;
   const looksV03 = !("supportedInterfaces" in c) && ("url" in c || "protocolVersion" in c);
   if (looksV03) {

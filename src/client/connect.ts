@@ -1,5 +1,5 @@
-import type { CliIO } from "../cli/io.ts";
 import { interrupted, type RelayError, UsageError } from "../errors.ts";
+import type { CliIO } from "./io.ts";
 import { describeReach, type Reach } from "./reach.ts";
 import { type A2AClient, createClient, type FetchLike } from "./rpc.ts";
 

@@ -1,7 +1,7 @@
 import type { Task } from "../a2a/types.ts";
-import type { CliIO } from "../cli/io.ts";
 import { RelayError } from "../errors.ts";
 import { finalText, messageText, stateName } from "./format.ts";
+import type { CliIO } from "./io.ts";
 import type { A2AClient } from "./rpc.ts";
 
 /**

@@ -13,8 +13,6 @@ import type { UpstreamCards } from "../routing/upstream-card.ts";
 import type { RequestInfo } from "../runtime/index.ts";
 import type { Engine } from "../tasks/engine.ts";
 
-export type { RequestInfo };
-
 export interface AppDeps {
   config: Config;
   engine: Engine;

@@ -154,7 +154,7 @@ export function claimPort(opts: ClaimOptions): Claim {
 }
 
 /** Delete the lease `name` if `pid` still holds it. */
-export function releaseLease(runtime: Runtime, lockDir: string, name: string, pid: number): void {
+function releaseLease(runtime: Runtime, lockDir: string, name: string, pid: number): void {
   const conn = openLeaseDb(runtime, lockDir);
   try {
     retryLocked(() => conn.query("DELETE FROM leases WHERE name = ? AND pid = ?", [name, pid]));

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../errors.ts";
 import type { Runtime, SqliteConnection } from "../runtime/index.ts";
-import { retryLocked as retryStoreLocked } from "../store/db.ts";
+import { retryLocked as retryStoreLocked } from "../runtime/retry-locked.ts";
 
 /**
  * The lease database: one small SQLite file in the lock dir, shared by every relay on the host.
@@ -19,7 +19,7 @@ import { retryLocked as retryStoreLocked } from "../store/db.ts";
  * processes create the file at once, and the transactions are tiny.
  */
 
-export const LEASE_DB = "leases.db";
+const LEASE_DB = "leases.db";
 
 export interface LeaseRow {
   name: string;

@@ -65,7 +65,7 @@ export function isAlive(holder: ProcessIdentity, proc: ProcFs = linuxProc): bool
 }
 
 /** `kill(pid, 0)`: true when the pid exists (EPERM means it exists but belongs to another user). */
-export function pidExists(pid: number): boolean {
+function pidExists(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);

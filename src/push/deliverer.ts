@@ -1,5 +1,5 @@
 import type { Task } from "../a2a/types.ts";
-import type { FetchFn } from "../receivers/a2a/http.ts";
+import type { FetchFn } from "../fetch.ts";
 import type { Writer } from "../store/writer.ts";
 import type { OutboxRow, PushStore } from "./store.ts";
 

@@ -1,7 +1,7 @@
 import type { Task } from "../a2a/types.ts";
 import type { ResolvedPeer } from "../config/load.ts";
+import type { FetchFn } from "../fetch.ts";
 import type { Logger } from "../logger.ts";
-import type { FetchFn } from "../receivers/a2a/http.ts";
 import type { Drizzle } from "../store/db.ts";
 import type { Writer } from "../store/writer.ts";
 import type { EventSink } from "../tasks/engine.ts";
@@ -11,8 +11,6 @@ import { PushStore } from "./store.ts";
 
 export { PushDeliverer } from "./deliverer.ts";
 export { PushService } from "./service.ts";
-export { PushStore } from "./store.ts";
-export { checkPushTarget } from "./targets.ts";
 
 /** Push notifications for one relay: configs, the durable outbox, and its deliverer. */
 export function createPush(d: {

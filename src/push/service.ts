@@ -6,7 +6,7 @@ import type { PushDeliverer } from "./deliverer.ts";
 import type { PushConfig, PushStore } from "./store.ts";
 import { checkPushTarget } from "./targets.ts";
 
-export const PushConfigInput = z.object({
+const PushConfigInput = z.object({
   id: z.string().min(1).max(128).optional(),
   url: z.string().min(1).max(2048),
   token: z.string().max(4096).optional(),

@@ -1,7 +1,7 @@
 import type { ProfileConfig } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
-import type { RoutingDeps } from "../routing/deps.ts";
 import type { CliReceiverDeps } from "./cli/index.ts";
+import type { RoutingDeps } from "./deps.ts";
 import { echoReceiver } from "./echo.ts";
 import type { Receiver } from "./types.ts";
 

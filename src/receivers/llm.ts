@@ -2,9 +2,9 @@ import { promptText } from "../brief/render.ts";
 import { readTextFile } from "../config/load.ts";
 import type { ProfileConfig } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
-import type { RoutingDeps } from "../routing/deps.ts";
 import { type ChatMessage, LlmHistory } from "../store/llm-history.ts";
 import { describe, isConnectionRefused, safeUrl, sseFrames } from "./a2a/http.ts";
+import type { RoutingDeps } from "./deps.ts";
 import type { Receiver, TurnEmitter, TurnResult, Usage } from "./types.ts";
 
 /**

@@ -1,13 +1,14 @@
 import { tokenEnvName } from "../config/load.ts";
 import type { ProfileConfig } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
-import { chooseBinding } from "../routing/binding.ts";
-import type { RoutingDeps } from "../routing/deps.ts";
+import type { FetchFn } from "../fetch.ts";
 import { nextHops } from "../routing/hops.ts";
 import { isSelfUrl } from "../routing/self.ts";
+import { chooseBinding } from "./a2a/binding.ts";
 import { dialectOf } from "./a2a/dialect.ts";
 import { forwardingReceiver, TurnFailure } from "./a2a/forward.ts";
-import { describe as describeError, type FetchFn, isConnectionRefused } from "./a2a/http.ts";
+import { describe as describeError, isConnectionRefused } from "./a2a/http.ts";
+import type { RoutingDeps } from "./deps.ts";
 import type { Receiver } from "./types.ts";
 
 /**

@@ -27,7 +27,7 @@ export interface SuperviseOptions {
   onLine?: (line: string) => string | undefined;
 }
 
-export type StopReason = "timeout" | "aborted" | "output-limit" | "requested";
+type StopReason = "timeout" | "aborted" | "output-limit" | "requested";
 
 export interface Supervised {
   /** Exit code; null when the process ended by a signal. */
@@ -49,7 +49,7 @@ export class ExecutableNotFound extends Error {
   }
 }
 
-export const DEFAULT_GRACE_MS = 3000;
+const DEFAULT_GRACE_MS = 3000;
 
 export async function supervise(o: SuperviseOptions): Promise<Supervised> {
   const exe = resolveExecutable(o.cmd[0] ?? "", o.env.PATH ?? "", o.cwd);

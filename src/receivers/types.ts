@@ -107,10 +107,8 @@ export interface Resumed {
   run(emit: TurnEmitter, signal: AbortSignal): Promise<TurnResult>;
 }
 
-export type AgentMessage = Pick<Message, "parts">;
-
 /** An agent's progress message as it came: its parts and metadata. */
-export interface ProgressMessage {
+interface ProgressMessage {
   parts: Part[];
   metadata?: Record<string, unknown>;
 }

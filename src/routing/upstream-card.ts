@@ -1,9 +1,9 @@
 import type { CardSkill } from "../a2a/cards.ts";
 import type { ProfileConfig } from "../config/schema.ts";
-import type { FetchFn } from "../receivers/a2a/http.ts";
+import type { FetchFn } from "../fetch.ts";
 
 /** One interface an upstream card offers (v1.0 `supportedInterfaces`, or v0.3 transports). */
-export interface CardInterface {
+interface CardInterface {
   url: string;
   /** "JSONRPC", "HTTP+JSON", "GRPC", … as the card spells it. */
   binding: string;

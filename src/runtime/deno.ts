@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { ConfigError } from "../errors.ts";
-import { openNodeSqlite } from "../store/node-sqlite.ts";
+import { openNodeSqlite } from "./node-sqlite.ts";
 import type { ChildProcess, Listener, Runtime, ServeOptions, SpawnOptions } from "./types.ts";
 
 /**

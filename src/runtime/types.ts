@@ -3,7 +3,14 @@
  * lives behind this interface; the rest of the code only sees these types.
  */
 
-import type { WorkerSqlite } from "../store/checkpointer.ts";
+/** How a runtime opens SQLite inside the worker: an import line and three expressions over `db`. */
+export interface WorkerSqlite {
+  importLine: string;
+  /** Expression opening `path` (a variable in scope). */
+  open: string;
+  /** Statement running the SQL in `sql` (a variable in scope) on `db`. */
+  exec: string;
+}
 
 /** A synchronous SQLite connection: just what the store needs. */
 export interface SqliteConnection {

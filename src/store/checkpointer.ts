@@ -1,3 +1,5 @@
+import type { WorkerSqlite } from "../runtime/types.ts";
+
 /**
  * WAL checkpoints off the event loop. A checkpoint copies the WAL back into the database file; run
  * by the writing connection it happens inside a COMMIT and stalls every request for tens of
@@ -8,15 +10,6 @@
  */
 export interface Checkpointer {
   stop(): Promise<void>;
-}
-
-/** How a runtime opens SQLite inside the worker: an import line and three expressions over `db`. */
-export interface WorkerSqlite {
-  importLine: string;
-  /** Expression opening `path` (a variable in scope). */
-  open: string;
-  /** Statement running the SQL in `sql` (a variable in scope) on `db`. */
-  exec: string;
 }
 
 /** Start the checkpoint worker for the database at `path`; errors go to `onError` (once each kind). */

@@ -26,7 +26,7 @@ import { isAlive, linuxProc, type ProcessIdentity, type ProcFs, selfIdentity } f
 
 export const LOCK_FILE = "relay.lock";
 
-export interface LockHolder extends ProcessIdentity {
+interface LockHolder extends ProcessIdentity {
   url?: string;
   startedAt?: string;
 }

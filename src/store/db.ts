@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import type { Runtime, SqliteConnection } from "../runtime/index.ts";
+import { retryLocked } from "../runtime/retry-locked.ts";
 import { privateFile } from "./data-dir.ts";
 import { MIGRATIONS } from "./migrations.ts";
 
@@ -43,10 +44,7 @@ export function openStore(runtime: Runtime, path: string, opts: OpenOptions = {}
  * Apply migrations not yet recorded in drizzle's own `__drizzle_migrations` table (same hash as
  * drizzle-kit), under the write lock so several processes opening a new database do not race.
  */
-export function migrate(
-  conn: SqliteConnection,
-  migrations: ReadonlyArray<{ tag: string; sql: string }>,
-): void {
+function migrate(conn: SqliteConnection, migrations: ReadonlyArray<{ tag: string; sql: string }>): void {
   retryLocked(() => conn.exec("BEGIN IMMEDIATE"));
   try {
     conn.exec(
@@ -70,20 +68,6 @@ export function migrate(
   }
 }
 
-/** Retry what fails with "database is locked/busy" (several processes creating a file at once). */
-export function retryLocked(fn: () => void, attempts = 50): void {
-  for (let i = 0; ; i++) {
-    try {
-      fn();
-      return;
-    } catch (err) {
-      const msg = String((err as Error).message ?? err);
-      if (i >= attempts || !/locked|busy/i.test(msg)) throw err;
-      sleepSync(5 + Math.random() * 20);
-    }
-  }
-}
-
 // internal
 
 /**
@@ -97,9 +81,4 @@ function useIncrementalVacuum(conn: SqliteConnection): void {
   conn.exec("PRAGMA auto_vacuum = INCREMENTAL");
   const tables = conn.query("SELECT name FROM sqlite_master LIMIT 1");
   if (tables.length) retryLocked(() => conn.exec("VACUUM"));
-}
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-function sleepSync(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
 }

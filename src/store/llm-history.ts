@@ -16,7 +16,7 @@ export interface HistoryLimits {
   maxChars: number;
 }
 
-export const DEFAULT_HISTORY_LIMITS: HistoryLimits = { maxMessages: 40, maxChars: 100_000 };
+const DEFAULT_HISTORY_LIMITS: HistoryLimits = { maxMessages: 40, maxChars: 100_000 };
 
 export class LlmHistory {
   readonly #store: () => SessionStore | undefined;

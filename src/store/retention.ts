@@ -31,7 +31,7 @@ export interface PruneOptions {
   pause?: () => Promise<void>;
 }
 
-export const TERMINAL_STATES = [
+const TERMINAL_STATES = [
   "TASK_STATE_COMPLETED",
   "TASK_STATE_FAILED",
   "TASK_STATE_CANCELED",

@@ -153,7 +153,7 @@ export class Writer {
 }
 
 /** SQLite's "the file cannot take this write" errors (not a constraint of the op itself). */
-export function isStorageError(err: unknown): boolean {
+function isStorageError(err: unknown): boolean {
   const code = String((err as { code?: unknown })?.code ?? "");
   const msg = String((err as { message?: unknown })?.message ?? "");
   return (

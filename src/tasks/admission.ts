@@ -1,5 +1,4 @@
 import type { Usage } from "../receivers/types.ts";
-import type { EngineCore, SendInput } from "./types.ts";
 
 /** What admission control (budgets) is asked about one turn. */
 export interface AdmitRequest {
@@ -26,18 +25,4 @@ export interface AdmissionTicket {
   settle(usage: Usage | undefined): void;
   /** The turn never started: give its reservation back. */
   refund(): void;
-}
-
-/**
- * Ask admission control about a turn of task `taskId`. Called before the dispatch's first await,
- * so a synchronous admission cannot interleave with another dispatch (await only a promise).
- */
-export function admit(
-  core: EngineCore,
-  taskId: string,
-  contextId: string,
-  input: SendInput,
-): ReturnType<Admission["admit"]> | undefined {
-  const req = { peer: input.peer, profile: input.profile, contextId, taskId, origin: input.origin };
-  return core.deps.admission?.admit(req);
 }

@@ -7,7 +7,7 @@ import {
   taskNotFound,
   unsupportedOperation,
 } from "../errors.ts";
-import { admit } from "./admission.ts";
+import type { Admission } from "./admission.ts";
 import { ContextQueues } from "./context-queue.ts";
 import { enqueue, liveFromRow } from "./live.ts";
 import { snapshot } from "./queries.ts";
@@ -200,4 +200,18 @@ function notWritten(core: EngineCore, err: unknown): unknown {
   return storageUnavailable(
     `the task could not be recorded (${String((err as Error)?.message ?? err).split("\n")[0]})`,
   );
+}
+
+/**
+ * Ask admission control about a turn of task `taskId`. Called before the dispatch's first await,
+ * so a synchronous admission cannot interleave with another dispatch (await only a promise).
+ */
+function admit(
+  core: EngineCore,
+  taskId: string,
+  contextId: string,
+  input: SendInput,
+): ReturnType<Admission["admit"]> | undefined {
+  const req = { peer: input.peer, profile: input.profile, contextId, taskId, origin: input.origin };
+  return core.deps.admission?.admit(req);
 }

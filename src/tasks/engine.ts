@@ -11,7 +11,7 @@ import { view } from "./snapshot.ts";
 import type { EngineCore, EngineDeps, LiveTask, ResolvedDeps, SendInput, Timers } from "./types.ts";
 
 export type { Admission, AdmissionTicket, AdmitRequest } from "./admission.ts";
-export type { EngineDeps, EngineHooks, EventSink, ProfileTarget, SendInput, TurnMessage } from "./types.ts";
+export type { EngineDeps, EventSink, ProfileTarget, SendInput, TurnMessage } from "./types.ts";
 
 /**
  * The task engine: creates and continues tasks, runs one turn at a time per conversation, records

@@ -13,7 +13,7 @@ export interface ProfileTarget {
   timeoutMs: number;
 }
 
-export interface EngineHooks {
+interface EngineHooks {
   turnStarted?(profile: string): void;
   turnFinished?(profile: string, state: TaskState, ms: number): void;
   /** A turn's input (dir "in", when it starts) and its final reply (dir "out"): transcripts. */
@@ -49,7 +49,7 @@ export interface Timers {
 }
 
 /** A failed write nobody awaits (the turn goes on): where it is reported. */
-export interface EngineLogger {
+interface EngineLogger {
   warn(fields: object, msg?: string): void;
   error(fields: object, msg?: string): void;
 }

@@ -1,12 +1,11 @@
 import { join } from "node:path";
 import type { TurnMessage } from "../tasks/engine.ts";
 import { lineOf } from "./line.ts";
-import type { TranscriptWriter, TranscriptWriterOptions } from "./writer.ts";
+import type { TranscriptWriter } from "./writer.ts";
 
-export { lineOf, namespacedContext, type TranscriptLine } from "./line.ts";
-export { followTranscript, profilesWith, readTranscript, transcriptFiles } from "./reader.ts";
-export { transcriptRoutes } from "./routes.ts";
-export { pruneTranscripts, repairTail, TranscriptWriter, transcriptPath } from "./writer.ts";
+export type { TranscriptLine } from "./line.ts";
+export { followTranscript, readTranscript, transcriptFiles } from "./reader.ts";
+export { pruneTranscripts, TranscriptWriter, transcriptPath } from "./writer.ts";
 
 /** `<data dir>/transcripts` */
 export function transcriptRoot(dataDir: string): string {
@@ -20,5 +19,3 @@ export function transcriptHook(
 ): (m: TurnMessage) => void {
   return (m) => writer.append(lineOf(m, now()));
 }
-
-export type { TranscriptWriterOptions };

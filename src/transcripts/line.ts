@@ -23,7 +23,7 @@ export interface TranscriptLine {
  * The namespaced conversation id. A2A turns are scoped to the peer that sent them, so two peers
  * using the same contextId never share one; turns started on this host live apart from both.
  */
-export function namespacedContext(origin: "a2a" | "local", peer: string, contextId: string): string {
+function namespacedContext(origin: "a2a" | "local", peer: string, contextId: string): string {
   return origin === "local" ? `local:${contextId}` : `a2a:${peer}:${contextId}`;
 }
 

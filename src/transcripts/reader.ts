@@ -12,7 +12,7 @@ export interface ReadOptions {
 }
 
 /** The profiles that have a transcript for `peer`. */
-export function profilesWith(root: string, peer: string): string[] {
+function profilesWith(root: string, peer: string): string[] {
   if (!existsSync(root)) return [];
   return readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(root, d.name, `${safeName(peer)}.jsonl`)))
@@ -46,7 +46,7 @@ export function readTranscript(root: string, peer: string, o: ReadOptions = {}):
 }
 
 /** Parse the whole lines of `text`; `rest` is a trailing partial line. */
-export function wholeLines(text: string): { lines: TranscriptLine[]; rest: string } {
+function wholeLines(text: string): { lines: TranscriptLine[]; rest: string } {
   const end = text.lastIndexOf("\n");
   const lines: TranscriptLine[] = [];
   for (const s of text.slice(0, end + 1).split("\n")) {

@@ -136,7 +136,7 @@ export class TranscriptWriter {
 }
 
 /** Cut a partial last line (a write a crash cut short). Returns the file's size after. */
-export function repairTail(fd: number): number {
+function repairTail(fd: number): number {
   const size = fstatSync(fd).size;
   if (size === 0) return 0;
   const chunk = Buffer.alloc(64 * 1024);

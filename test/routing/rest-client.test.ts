@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { FetchFn, Upstream } from "../../src/receivers/a2a/http.ts";
+import type { FetchFn } from "../../src/fetch.ts";
+import type { Upstream } from "../../src/receivers/a2a/http.ts";
 import { UpstreamError } from "../../src/receivers/a2a/http.ts";
 import { restCall, restStream } from "../../src/receivers/a2a/rest.ts";
 import { currentRuntime } from "../../src/runtime/index.ts";

@@ -10,7 +10,7 @@ import type { SharedStore } from "../../config/budget-store.ts";
  * The SQL migrations drizzle-kit generated for the shared ledger (`npm run db:generate:pg`),
  * embedded as text like the SQLite ones: a compiled binary needs no migrations folder.
  */
-export const PG_MIGRATIONS: ReadonlyArray<{ tag: string; sql: string }> = [
+const PG_MIGRATIONS: ReadonlyArray<{ tag: string; sql: string }> = [
   { tag: "0000_budgets", sql: m0000 },
   { tag: "0001_totals", sql: m0001 },
   { tag: "0002_functions", sql: m0002 },

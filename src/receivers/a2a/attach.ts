@@ -63,7 +63,7 @@ export async function follow(x: Leg, outage?: (o: Outage | undefined) => void): 
 }
 
 /** Re-attach to a known upstream task: its stream, or (not resubscribable) where GetTask says it is. */
-export async function reattach(x: Leg): Promise<TurnResult> {
+async function reattach(x: Leg): Promise<TurnResult> {
   const { d, wire, st, emit, signal } = x;
   const id = st.taskId!;
   if (wire.subscribe) {

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { hermesRequest, messageFromHermesAnswer } from "../../a2a/hermes.ts";
 import {
-  type Artifact,
   type Message,
   MessageSchema,
   PartSchema,
@@ -19,7 +18,7 @@ import type { RequestExtras } from "../types.ts";
 
 export type Protocol = "1.0" | "0.3" | "hermes-fleet";
 
-export interface OutboundMessage {
+interface OutboundMessage {
   messageId: string;
   parts: Message["parts"];
   contextId?: string | undefined;
@@ -201,5 +200,3 @@ function asObject(r: unknown): Record<string, unknown> {
   if (typeof r !== "object" || r === null || Array.isArray(r)) throw new Error("not an object");
   return r as Record<string, unknown>;
 }
-
-export type { Artifact };

@@ -200,7 +200,7 @@ export function apply(
  * answer message (else of its final status update or task), as another relay writes it (`inputTokens`,
  * `outputTokens`, `costUsd`; the snake_case spellings too).
  */
-export function usageOf(metadata: Record<string, unknown> | undefined): Usage | undefined {
+function usageOf(metadata: Record<string, unknown> | undefined): Usage | undefined {
   const u = metadata?.usage;
   if (typeof u !== "object" || u === null) return undefined;
   const r = u as Record<string, unknown>;

@@ -1,4 +1,5 @@
 import { textOf } from "../../a2a/types.ts";
+import type { FetchFn } from "../../fetch.ts";
 import type { SessionStore } from "../../store/sessions.ts";
 import { sleep } from "../sleep.ts";
 import type { Receiver, Turn, TurnResult } from "../types.ts";
@@ -6,7 +7,7 @@ import { follow, type Outage } from "./attach.ts";
 import { UpstreamCancels } from "./cancels.ts";
 import type { Dialect } from "./dialect.ts";
 import { failed, Progress, TurnFailure } from "./fold.ts";
-import type { FetchFn, Upstream } from "./http.ts";
+import type { Upstream } from "./http.ts";
 import { abortNote, neverReached, postbackResult } from "./outcome.ts";
 import { isQueuedAck, type Postbacks } from "./postbacks.ts";
 import { type Binding, type Wire, wireFor } from "./wire.ts";

@@ -1,5 +1,6 @@
 import { KEEPALIVE_HEADER } from "../../a2a/sse.ts";
 import { readSse } from "../../a2a/sse-read.ts";
+import type { FetchFn } from "../../fetch.ts";
 import { sleep as delay } from "../sleep.ts";
 import { netReason, neverConnected, probeTcp, watchSilence } from "./reach.ts";
 /**
@@ -7,9 +8,6 @@ import { netReason, neverConnected, probeTcp, watchSilence } from "./reach.ts";
  * call, a JSON answer or an SSE stream of answers. Every failure becomes an `UpstreamError` whose
  * text a person can act on and which never contains a credential.
  */
-
-/** The slice of `fetch` the relay uses (injectable in tests). */
-export type FetchFn = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 export interface Upstream {
   url: string;

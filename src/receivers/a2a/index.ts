@@ -1,13 +1,13 @@
 import type { ProfileConfig } from "../../config/schema.ts";
 import { ConfigError } from "../../errors.ts";
-import { checkBinding, chooseBinding } from "../../routing/binding.ts";
-import type { RoutingDeps } from "../../routing/deps.ts";
 import { nextHops } from "../../routing/hops.ts";
-import { resolveLeaseUrl } from "../../routing/lease.ts";
 import { isSelfUrl } from "../../routing/self.ts";
+import type { RoutingDeps } from "../deps.ts";
 import type { Receiver } from "../types.ts";
+import { checkBinding, chooseBinding } from "./binding.ts";
 import { dialectOf } from "./dialect.ts";
 import { forwardingReceiver, TurnFailure } from "./forward.ts";
+import { resolveLeaseUrl } from "./lease.ts";
 
 export { type Dialect, dialectOf, type Protocol } from "./dialect.ts";
 export { forwardingReceiver, TurnFailure } from "./forward.ts";

@@ -42,7 +42,7 @@ export const codex: CliAdapter = {
   parser: () => codexParser(),
 };
 
-export function codexConfig(baseUrl: string): string {
+function codexConfig(baseUrl: string): string {
   return [
     'model_provider = "relay"',
     "check_for_update_on_startup = false",

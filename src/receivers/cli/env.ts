@@ -1,7 +1,7 @@
 import type { BuildContext } from "./types.ts";
 
 /** Variables passed from the relay's environment to a coding CLI; everything else is dropped. */
-export const ENV_ALLOW = [
+const ENV_ALLOW = [
   "PATH",
   "HOME",
   "USER",

@@ -45,7 +45,7 @@ export const gemini: CliAdapter = {
   parser: () => geminiParser(),
 };
 
-export function geminiSettings(): string {
+function geminiSettings(): string {
   return `${JSON.stringify(
     {
       security: { auth: { selectedType: "gemini-api-key" } },

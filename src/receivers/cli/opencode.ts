@@ -51,7 +51,7 @@ export const opencode: CliAdapter = {
   parser: () => opencodeParser(),
 };
 
-export function opencodeConfig(baseUrl: string, model: string, turnTimeoutS: number): string {
+function opencodeConfig(baseUrl: string, model: string, turnTimeoutS: number): string {
   return `${JSON.stringify(
     {
       $schema: "https://opencode.ai/config.json",

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { invalidParams } from "../errors.ts";
-import type { AppEnv } from "../http/types.ts";
-import { readTranscript } from "./reader.ts";
+import { readTranscript } from "../transcripts/reader.ts";
+import type { AppEnv } from "./types.ts";
 
 /** `GET /admin/transcripts/{peer}?profile=&context=&limit=` (mounted under the admin guard). */
 export function transcriptRoutes(root: string): Hono<AppEnv> {

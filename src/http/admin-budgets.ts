@@ -1,6 +1,6 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../http/types.ts";
-import type { BudgetLedger } from "./api.ts";
+import type { BudgetLedger } from "../budgets/api.ts";
+import type { AppEnv } from "./types.ts";
 
 /** `GET /admin/budgets`, `GET /admin/budgets/{peer}`, `POST /admin/budgets/{peer}/reset`. */
 export function budgetRoutes(budgets: BudgetLedger): Hono<AppEnv> {

@@ -1,9 +1,9 @@
 import type { ProfileConfig } from "../config/schema.ts";
-import type { FetchFn } from "../receivers/a2a/http.ts";
-import type { Postbacks } from "../receivers/a2a/postbacks.ts";
+import type { FetchFn } from "../fetch.ts";
+import type { SelfIdentity } from "../routing/self.ts";
+import type { UpstreamCards } from "../routing/upstream-card.ts";
 import type { SessionStore } from "../store/sessions.ts";
-import type { SelfIdentity } from "./self.ts";
-import type { UpstreamCards } from "./upstream-card.ts";
+import type { Postbacks } from "./a2a/postbacks.ts";
 
 /** What forwarding receivers (`a2a`, `remote`, `llm`) need from the relay. */
 export interface RoutingDeps {

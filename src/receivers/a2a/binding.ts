@@ -1,8 +1,8 @@
-import type { ProfileConfig } from "../config/schema.ts";
-import { ConfigError } from "../errors.ts";
-import { TurnFailure } from "../receivers/a2a/fold.ts";
-import type { Binding } from "../receivers/a2a/wire.ts";
-import { cardUrl, type UpstreamCards } from "./upstream-card.ts";
+import type { ProfileConfig } from "../../config/schema.ts";
+import { ConfigError } from "../../errors.ts";
+import { cardUrl, type UpstreamCards } from "../../routing/upstream-card.ts";
+import { TurnFailure } from "./fold.ts";
+import type { Binding } from "./wire.ts";
 
 /**
  * `binding = "auto" | "jsonrpc" | "rest"` of `a2a` and `remote` profiles. REST (HTTP+JSON) is an

@@ -1,7 +1,7 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { BetterSQLiteSession } from "drizzle-orm/better-sqlite3/session";
 import { BaseSQLiteDatabase, SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
-import type { SqliteConnection } from "../runtime/types.ts";
+import type { SqliteConnection } from "./types.ts";
 
 /**
  * SQLite through the built-in `node:sqlite` (`DatabaseSync`), for Deno (and usable on Bun 1.4).

@@ -1,6 +1,6 @@
-import { RelayError } from "../errors.ts";
-import { resolveLease } from "../portlock/index.ts";
-import { TurnFailure } from "../receivers/a2a/forward.ts";
+import { RelayError } from "../../errors.ts";
+import { resolveLease } from "../../portlock/index.ts";
+import { TurnFailure } from "./fold.ts";
 
 /**
  * `lease = NAME` on an `a2a` profile: the relay instance holding lease NAME is found in the port
