@@ -25,5 +25,3 @@ export async function createBudgets(
   const { openPgBudgets } = await import("./pg/open.ts"); // loaded only when a store is configured
   return openPgBudgets({ ...o, shared, onWriteError });
 }
-
-export { storeError } from "./pg/errors.ts";
