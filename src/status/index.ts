@@ -1,2 +1,2 @@
-export { Activity, type SettledTask } from "./activity.ts";
-export { SESSION_COOKIE, type StatusDeps, statusPage } from "./page.ts";
+export { Activity } from "./activity.ts";
+export { statusPage } from "./page.ts";

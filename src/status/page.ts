@@ -33,7 +33,7 @@ export interface StatusDeps {
   sessionMs?: number;
 }
 
-export const SESSION_COOKIE = "a2a_relay_session";
+const SESSION_COOKIE = "a2a_relay_session";
 
 export function statusPage(deps: StatusDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
