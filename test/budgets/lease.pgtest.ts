@@ -82,6 +82,26 @@ describe.skipIf(!pg)("the compiled binary on the shared store", () => {
     expect((await startTurn(c!.url, 10)).result).toBeDefined();
   }, 60_000);
 
+  test("a relay restarted after kill -9 hands back its previous process's reservations at once", async () => {
+    const store = freshDb(pg!);
+    const toml = fleetToml(store, "max_concurrent = 2\nmax_queued = 10"); // lease_s = 30
+    const first = await startBinary({ toml, env: { BOT_TOKEN } });
+    for (let i = 0; i < 3; i++) expect((await startTurn(first.url, 60_000)).result).toBeDefined();
+    await waitFor(async () => {
+      const [r] = await adminBudgets(first.url, first.token);
+      return r.running === 2 && r.queued === 1;
+    });
+    first.proc.kill("SIGKILL");
+    await first.proc.exited;
+    const again = await startBinary({ toml, env: { BOT_TOKEN }, dataDir: first.dataDir });
+    const [r] = await adminBudgets(again.url, again.token);
+    expect(r).toMatchObject({ running: 0, queued: 0 }); // not 30 s later: at start
+    expect(
+      pg!.psql("SELECT state, count(*) FROM budget_ledger GROUP BY state ORDER BY state", dbOf(store)),
+    ).toBe("refunded|1\nsettled|2\n");
+    await again.stop();
+  }, 60_000);
+
   test("budget show / reset with the binary's CLI read and write the shared ledger", async () => {
     const store = freshDb(pg!);
     const toml = fleetToml(store, `window = "total"\nmax_turns = 3`);

@@ -28,6 +28,8 @@ export interface PgBudgetsDeps {
   fallback?: { ledger: () => BudgetLedger; reconcile: () => Promise<number> } | undefined;
   /** Closed rows of a peer older than this may be deleted (`[store] retain`); absent: kept. */
   pruneCutoff?: ((b: PeerBudget, now: number) => number) | undefined;
+  /** The start of the instance ids of this relay on this data dir (see recover). */
+  siblingPrefix?: string | undefined;
   /** How often a waiting turn looks for a slot without being told (ms). */
   pollMs?: number;
 }
@@ -82,9 +84,14 @@ export class PgBudgets implements BudgetLedger {
     this.#schedule();
   }
 
-  /** Nothing to recover here: a previous process's reservations come back when its lease ends. */
+  /**
+   * After a restart: the previous process of this relay (same server.id and data dir) left turns
+   * open; hand them back now instead of after its lease. Other relays' are theirs to heartbeat.
+   */
   async recover(): Promise<{ refunded: number; settled: number }> {
-    return { refunded: 0, settled: 0 };
+    const prefix = this.#deps.siblingPrefix;
+    if (!prefix || this.#down !== undefined) return { refunded: 0, settled: 0 };
+    return this.#deps.store.reapSiblings(prefix, this.#now()).catch(() => ({ refunded: 0, settled: 0 }));
   }
 
   async admit(req: AdmitRequest): Promise<AdmissionTicket | undefined> {

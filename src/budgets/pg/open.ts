@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { join } from "node:path";
 import type { SharedStore } from "../../config/budget-store.ts";
 import type { CreateBudgetsOptions } from "../api.ts";
@@ -19,7 +19,10 @@ export async function openPgBudgets(
 ): Promise<PgBudgets> {
   const { shared, onWriteError } = o;
   const conn = connectPg(shared);
-  const store = new PgLedgerStore(conn.db, conn.sql, `${o.relay}/${randomUUID()}`);
+  // <relay>/<data dir>/<process>: one process holds a data dir, so a restart may hand back the
+  // open turns of the instances before it at once (recover)
+  const prefix = `${o.relay}/${createHash("sha256").update(o.dataDir).digest("hex").slice(0, 12)}/`;
+  const store = new PgLedgerStore(conn.db, conn.sql, `${prefix}${randomUUID()}`);
   const fallback =
     o.setup.onStoreDown === "local"
       ? new LocalFallback({
@@ -39,6 +42,7 @@ export async function openPgBudgets(
     relay: o.relay,
     now: o.now,
     log,
+    siblingPrefix: prefix,
     pruneCutoff:
       o.retainMs === undefined ? undefined : (b, now) => ledgerHorizon(b, now, now - (o.retainMs ?? 0)),
     fallback: fallback && { ledger: () => fallback.ledger(), reconcile: () => fallback.reconcile(store) },

@@ -160,6 +160,23 @@ export class PgLedgerStore {
     return { relays: r?.relays ?? 0, refunded: r?.refunded ?? 0, settled: r?.settled ?? 0 };
   }
 
+  /**
+   * After a restart: hand back the open turns of earlier instances whose id starts with `prefix`
+   * (the same relay on the same data dir, which one process holds at a time: they are dead).
+   */
+  async reapSiblings(prefix: string, now: number): Promise<{ refunded: number; settled: number }> {
+    const ids = await this.#sql<{ id: string }[]>`
+      select id from budget_relays where starts_with(id, ${prefix}) and id <> ${this.instance}`;
+    const out = { refunded: 0, settled: 0 };
+    for (const { id } of ids) {
+      const [r] = await this.#sql<{ refunded: number; settled: number }[]>`
+        select * from a2a_relay_reap(0, ${now}, ${id})`;
+      out.refunded += r?.refunded ?? 0;
+      out.settled += r?.settled ?? 0;
+    }
+    return out;
+  }
+
   /** A clean stop: hand back this instance's open turns and leave. */
   async leave(now: number): Promise<void> {
     await this.#sql`select * from a2a_relay_reap(0, ${now}, ${this.instance})`;
