@@ -66,6 +66,8 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
         peer: c.get("peer")?.name,
         profile: c.get("profile"),
         rpc: c.get("rpcMethod"),
+        // the plain-text door names its task in a header; REST paths carry it
+        task: c.res.headers.get("a2a-task-id") ?? /\/tasks\/([^/:]+)/.exec(c.req.path)?.[1],
       },
       "request",
     );

@@ -88,3 +88,16 @@ test("a bad credential is a refusal line with the reason, never the credential",
   expect(line).toMatchObject({ level: 40, event: "refused", reason: "UNAUTHENTICATED" });
   expect(r.stdout()).not.toContain("wrong-token-value");
 });
+
+test("a request line names the task where the request does (plain-text door, REST paths)", async () => {
+  const token = (await Bun.file(`${r.dataDir}/tokens/local.token`).text()).trim();
+  const res = await fetch(`${r.url}/send/echo`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "text/plain" },
+    body: "named",
+  });
+  expect(res.status).toBe(200);
+  const id = res.headers.get("a2a-task-id");
+  const line = await waitFor(() => lines().find((l) => l.msg === "request" && l.path === "/send/echo"));
+  expect(line).toMatchObject({ task: id, peer: "local", profile: "echo", status: 200 });
+});
