@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { partsText, type TaskState } from "./a2a/types.ts";
+import { CertificatePeers } from "./auth/cert-peers.ts";
 import { JwtVerifier } from "./auth/jwt.ts";
 import { RelayKeyring, relayKeyPath } from "./auth/keys.ts";
 import { AuthThrottle } from "./auth/limiter.ts";
@@ -112,6 +113,7 @@ async function start(
 ): Promise<RunningRelay> {
   const { server } = config;
   const tokens = new TokenDirectory(Object.values(config.peers));
+  const certs = new CertificatePeers(Object.values(config.peers));
   // the built-in `local` peer does not count: a config file must name a peer of its own
   const configuredPeers = Object.values(config.peers).filter((p) => !p.builtin);
   if (!LOOPBACK.test(server.host) && !config.insecureNoAuth && configuredPeers.length === 0) {
@@ -132,7 +134,7 @@ async function start(
     );
   }
   for (const p of Object.values(config.peers)) {
-    if (!p.credential.resolved && !p.jwtKey?.resolved)
+    if (!p.credential.resolved && !p.jwtKey?.resolved && !p.tls)
       logger.warn(
         { peer: p.name, source: p.credential.source, problem: p.credential.error },
         "peer has no usable credential",
@@ -370,6 +372,7 @@ async function start(
     config,
     engine,
     tokens,
+    certs,
     jwt,
     authLimiter,
     keyring,
@@ -401,6 +404,7 @@ async function start(
   });
 
   const fetchApp: ServeOptions["fetch"] = (req, info) => app.fetch(req, info);
+  if (certs.size) await runtime.prepare?.({ peerCertificates: true });
   const { listener, lease, release } = bindListener(runtime, config, fetchApp);
   const tlsServed = config.server.tlsMaterial;
   const rotation = tlsServed
@@ -409,6 +413,7 @@ async function start(
         listener,
         serve: { hostname: server.host, fetch: fetchApp, idleTimeout: 120 },
         tls: tlsServed,
+        peerCertificates: certs.size > 0,
         logger,
         onCertificate: (t) => {
           certExpiry.notAfter = t.notAfter;

@@ -22,6 +22,8 @@ export function rotateCertificates(o: {
   listener: Listener;
   serve: Omit<ServeOptions, "port" | "tls">;
   tls: ServerTls;
+  /** Handlers learn each connection's client certificate (peers identified by certificate). */
+  peerCertificates?: boolean;
   logger: Logger;
   everyMs?: number;
   /** Told of every certificate put in service (metrics). */
@@ -66,6 +68,7 @@ export function rotateCertificates(o: {
             key: next.key,
             minVersion: next.minVersion,
             ...(next.clientCa ? { clientCa: next.clientCa } : {}),
+            ...(o.peerCertificates ? { peerCertificates: true } : {}),
           },
         });
       try {

@@ -8,8 +8,8 @@ export interface Peer {
   profiles: readonly string[];
   defaultProfile: string | undefined;
   admin: boolean;
-  /** How it authenticated: "token", "jwt" or "none" (--insecure-no-auth). */
-  via: "token" | "jwt" | "none";
+  /** How it authenticated: "token", "jwt", "cert" (its client certificate) or "none" (--insecure-no-auth). */
+  via: "token" | "jwt" | "cert" | "none";
 }
 
 export function mayUse(peer: Peer, profile: string): boolean {

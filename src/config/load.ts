@@ -245,6 +245,10 @@ function resolveConfig(c: ParsedConfig, env: Record<string, string | undefined>)
       fleetCa,
     );
     if (out) outbound[name] = out;
+    if (p.remote && p.auth === "cert" && !out?.cert)
+      throw new ConfigError(
+        `config error in ${where}: profiles.${name}.auth: "cert" presents this relay's client certificate: set client_cert_file and client_key_file`,
+      );
   }
   const peers: Record<string, ResolvedPeer> = {};
   for (const [name, p] of Object.entries(c.peers)) {
@@ -255,6 +259,12 @@ function resolveConfig(c: ParsedConfig, env: Record<string, string | undefined>)
     };
   }
   rejectSharedTokens(where, peers);
+  for (const p of Object.values(peers)) {
+    if (p.tls && !tls?.clientCa)
+      throw new ConfigError(
+        `config error in ${where}: peers.${p.name}.tls: identifying a peer by its client certificate needs mutual TLS (server.tls.client_ca_file)`,
+      );
+  }
   const { where: _, ...rest } = c;
   return {
     ...rest,

@@ -159,6 +159,14 @@ const Peer = z.strictObject({
   jwt: Jwt.optional(),
   budget: Budget.optional(),
   push_hosts: z.array(z.string()).optional(),
+  /** Identify this peer by its verified client certificate (mutual TLS), without a credential. */
+  tls: z
+    .strictObject({ subject: z.string().min(1).optional(), san: z.string().min(1).optional() })
+    .refine(
+      (t) => t.subject !== undefined || t.san !== undefined,
+      'set subject ("CN=host-a") or san ("DNS:host-a")',
+    )
+    .optional(),
 });
 
 const HANDLERS = ["opencode", "claude", "codex", "gemini", "agy", "a2a", "llm", "echo"] as const;
@@ -188,7 +196,8 @@ const FlatProfile = z.strictObject({
   // remote relay
   remote: z.string().url().optional(),
   remote_profile: z.string().optional(),
-  auth: z.enum(["jwt", "token"]).default("jwt"),
+  /** "cert": no Authorization header; the client certificate (client_cert_file) identifies this relay. */
+  auth: z.enum(["jwt", "token", "cert"]).default("jwt"),
   // llm
   base_url: z.string().url().optional(),
   api_key_env: z.string().optional(),

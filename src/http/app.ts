@@ -161,6 +161,7 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
     jwt: deps.jwt,
     limiter: deps.authLimiter,
     insecureNoAuth: config.insecureNoAuth,
+    certs: deps.certs,
     onFailure: (f) => {
       metrics.authFailures.inc({ reason: f.why });
       logger.warn({ event: "refused", reason: "UNAUTHENTICATED", ...f }, "authentication refused");

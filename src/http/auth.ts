@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import type { CertificatePeers } from "../auth/cert-peers.ts";
 import type { JwtVerifier } from "../auth/jwt.ts";
 import type { AuthThrottle } from "../auth/limiter.ts";
 import { ANONYMOUS, type Peer, type TokenDirectory } from "../auth/peers.ts";
@@ -15,12 +16,15 @@ interface PeerAuthOptions {
   /** Answer 429 to a credential, or an address's bad credentials, after too many failures. */
   limiter?: AuthThrottle | undefined;
   insecureNoAuth: boolean;
+  /** Peers identified by their verified client certificate when they send no credential. */
+  certs?: CertificatePeers | undefined;
   /** Told about each refusal: the address and a short reason code, never the credential. */
   onFailure?: ((info: { addr: string; why: string }) => void) | undefined;
 }
 
 /**
- * Identify the peer from its credential alone: a JWT (told apart by its shape) or a static token.
+ * Identify the peer from its credential: a JWT (told apart by its shape) or a static token; with no
+ * credential, from a client certificate mapped by `[peers.X.tls]`.
  * Every failure gets the same 401 body, so nothing tells a caller whether a peer or token exists.
  */
 export function peerAuth(opts: PeerAuthOptions): MiddlewareHandler<AppEnv> {
@@ -32,6 +36,13 @@ export function peerAuth(opts: PeerAuthOptions): MiddlewareHandler<AppEnv> {
     if (limiter && !limiter.idle) {
       const wait = limiter.credentialWait(addrOf(), header);
       if (wait > 0) throw tooManyAuthFailures(wait, "credential");
+    }
+    // no credential: a verified client certificate that names a peer identifies it
+    const cert = !header && opts.certs?.size ? c.env?.clientCertificate : undefined;
+    const byCert = cert ? opts.certs?.identify(cert) : undefined;
+    if (byCert) {
+      c.set("peer", byCert);
+      return next();
     }
     if (!header && opts.insecureNoAuth) {
       c.set("peer", ANONYMOUS);

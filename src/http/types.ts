@@ -1,5 +1,6 @@
 import type { Dialect, JsonRpcId } from "../a2a/jsonrpc.ts";
 import type { SseFrame } from "../a2a/sse.ts";
+import type { CertificatePeers } from "../auth/cert-peers.ts";
 import type { JwtVerifier } from "../auth/jwt.ts";
 import type { RelayKeyring } from "../auth/keys.ts";
 import type { AuthThrottle } from "../auth/limiter.ts";
@@ -17,6 +18,8 @@ export interface AppDeps {
   config: Config;
   engine: Engine;
   tokens: TokenDirectory;
+  /** Peers identified by their client certificate (`[peers.X.tls]`). */
+  certs?: CertificatePeers;
   /** Peer JWT verification (absent: static tokens only). */
   jwt?: JwtVerifier;
   /** 429 after too many failed authentications of one credential, or from one address. */

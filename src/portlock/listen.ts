@@ -43,8 +43,16 @@ export function bindListener(runtime: Runtime, config: Config, fetch: ServeOptio
     server.name = defaultLeaseName(server.lockDir, server.id, server.port, runtime);
   }
   const t = server.tlsMaterial;
+  // peers identified by client certificate: the handler must learn each connection's certificate
+  const peerCertificates = Object.values(config.peers).some((p) => p.tls);
   const tls = t
-    ? { cert: t.cert, key: t.key, minVersion: t.minVersion, ...(t.clientCa ? { clientCa: t.clientCa } : {}) }
+    ? {
+        cert: t.cert,
+        key: t.key,
+        minVersion: t.minVersion,
+        ...(t.clientCa ? { clientCa: t.clientCa } : {}),
+        ...(peerCertificates ? { peerCertificates } : {}),
+      }
     : undefined;
   const bind = (port: number) =>
     runtime.serve({ hostname: server.host, port, fetch, idleTimeout: 120, ...(tls ? { tls } : {}) });

@@ -49,7 +49,8 @@ export function remoteReceiver(name: string, p: ProfileConfig, deps: RoutingDeps
         );
       }
       const chosen = await chooseBinding(name, p, url, deps.cards, signal);
-      const headers = { ...nextHops(turn.hops), Authorization: await credential(name, p, deps, id) };
+      const auth = await credential(name, p, deps, id);
+      const headers = { ...nextHops(turn.hops), ...(auth ? { Authorization: auth } : {}) };
       return { url: chosen.url, headers, binding: chosen.binding };
     },
   });
@@ -58,6 +59,7 @@ export function remoteReceiver(name: string, p: ProfileConfig, deps: RoutingDeps
 // internal
 
 async function credential(name: string, p: ProfileConfig, deps: RoutingDeps, id: string): Promise<string> {
+  if (p.auth === "cert") return ""; // the client certificate of the TLS connection speaks for this relay
   if (deps.outboundCredential) {
     try {
       return await deps.outboundCredential(p, id);

@@ -4,8 +4,16 @@ import { rootCertificates } from "node:tls";
 import { openBunSqlite } from "./bun-sqlite.ts";
 import type { ChildProcess, Listener, Runtime, ServeOptions, SpawnOptions } from "./types.ts";
 
+/** node:tls, node:http and @hono/node-server: ~50 ms to load, so only when a config needs them. */
+let peerCerts: typeof import("./bun-peer-certs.ts") | undefined;
+
 function serve(opts: ServeOptions): Listener {
   const t = opts.tls;
+  // Bun.serve cannot tell a handler which client certificate a connection presented
+  if (t?.peerCertificates) {
+    if (!peerCerts) throw new Error("runtime.prepare({ peerCertificates: true }) was not awaited");
+    return peerCerts.servePeerCertificates({ ...opts, tls: t });
+  }
   const server = Bun.serve({
     hostname: opts.hostname,
     port: opts.port,
@@ -90,6 +98,9 @@ export const bunRuntime: Runtime = {
     exec: "db.run(sql)",
   },
   serve,
+  prepare: async (o) => {
+    if (o.peerCertificates) peerCerts ??= await import("./bun-peer-certs.ts");
+  },
   spawn,
   tlsInit: (t) => ({
     tls: {

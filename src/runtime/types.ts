@@ -28,8 +28,18 @@ export interface Listener {
   stop(force?: boolean): Promise<void>;
 }
 
+/** A client certificate verified in the mutual-TLS handshake, as `X509Certificate` renders it. */
+export interface ClientCertificate {
+  /** Distinguished name, one `KEY=value` a line. */
+  subject: string;
+  /** `DNS:host-a, IP Address:10.0.0.1, URI:…`, when the certificate has the extension. */
+  subjectAltName?: string | undefined;
+}
+
 export interface RequestInfo {
   remoteAddress: string;
+  /** The connection's verified client certificate; only where `tls.peerCertificates` asked for it. */
+  clientCertificate?: ClientCertificate | undefined;
   /** Stop the server from timing out this connection (long blocking calls, SSE). */
   keepOpen(): void;
 }
@@ -41,7 +51,14 @@ export interface ServeOptions {
   /** Seconds a connection may stay idle; SSE sends keepalives well within it. */
   idleTimeout?: number;
   /** Serve https; with `clientCa`, every client must present a certificate it signed. */
-  tls?: { cert: string; key: string; minVersion: "1.2" | "1.3"; clientCa?: string };
+  tls?: {
+    cert: string;
+    key: string;
+    minVersion: "1.2" | "1.3";
+    clientCa?: string;
+    /** Tell handlers each connection's verified client certificate (`RequestInfo.clientCertificate`). */
+    peerCertificates?: boolean;
+  };
 }
 
 export interface SpawnOptions {
@@ -65,6 +82,8 @@ export interface Runtime {
   /** How a worker thread opens SQLite (the background WAL checkpointer). */
   readonly workerSqlite: WorkerSqlite;
   serve(opts: ServeOptions): Listener;
+  /** Load what `serve` will need for these options (absent: nothing to load). */
+  prepare?(o: { peerCertificates?: boolean }): Promise<void>;
   spawn(opts: SpawnOptions): ChildProcess;
   /**
    * Read a `/proc` file (port-lease liveness); undefined when it cannot be read. Absent: read it

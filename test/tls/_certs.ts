@@ -13,7 +13,14 @@ export interface Certs {
   pem(name: string): string;
 }
 
-export function makeCerts(): Certs {
+/** More certificates signed by the fleet CA: `name`.pem/.key with that CN and extension lines. */
+export interface ExtraCert {
+  name: string;
+  cn: string;
+  ext: string;
+}
+
+export function makeCerts(extra: ExtraCert[] = []): Certs {
   const dir = mkdtempSync(join(tmpdir(), "a2a-tls-"));
   const p = (n: string) => join(dir, n);
   const run = (...args: string[]) => {
@@ -76,6 +83,7 @@ export function makeCerts(): Certs {
   );
   leaf("client", "host-a", "fleet-ca", "extendedKeyUsage = clientAuth\n");
   leaf("rogue-client", "mallory", "rogue-ca", "extendedKeyUsage = clientAuth\n");
+  for (const e of extra) leaf(e.name, e.cn, "fleet-ca", e.ext);
   // an expired certificate: `openssl ca` takes explicit dates
   writeFileSync(p("index.txt"), "");
   writeFileSync(p("serial"), "1000\n");
@@ -102,7 +110,17 @@ export function makeCerts(): Certs {
   );
   key("other.key");
   writeFileSync(p("no-certs.pem"), "not a certificate\n");
-  for (const k of ["fleet-ca", "rogue-ca", "server", "server2", "client", "rogue-client", "expired", "other"])
+  for (const k of [
+    "fleet-ca",
+    "rogue-ca",
+    "server",
+    "server2",
+    "client",
+    "rogue-client",
+    "expired",
+    "other",
+    ...extra.map((e) => e.name),
+  ])
     chmodSync(p(`${k}.key`), 0o600);
   return { dir, path: p, pem: (n) => readFileSync(p(n), "utf8") };
 }
