@@ -73,7 +73,7 @@ export async function startRelayProc(o: StartRelay): Promise<RelayProc> {
   let m: RegExpExecArray | null = null;
   while (!m && Date.now() < deadline && proc.exitCode === null) {
     await Bun.sleep(25);
-    m = /listening on (http:\/\/[^\s:]+:(\d+))/.exec(out);
+    m = /listening on (https?:\/\/[^\s:]+:(\d+))/.exec(out);
   }
   if (!m) {
     proc.kill("SIGKILL");
