@@ -181,3 +181,14 @@ describe("background WAL checkpointer (a worker thread on node:sqlite)", () => {
     assert.deepEqual(r, { grew: true, errors: [] });
   });
 });
+
+test("mutual TLS is refused on Deno, naming the key (Deno.serve cannot ask for client certificates)", () => {
+  const serve = () =>
+    rt.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => new Response("never"),
+      tls: { cert: "unused", key: "unused", minVersion: "1.2", clientCa: "unused", peerCertificates: true },
+    });
+  assert.throws(serve, /server\.tls\.client_ca_file: mutual TLS needs the Bun runtime/);
+});
