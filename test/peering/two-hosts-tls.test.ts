@@ -173,7 +173,7 @@ describe("two hosts over TLS with mutual TLS: host A identified by its certifica
       return l.length === 4 ? l : undefined;
     });
     expect(onB.every((l) => l.peer === "host-a" && l.origin === "a2a")).toBe(true);
-  });
+  }, 30_000);
 
   test("B refuses a client without a certificate and one from another CA in the handshake", async () => {
     if (setupError) throw setupError;
@@ -183,7 +183,7 @@ describe("two hosts over TLS with mutual TLS: host A identified by its certifica
       post("rogue", ["--cert", certs.path("rogue-client.pem"), "--key", certs.path("rogue-client.key")]),
     );
     expect(rogue.code).not.toBe(0);
-  });
+  }, 30_000);
 
   test("a fleet certificate that maps to no peer still needs a credential; host-a's alone is enough", async () => {
     if (setupError) throw setupError;
@@ -201,5 +201,5 @@ describe("two hosts over TLS with mutual TLS: host A identified by its certifica
     );
     expect(asA.out.trim().split("\n").at(-1)).toBe("200");
     expect(asA.out).toContain("TASK_STATE_COMPLETED");
-  });
+  }, 30_000);
 });
