@@ -154,8 +154,13 @@ function reattachable(err: unknown, x: Leg, attempts: number): boolean {
   if (!isLinkFailure(err)) return false;
   // tasks are what can be found again; a fleet node has none
   if (!x.d.get) return false;
-  // the first send never reached the upstream: say so now (nothing runs there)
-  if (attempts === 0 && !x.st.taskId && err.link === "connect") return false;
+  if (!x.st.taskId && err.link === "connect") {
+    // the first send never reached the upstream: say so now (nothing runs there)
+    if (attempts === 0) return false;
+    // a re-send refused: the upstream's process is down, and a task it may have had dies with it
+    // (a relay fails what it ran when it restarts); wait for it only when its task is known
+    if (/connection refused/.test(err.message)) return false;
+  }
   return true;
 }
 

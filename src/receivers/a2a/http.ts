@@ -287,9 +287,11 @@ export async function* sseFrames(body: ReadableStream<Uint8Array>, signal: Abort
 }
 
 export function isConnectionRefused(err: unknown): boolean {
-  const e = err as { code?: unknown; cause?: { code?: unknown }; message?: unknown };
+  const e = err as { code?: unknown; cause?: { code?: unknown; message?: unknown }; message?: unknown };
   const code = String(e?.code ?? e?.cause?.code ?? "");
-  return code === "ConnectionRefused" || code === "ECONNREFUSED" || /refused/i.test(String(e?.message ?? ""));
+  // Deno says "fetch failed" and puts "Connection refused" in `cause`
+  const text = `${String(e?.message ?? "")} ${String(e?.cause?.message ?? "")}`;
+  return code === "ConnectionRefused" || code === "ECONNREFUSED" || /refused/i.test(text);
 }
 
 /** Why a request failed, in words a person reads (see reach.ts). */

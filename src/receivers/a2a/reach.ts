@@ -75,16 +75,30 @@ export function netReason(err: unknown): string {
     return `TLS: the upstream's certificate was not accepted (${code})`;
   }
   const msg = typeof e?.message === "string" ? e.message : String(err);
-  if (/refused/i.test(msg)) return "connection refused";
-  if (/closed unexpectedly|socket hang up|other side closed/i.test(msg)) return "connection reset";
-  if (/timed? ?out/i.test(msg)) return "timed out";
+  // Deno says "fetch failed" and puts the reason in `cause`
+  const all = `${msg} ${typeof e?.cause?.message === "string" ? e.cause.message : ""}`;
+  if (/refused/i.test(all)) return "connection refused";
+  if (/network is unreachable/i.test(all)) return "network unreachable";
+  if (/no route to host|host is unreachable/i.test(all)) return "host unreachable";
+  if (
+    /closed unexpectedly|socket hang up|other side closed|closed before message completed|connection reset/i.test(
+      all,
+    )
+  ) {
+    return "connection reset";
+  }
+  if (/timed? ?out/i.test(all)) return "timed out";
+  if (/dns error|failed to lookup|name or service not known/i.test(all)) return "host name not found";
   return tidy(code && !msg.includes(code) ? `${code}: ${msg}` : msg);
 }
 
 /** Failures where no connection was ever made: nothing reached the upstream. */
 export function neverConnected(err: unknown): boolean {
-  const e = err as { code?: unknown; cause?: { code?: unknown } };
-  return NO_CONNECTION.has(String(e?.code ?? e?.cause?.code ?? ""));
+  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  if (NO_CONNECTION.has(String(e?.code ?? e?.cause?.code ?? ""))) return true;
+  // Deno: "fetch failed", with "tcp connect error: …" or "dns error: …" in `cause`
+  const cause = typeof e?.cause?.message === "string" ? e.cause.message : "";
+  return /\(Connect\)|tcp connect error|dns error|failed to lookup/i.test(cause);
 }
 
 // internal
