@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { netReason } from "../../src/receivers/a2a/reach.ts";
+import { netReason, neverConnected } from "../../src/receivers/a2a/reach.ts";
 import { type DarkProxy, startDarkProxy } from "../helpers/dark-proxy.ts";
 import { freePort, type RoutingRelay, startRoutingRelay, v1Message } from "./_relay.ts";
 import type { Json } from "./_sdk.ts";
@@ -271,5 +271,14 @@ describe("network errors in words", () => {
     expect(netReason(new Error("something odd. Was there a typo in the url or port?"))).toBe(
       "something odd.",
     );
+    // Deno: "fetch failed", the reason in `cause`; a refused connection is one that never opened
+    const deno = Object.assign(new TypeError("fetch failed"), {
+      cause: new Error(
+        "error sending request for url (http://127.0.0.1:9/): client error (Connect): tcp connect error: Connection refused (os error 111)",
+      ),
+    });
+    expect(netReason(deno)).toBe("connection refused");
+    expect(neverConnected(deno)).toBe(true);
+    expect(neverConnected(e("ECONNRESET", "reset"))).toBe(false);
   });
 });
