@@ -46,7 +46,10 @@ describe("the compiled binary with clients and receivers we did not write", () =
     expect(slash.body.result.task.status.state).toBe("TASK_STATE_COMPLETED");
   });
 
-  test("a queued receiver's post-back settles its task after the relay was killed -9 and restarted", async () => {
+  // two relay processes start in this test (on Deno about a second each)
+  test("a queued receiver's post-back settles its task after the relay was killed -9 and restarted", {
+    timeout: 20_000,
+  }, async () => {
     const port = freePort();
     const receiver = await startQueuedReceiver({
       hermesUrl: `http://127.0.0.1:${port}/a2a/oc/jsonrpc`,

@@ -143,7 +143,10 @@ describe("the compiled binary: push capability, routed usage, clean disconnects"
     expect(metrics).not.toContain('outcome="INTERNAL"');
   });
 
-  test("usage a far relay reports is charged to the near relay's max_tokens", async () => {
+  // two relay processes start in this test (on Deno about a second each)
+  test("usage a far relay reports is charged to the near relay's max_tokens", {
+    timeout: 20_000,
+  }, async () => {
     const pair = "pair-secret-binary-usage-0123456789";
     const caller = "caller-token-binary-usage-0123456789";
     const far = await startBinary({
