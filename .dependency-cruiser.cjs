@@ -4,7 +4,7 @@
  */
 const BASE = "^src/(a2a|config)/|^src/(errors|ids|logger|log-sink|version|fetch|prom-text|metrics)[.]ts$";
 const DOMAIN = "^src/(auth|brief|routing|receivers|tasks|transcripts|push|budgets)/";
-const FRONT = "^src/(http|status|client|cli)/|^src/(server|main|tls-rotation)[.]ts$";
+const FRONT = "^src/(http|status|client|cli|server)/|^src/(server|main|tls-rotation)[.]ts$";
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

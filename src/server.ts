@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { partsText, type TaskState } from "./a2a/types.ts";
 import { CertificatePeers } from "./auth/cert-peers.ts";
 import { JwtVerifier } from "./auth/jwt.ts";
 import { RelayKeyring, relayKeyPath } from "./auth/keys.ts";
@@ -9,8 +8,7 @@ import { TokenDirectory } from "./auth/peers.ts";
 import { SqliteReplayGuard } from "./auth/replay.ts";
 import { budgetsFromConfig, createBudgets, ledgerHorizon } from "./budgets/index.ts";
 import { type Config, readSecretFile } from "./config/load.ts";
-import type { OutboundTls } from "./config/tls.ts";
-import { ConfigError, dataDirUnwritable, RelayError } from "./errors.ts";
+import { dataDirUnwritable, RelayError } from "./errors.ts";
 import type { FetchFn } from "./fetch.ts";
 import { createApp } from "./http/app.ts";
 import type { Logger } from "./logger.ts";
@@ -23,6 +21,9 @@ import type { RoutingDeps } from "./receivers/deps.ts";
 import { buildReceiver } from "./receivers/index.ts";
 import { UpstreamCards } from "./routing/upstream-card.ts";
 import type { Runtime, ServeOptions } from "./runtime/index.ts";
+import { checkServe } from "./server/checks.ts";
+import { outboundFetches } from "./server/outbound.ts";
+import { settledTaskLog } from "./server/task-log.ts";
 import { Activity } from "./status/activity.ts";
 import { type Checkpointer, startCheckpointer } from "./store/checkpointer.ts";
 import { type DataDirLock, lockDataDir, widerThanPrivate } from "./store/data-dir.ts";
@@ -81,8 +82,6 @@ const BACKGROUND_AFTER_MS = 250;
  */
 const AUTH_ADDRESS_FACTOR = 5;
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|\[::1\])$/;
-
 /**
  * Start a relay: lock the data dir, open the store, recover, build receivers, bind the listener.
  * A start that fails lets go of the data dir's lock.
@@ -114,39 +113,7 @@ async function start(
   const { server } = config;
   const tokens = new TokenDirectory(Object.values(config.peers));
   const certs = new CertificatePeers(Object.values(config.peers));
-  // the built-in `local` peer does not count: a config file must name a peer of its own
-  const configuredPeers = Object.values(config.peers).filter((p) => !p.builtin);
-  if (!LOOPBACK.test(server.host) && !config.insecureNoAuth && configuredPeers.length === 0) {
-    throw new ConfigError(
-      `refusing to listen on ${server.host} with no peer configured: add [peers.NAME] to the config, or pass --insecure-no-auth`,
-    );
-  }
-  if (!LOOPBACK.test(server.host) && !server.tlsMaterial && !server.tls_offloaded) {
-    logger.warn(
-      { host: server.host },
-      "listening off loopback without [server.tls]: bearer tokens, JWTs and task texts cross the network in clear text; set server.tls (cert_file, key_file), or server.tls_offloaded = true if a proxy in front terminates TLS",
-    );
-  }
-  if (server.tls_offloaded && !server.public_url && !server.trusted_proxies.length) {
-    logger.warn(
-      {},
-      "server.tls_offloaded without server.public_url or server.trusted_proxies: cards will name this relay's own http:// address; list the proxy in trusted_proxies (its X-Forwarded-Proto/Host are then believed) or set public_url",
-    );
-  }
-  for (const p of Object.values(config.peers)) {
-    if (!p.credential.resolved && !p.jwtKey?.resolved && !p.tls)
-      logger.warn(
-        { peer: p.name, source: p.credential.source, problem: p.credential.error },
-        "peer has no usable credential",
-      );
-  }
-  for (const p of Object.values(config.peers)) {
-    if (p.jwtKey && !p.jwtKey.resolved)
-      logger.warn(
-        { peer: p.name, source: p.jwtKey.source, problem: p.jwtKey.error },
-        "peer has no usable JWT key",
-      );
-  }
+  checkServe(config, logger);
   await prepareLease(runtime, config, opts.replace ?? false);
   // one relay per data dir: a second one would mark the first one's running tasks FAILED
   const lock = lockDataDir(server.dataDir);
@@ -158,23 +125,8 @@ async function start(
       "the data dir is open to other users (it holds tokens, keys and every message): chmod 700 it",
     );
   const outFetch = opts.fetch ?? fetch;
-  // outbound https trusts the system roots plus fleet_ca_file (JWKS, push deliveries), and per
-  // forwarding profile its ca_file and client certificate
-  const fetchWith = (t: OutboundTls | undefined): FetchFn => {
-    if (!t) return outFetch;
-    const extra = runtime.tlsInit(t);
-    return (url, init) => outFetch(url, { ...init, ...extra } as RequestInit);
-  };
-  const fleetFetch = fetchWith(server.fleetCa ? { ca: [server.fleetCa] } : undefined);
-  const profileFetch = new Map<string, FetchFn>();
-  const byOrigin = new Map<string, FetchFn>();
-  for (const [name, t] of Object.entries(config.outboundTls)) {
-    const f = fetchWith(t);
-    profileFetch.set(name, f);
-    const p = config.profiles[name];
-    const origin = originOf(p?.remote ?? p?.url);
-    if (origin && !byOrigin.has(origin)) byOrigin.set(origin, f);
-  }
+  const outbound = outboundFetches(runtime, config, outFetch);
+  const fleetFetch = outbound.fleet;
   // Built before the store opens so a bad key fails the start cleanly; jti go to SQLite once open.
   let replayGuard: SqliteReplayGuard | undefined;
   const jwt = new JwtVerifier({
@@ -189,13 +141,10 @@ async function start(
   const postbacks = new Postbacks();
   const routing: RoutingDeps = {
     postbacks,
-    tlsFetch: (profile) => profileFetch.get(profile),
+    tlsFetch: (profile) => outbound.byProfile.get(profile),
     env: opts.env ?? process.env,
     fetch: outFetch,
-    // an upstream's card is read with its profile's TLS settings (matched by origin)
-    cards: new UpstreamCards({
-      fetch: (url, init) => (byOrigin.get(originOf(String(url)) ?? "") ?? fleetFetch)(url, init),
-    }),
+    cards: new UpstreamCards({ fetch: outbound.cards }),
     sessions: () => sessions,
     lockDir: server.lockDir,
     connectTimeoutMs: server.connect_timeout_s * 1000,
@@ -264,50 +213,7 @@ async function start(
     onError: (err) => logger.error({ err: String(err) }, "transcript write failed"),
   });
   const toTranscript = transcriptHook(transcripts);
-  const logSettled = (m: TurnMessage, state: TaskState, ms: number) => {
-    const p = config.profiles[m.profile];
-    const handler = p?.handler ?? (p?.remote ? "remote" : "?");
-    const ok = state === "TASK_STATE_COMPLETED" || state === "TASK_STATE_INPUT_REQUIRED";
-    const reason = ok ? undefined : partsText(m.message.parts).slice(0, 500);
-    const tokens = m.usage ? (m.usage.inputTokens ?? 0) + (m.usage.outputTokens ?? 0) : undefined;
-    const t = {
-      taskId: m.taskId,
-      contextId: m.contextId,
-      peer: m.peer,
-      profile: m.profile,
-      handler,
-      state,
-      ms,
-      tokens,
-      costUsd: m.usage?.costUsd,
-      reason,
-      at: Date.now(),
-    };
-    activity.settled(t);
-    if (
-      !ok &&
-      reason &&
-      /^upstream |^receiver error/i.test(reason) &&
-      ["a2a", "remote", "llm"].includes(handler)
-    ) {
-      metrics.upstreamFailures.inc({ profile: m.profile, reason: reason.split(":")[0]!.slice(0, 40) });
-    }
-    const fields = {
-      event: "task",
-      task: m.taskId,
-      context: m.contextId,
-      peer: m.peer,
-      profile: m.profile,
-      handler,
-      state: state.replace("TASK_STATE_", "").toLowerCase(),
-      ms,
-      ...(tokens !== undefined ? { tokens } : {}),
-      ...(m.usage?.costUsd !== undefined ? { cost_usd: m.usage.costUsd } : {}),
-      ...(reason ? { reason } : {}),
-    };
-    if (ok) logger.info(fields, "task settled");
-    else logger.warn(fields, "task failed");
-  };
+  const logSettled = settledTaskLog(config, activity, metrics, logger);
   const push = createPush({
     db: store.db,
     writer,
@@ -366,6 +272,7 @@ async function start(
   // after a failed write with nothing left to retry, readiness asks for a tiny write of its own
   // (the header's user_version): its commit says the database takes writes again
   const probeWrite = () => {
+    // its failure is already noted and logged by writer.onFailure (storage health)
     writer.run(() => store.conn.exec("PRAGMA user_version = 1")).catch(() => {});
   };
   const app = createApp({
@@ -480,14 +387,6 @@ async function start(
 }
 
 // internal
-
-function originOf(url: string | undefined): string | undefined {
-  try {
-    return url ? new URL(url).origin : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Open the database; one that cannot be opened or written (permissions, read-only) exits 2 naming it. */
 function openOrExplain(runtime: Runtime, dbPath: string, synchronous: "NORMAL" | "FULL"): Store {

@@ -3,6 +3,7 @@ import { Budgets, budgetsFromConfig, LedgerStore } from "../../src/budgets/index
 import { currentRuntime } from "../../src/runtime/index.ts";
 import { openStore } from "../../src/store/db.ts";
 import { Writer } from "../../src/store/writer.ts";
+import { until } from "../helpers/until.ts";
 import { Clock, engineWithBudget, msg, refusal } from "./_engine.ts";
 
 const send = (e: ReturnType<typeof engineWithBudget>, text: string, contextId?: string) =>
@@ -12,15 +13,6 @@ const send = (e: ReturnType<typeof engineWithBudget>, text: string, contextId?: 
     origin: "a2a",
     message: msg(text, contextId ? { contextId } : {}),
   });
-
-/** Poll (bounded) until `fn` is true. */
-async function until(fn: () => boolean, ms = 3000) {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe("budget refunds: a turn that never started does not count", () => {
   test("canceled while waiting for a concurrency slot", async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type FakeModel, FILE, startFakeModel, V1, V2 } from "../helpers/fake-model.ts";
 import { startTestRelay, type TestRelay, userMessage } from "../helpers/relay.ts";
+import { until } from "../helpers/until.ts";
 
 /**
  * The real-CLI suite: each installed CLI (test/clis/install.sh) driven through an in-process relay
@@ -218,14 +219,6 @@ export function survivors(dir: string): number[] {
 
 export function installed(handler: string): boolean {
   return existsSync(join(BIN, handler));
-}
-
-async function until(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function tomlInline(o: Record<string, string>): string {

@@ -145,20 +145,7 @@ export function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Poll `fn` until it returns a truthy value; throws after `timeoutMs`. */
-export async function waitFor<T>(
-  fn: () => Promise<T> | T,
-  timeoutMs = 5_000,
-  what = "condition",
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (let i = 0; ; i++) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(Math.min(25 * (i + 1), 200));
-  }
-}
+export { until as waitFor } from "./until.ts";
 
 // internal
 

@@ -118,17 +118,6 @@ export function transcript(dataDir: string, profile: string, peer: string): Tran
     .map((l) => JSON.parse(l) as TranscriptLine);
 }
 
-/** Poll `check` until it returns a value (not undefined) or `ms` pass. */
-export async function until<T>(what: string, check: () => T | undefined, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
-
 /** A JSON-RPC call in A2A v1.0 with a bearer token, bounded. */
 export async function rpc(url: string, token: string, method: string, params: unknown) {
   const res = await fetch(url, {

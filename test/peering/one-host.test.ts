@@ -4,7 +4,8 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FleetAgent, fleetSend, startHermesFleetAgent } from "../helpers/hermes-fleet-agent.ts";
-import { type RelayProc, rpc, startRelayProc, transcript, until } from "./_relays.ts";
+import { until } from "../helpers/until.ts";
+import { type RelayProc, rpc, startRelayProc, transcript } from "./_relays.ts";
 
 /**
  * Two Hermes profiles on one host, each fronted by its own relay *process*
@@ -154,12 +155,16 @@ describe("two Hermes profiles on one host, each behind its own relay", () => {
     expect(agentB.history(fleetCtx)).toEqual(["what is 2+2?", "and times 3?", "thanks"]);
 
     // relay A: the conversation is profile-a's, in the a2a namespace, B's replies in it
-    const onA = await until("relay A's transcript", () => {
-      const l = transcript(relayA.dataDir, "b", "profile-a").filter(
-        (x) => x.context === `a2a:profile-a:${ctx}`,
-      );
-      return l.length === 6 ? l : undefined;
-    });
+    const onA = await until(
+      () => {
+        const l = transcript(relayA.dataDir, "b", "profile-a").filter(
+          (x) => x.context === `a2a:profile-a:${ctx}`,
+        );
+        return l.length === 6 ? l : undefined;
+      },
+      5000,
+      "relay A's transcript",
+    );
     expect(onA.map((l) => [l.origin, l.dir, l.text])).toEqual([
       ["a2a", "in", "what is 2+2?"],
       ["a2a", "out", `turn 1 in ${fleetCtx}: what is 2+2?`],
@@ -169,19 +174,27 @@ describe("two Hermes profiles on one host, each behind its own relay", () => {
       ["a2a", "out", `turn 3 in ${fleetCtx}: thanks`],
     ]);
     // relay B: the same conversation is relay A's (peer host-a), under B's own context id
-    const onB = await until("relay B's transcript", () => {
-      const l = transcript(relayB.dataDir, "hermes", "host-a").filter((x) => x.text.includes("2+2"));
-      return l.length === 2 ? l : undefined;
-    });
+    const onB = await until(
+      () => {
+        const l = transcript(relayB.dataDir, "hermes", "host-a").filter((x) => x.text.includes("2+2"));
+        return l.length === 2 ? l : undefined;
+      },
+      5000,
+      "relay B's transcript",
+    );
     expect(onB[0]!.origin).toBe("a2a");
     expect(onB[0]!.peer).toBe("host-a");
     expect(onB[0]!.context).toMatch(/^a2a:host-a:/);
     const bCtx = onB[0]!.context;
     // transcript lines are written on the tick after a turn's reply: wait for all six
-    const wholeB = await until("relay B's whole conversation", () => {
-      const l = transcript(relayB.dataDir, "hermes", "host-a").filter((x) => x.context === bCtx);
-      return l.length >= 6 ? l : undefined;
-    });
+    const wholeB = await until(
+      () => {
+        const l = transcript(relayB.dataDir, "hermes", "host-a").filter((x) => x.context === bCtx);
+        return l.length >= 6 ? l : undefined;
+      },
+      5000,
+      "relay B's whole conversation",
+    );
     expect(wholeB).toHaveLength(6);
   });
 
@@ -208,18 +221,26 @@ describe("two Hermes profiles on one host, each behind its own relay", () => {
     const agentCtx = /in ([\w-]+):/.exec(again.answer!.text)![1];
     expect(userCtx).not.toBe(agentCtx);
 
-    const local = await until("the local user's transcript", () => {
-      const l = transcript(relayA.dataDir, "b", "local");
-      return l.length === 2 ? l : undefined;
-    });
+    const local = await until(
+      () => {
+        const l = transcript(relayA.dataDir, "b", "local");
+        return l.length === 2 ? l : undefined;
+      },
+      5000,
+      "the local user's transcript",
+    );
     expect(new Set(local.map((l) => l.context))).toEqual(new Set(["a2a:local:shared"]));
     expect(local.map((l) => l.text).join("\n")).not.toContain("agent:");
-    const agents = await until("profile A's transcript", () => {
-      const l = transcript(relayA.dataDir, "b", "profile-a").filter(
-        (x) => x.context === "a2a:profile-a:shared",
-      );
-      return l.length === 4 ? l : undefined;
-    });
+    const agents = await until(
+      () => {
+        const l = transcript(relayA.dataDir, "b", "profile-a").filter(
+          (x) => x.context === "a2a:profile-a:shared",
+        );
+        return l.length === 4 ? l : undefined;
+      },
+      5000,
+      "profile A's transcript",
+    );
     expect(agents.map((l) => l.text).join("\n")).not.toContain("user: hi");
   });
 
@@ -263,9 +284,9 @@ describe("two Hermes profiles on one host, each behind its own relay", () => {
     const first = await aToB("ping 1", "pingpong");
     expect(first.error).toBeUndefined();
     const stopped = await until(
-      "the ping-pong to be refused",
       () => agentA.sent.find((s) => s.error),
       20_000,
+      "the ping-pong to be refused",
     );
     expect(stopped.text).toBe(`ping ${CAP + 1}`);
     expect(stopped.error!.code).toBe(-32046);

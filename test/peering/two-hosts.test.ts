@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { until } from "../helpers/until.ts";
 import { createNetnsPair, type FleetNode, type NetnsPair, startFleetNode } from "./_netns.ts";
-import { RELAY, type RelayProc, startRelayProc, transcript, until } from "./_relays.ts";
+import { RELAY, type RelayProc, startRelayProc, transcript } from "./_relays.ts";
 
 /**
  * The same exchange across two "hosts": two network namespaces joined by a veth pair (10.77.0.1 and
@@ -126,15 +127,23 @@ describe("two Hermes profiles on two hosts (network namespaces), relay to relay 
       { text: "second turn", contextId: fleetCtx },
     ]);
     // each relay's transcript: A has profile-a's conversation, B has host-a's (its own context id)
-    const onA = await until("relay A's transcript", () => {
-      const l = transcript(relayA.dataDir, "b", "profile-a");
-      return l.length === 4 ? l : undefined;
-    });
+    const onA = await until(
+      () => {
+        const l = transcript(relayA.dataDir, "b", "profile-a");
+        return l.length === 4 ? l : undefined;
+      },
+      5000,
+      "relay A's transcript",
+    );
     expect(new Set(onA.map((l) => l.context))).toEqual(new Set([`a2a:profile-a:${ctx}`]));
-    const onB = await until("relay B's transcript", () => {
-      const l = transcript(relayB.dataDir, "hermes", "host-a");
-      return l.length === 4 ? l : undefined;
-    });
+    const onB = await until(
+      () => {
+        const l = transcript(relayB.dataDir, "hermes", "host-a");
+        return l.length === 4 ? l : undefined;
+      },
+      5000,
+      "relay B's transcript",
+    );
     expect(onB.every((l) => l.origin === "a2a" && l.peer === "host-a")).toBe(true);
     expect(new Set(onB.map((l) => l.context)).size).toBe(1);
     expect(onB[0]!.context).toMatch(/^a2a:host-a:/);

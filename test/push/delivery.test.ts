@@ -6,6 +6,7 @@ import { loadConfig } from "../../src/config/load.ts";
 import { createLogger } from "../../src/logger.ts";
 import { currentRuntime } from "../../src/runtime/index.ts";
 import { type RunningRelay, startRelay } from "../../src/server.ts";
+import { until } from "../helpers/until.ts";
 
 /** A webhook that fails its first `failFirst` deliveries, then records every body it accepts. */
 function webhook(failFirst: number) {
@@ -64,13 +65,6 @@ async function rpc(url: string, method: string, params: unknown) {
   });
   // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON-RPC results
   return (await res.json()) as { result?: any; error?: { code: number; message: string } };
-}
-async function until(cond: () => boolean, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await Bun.sleep(20);
-  }
 }
 const states = (got: Array<{ body: Record<string, unknown> }>) =>
   got.map((g) => {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { netReason, neverConnected } from "../../src/receivers/a2a/reach.ts";
 import { type DarkProxy, startDarkProxy } from "../helpers/dark-proxy.ts";
+import { until } from "../helpers/until.ts";
 import { freePort, type RoutingRelay, startRoutingRelay, v1Message } from "./_relay.ts";
 import type { Json } from "./_sdk.ts";
 
@@ -70,16 +71,6 @@ async function onBWith(text: string): Promise<Json[]> {
   return all.filter((t) => t.history?.[0]?.parts?.[0]?.text === text);
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
-
 async function startOn(relay: RoutingRelay, profile: string, text: string): Promise<string> {
   const r = await relay.rpc(
     "SendMessage",
@@ -99,12 +90,12 @@ describe("a dark path between two relays", () => {
     const followed = await startOn(a, "far", "sleep:1500 followed");
     const blocking = a.rpc("SendMessage", { message: v1Message("sleep:1500 waited") }, { path: "/a2a/far" });
     await until(
-      "both turns running on B",
       async () => {
         const n = (await onBWith("sleep:1500 followed")).length + (await onBWith("sleep:1500 waited")).length;
         return n === 2 ? true : undefined;
       },
       5000,
+      "both turns running on B",
     );
     proxy.setDark(true);
     await Bun.sleep(4000);
@@ -116,12 +107,12 @@ describe("a dark path between two relays", () => {
     const healed = Date.now();
     proxy.setDark(false);
     const t = await until(
-      "A's followed turn to end",
       async () => {
         const s = await stateOn(a, followed);
         return s.status.state === "TASK_STATE_WORKING" ? undefined : s;
       },
       15_000,
+      "A's followed turn to end",
     );
     expect(t.status.state).toBe("TASK_STATE_COMPLETED");
     expect(t.status.message.parts[0].text).toBe("followed");
@@ -137,19 +128,19 @@ describe("a dark path between two relays", () => {
   test("a turn whose cap runs out while dark: FAILED on A naming what it saw, CANCELED on B after", async () => {
     const id = await startOn(a, "far-short", "sleep:20000 capped");
     const onb = await until(
-      "the turn running on B",
       async () => (await onBWith("sleep:20000 capped"))[0],
       5000,
+      "the turn running on B",
     );
     proxy.setDark(true);
     try {
       const failed = await until(
-        "A's turn to end",
         async () => {
           const s = await stateOn(a, id, "far-short");
           return s.status.state === "TASK_STATE_WORKING" ? undefined : s;
         },
         10_000,
+        "A's turn to end",
       );
       expect(failed.status.state).toBe("TASK_STATE_FAILED");
       const why = failed.status.message.parts[0].text as string;
@@ -161,12 +152,12 @@ describe("a dark path between two relays", () => {
       proxy.setDark(false);
     }
     const canceled = await until(
-      "B's task to be canceled",
       async () => {
         const s = (await onB("GetTask", { id: onb.id })).result;
         return s.status.state === "TASK_STATE_WORKING" ? undefined : s;
       },
       15_000,
+      "B's task to be canceled",
     );
     expect(canceled.status.state).toBe("TASK_STATE_CANCELED");
   }, 30_000);
@@ -179,20 +170,20 @@ describe("a dark path between two relays", () => {
     try {
       const id = await startOn(a2, "far", "sleep:2500 across a restart");
       await until(
-        "the turn running on B",
         async () => (await onBWith("sleep:2500 across a restart"))[0],
         5000,
+        "the turn running on B",
       );
       proxy.setDark(true);
       await a2.halt();
       a2 = await startRoutingRelay({ env, toml: configA(proxy.url), dir, port });
       const after = await until(
-        "the restarted relay to pick the turn up",
         async () => {
           const s = await stateOn(a2, id);
           return s.status.message?.parts[0].text.includes("re-attaching") ? s : undefined;
         },
         5000,
+        "the restarted relay to pick the turn up",
       );
       expect(after.status.message.parts[0].text).toStartWith(
         "relay restarted: re-attaching to upstream task",
@@ -201,12 +192,12 @@ describe("a dark path between two relays", () => {
       await Bun.sleep(2000);
       proxy.setDark(false);
       const t = await until(
-        "the resumed turn to end",
         async () => {
           const s = await stateOn(a2, id);
           return s.status.state === "TASK_STATE_WORKING" ? undefined : s;
         },
         15_000,
+        "the resumed turn to end",
       );
       expect(t.status.state).toBe("TASK_STATE_COMPLETED");
       expect(t.status.message.parts[0].text).toBe("across a restart");

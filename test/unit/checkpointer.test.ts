@@ -5,15 +5,7 @@ import { join } from "node:path";
 import { bunRuntime } from "../../src/runtime/bun.ts";
 import { startCheckpointer } from "../../src/store/checkpointer.ts";
 import { checkpointerCopiesWal } from "../helpers/checkpoint-probe.ts";
-
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await Bun.sleep(10);
-  }
-  return cond();
-}
+import { until } from "../helpers/until.ts";
 
 describe("background WAL checkpointer", () => {
   test("copies committed pages into the database file from its own thread", async () => {

@@ -9,6 +9,7 @@ import { openStore } from "../../src/store/db.ts";
 import { Writer } from "../../src/store/writer.ts";
 import { Engine } from "../../src/tasks/engine.ts";
 import { TaskRepo } from "../../src/tasks/repo.ts";
+import { until } from "../helpers/until.ts";
 
 /** A receiver whose turns finish only when the test says so. */
 function gated() {
@@ -56,15 +57,6 @@ const msg = (text: string, extra: Partial<Message> = {}): Message => ({
   ...extra,
 });
 const tick = () => new Promise((r) => setTimeout(r, 5));
-/** Wait (bounded) until `cond` holds; robust on a loaded machine, unlike a fixed sleep. */
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await tick();
-  }
-}
-
 describe("engine", () => {
   test("turns on one conversation run one at a time, in order; the queue is bounded", async () => {
     const g = gated();

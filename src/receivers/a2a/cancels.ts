@@ -52,7 +52,7 @@ export class UpstreamCancels {
     await this.#d
       .sessions()
       ?.put(key, c.upstreamTaskId, { cancel: c })
-      .catch(() => {});
+      .catch((err) => this.#notWritten(c, err));
     this.#retry(c, 0);
     return "pending";
   }
@@ -103,7 +103,7 @@ export class UpstreamCancels {
       await this.#d
         .sessions()
         ?.remove?.(this.#key(c))
-        .catch(() => {});
+        .catch((err) => this.#notWritten(c, err));
       this.#d.log?.(
         {
           profile: this.#d.profile,
@@ -117,5 +117,13 @@ export class UpstreamCancels {
       );
     }, wait);
     (timer as { unref?: () => void }).unref?.();
+  }
+
+  /** The pending cancel's record could not be written (or removed): say so; the retry goes on. */
+  #notWritten(c: PendingCancel, err: unknown): void {
+    this.#d.log?.(
+      { profile: this.#d.profile, taskId: c.relayTaskId, err: String(err) },
+      "pending upstream cancel not recorded",
+    );
   }
 }

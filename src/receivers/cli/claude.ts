@@ -1,7 +1,7 @@
 import type { Usage } from "../types.ts";
 import { apiKey } from "./env.ts";
 import type { CliAdapter, CliOutcome, CliParser, Invocation } from "./types.ts";
-import { explain, jsonLine, num, obj, short, str, tailLines } from "./util.ts";
+import { explain, jsonLine, num, obj, sessionArgs, short, str, tailLines } from "./util.ts";
 
 /**
  * Claude Code: `claude -p PROMPT --output-format stream-json --verbose`, `--session-id <uuid>` on
@@ -13,20 +13,11 @@ export const claude: CliAdapter = {
   defaultCommand: "claude",
   build(ctx): Invocation {
     const { config } = ctx;
-    const resumed = ctx.session !== undefined;
-    const sessionId = ctx.session?.sessionId ?? ctx.newId();
-    const args = [
-      "-p",
-      ctx.prompt,
-      "--output-format",
-      "stream-json",
-      "--verbose",
-      "--permission-mode",
-      "acceptEdits",
-      ...(resumed ? ["--resume", sessionId] : ["--session-id", sessionId]),
-      ...(config.model ? ["--model", config.model] : []),
-      ...config.args,
-    ];
+    const { args, sessionId, resumed } = sessionArgs(
+      ctx,
+      ["--verbose", "--permission-mode", "acceptEdits"],
+      "--model",
+    );
     const env: Record<string, string> = {
       DISABLE_AUTOUPDATER: "1",
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",

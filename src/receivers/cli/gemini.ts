@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { Usage } from "../types.ts";
 import { apiKey } from "./env.ts";
 import type { CliAdapter, CliOutcome, CliParser, Invocation } from "./types.ts";
-import { explain, jsonLine, num, obj, short, str, tailLines } from "./util.ts";
+import { explain, jsonLine, num, obj, sessionArgs, short, str, tailLines } from "./util.ts";
 
 /**
  * Gemini CLI: `gemini -p PROMPT --output-format stream-json --approval-mode auto_edit`, with
@@ -27,19 +27,7 @@ export const gemini: CliAdapter = {
       env.GEMINI_CLI_HOME = home;
       files.push({ path: join(home, ".gemini", "settings.json"), content: geminiSettings() });
     }
-    const resumed = ctx.session !== undefined;
-    const sessionId = ctx.session?.sessionId ?? ctx.newId();
-    const args = [
-      "-p",
-      ctx.prompt,
-      "--output-format",
-      "stream-json",
-      "--approval-mode",
-      "auto_edit",
-      ...(resumed ? ["--resume", sessionId] : ["--session-id", sessionId]),
-      ...(config.model ? ["-m", config.model] : []),
-      ...config.args,
-    ];
+    const { args, sessionId, resumed } = sessionArgs(ctx, ["--approval-mode", "auto_edit"], "-m");
     return { args, env, files, sessionId, resumed };
   },
   parser: () => geminiParser(),

@@ -1,4 +1,31 @@
 import type { Usage } from "../types.ts";
+import type { BuildContext } from "./types.ts";
+
+/**
+ * The command line of a CLI that takes a session id of ours (claude, gemini): `-p PROMPT
+ * --output-format stream-json`, its own `flags`, `--session-id <uuid>` on a conversation's first
+ * turn and `--resume <uuid>` after, the model (after `modelFlag`) and the profile's `args`.
+ */
+export function sessionArgs(
+  ctx: BuildContext,
+  flags: string[],
+  modelFlag: string,
+): { args: string[]; sessionId: string; resumed: boolean } {
+  const { config } = ctx;
+  const resumed = ctx.session !== undefined;
+  const sessionId = ctx.session?.sessionId ?? ctx.newId();
+  const args = [
+    "-p",
+    ctx.prompt,
+    "--output-format",
+    "stream-json",
+    ...flags,
+    ...(resumed ? ["--resume", sessionId] : ["--session-id", sessionId]),
+    ...(config.model ? [modelFlag, config.model] : []),
+    ...config.args,
+  ];
+  return { args, sessionId, resumed };
+}
 
 /** Parse a JSON object line; undefined for anything else (banners, blank lines). */
 export function jsonLine(line: string): Record<string, unknown> | undefined {
