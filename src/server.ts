@@ -8,7 +8,6 @@ import { TokenDirectory } from "./auth/peers.ts";
 import { SqliteReplayGuard } from "./auth/replay.ts";
 import { budgetsFromConfig, createBudgets, ledgerHorizon } from "./budgets/index.ts";
 import { type Config, readSecretFile } from "./config/load.ts";
-import { dataDirUnwritable, RelayError } from "./errors.ts";
 import type { FetchFn } from "./fetch.ts";
 import { createApp } from "./http/app.ts";
 import type { Logger } from "./logger.ts";
@@ -22,12 +21,12 @@ import { buildReceiver } from "./receivers/index.ts";
 import { UpstreamCards } from "./routing/upstream-card.ts";
 import type { Runtime, ServeOptions } from "./runtime/index.ts";
 import { checkServe } from "./server/checks.ts";
+import { openOrExplain } from "./server/open-store.ts";
 import { outboundFetches } from "./server/outbound.ts";
 import { settledTaskLog } from "./server/task-log.ts";
 import { Activity } from "./status/activity.ts";
 import { type Checkpointer, startCheckpointer } from "./store/checkpointer.ts";
 import { type DataDirLock, lockDataDir, widerThanPrivate } from "./store/data-dir.ts";
-import { openStore, type Store } from "./store/db.ts";
 import { StorageHealth } from "./store/health.ts";
 import { startRetention } from "./store/retention-loop.ts";
 import { SessionRepo } from "./store/sessions.ts";
@@ -384,19 +383,4 @@ async function start(
       return stopping;
     },
   };
-}
-
-// internal
-
-/** Open the database; one that cannot be opened or written (permissions, read-only) exits 2 naming it. */
-function openOrExplain(runtime: Runtime, dbPath: string, synchronous: "NORMAL" | "FULL"): Store {
-  try {
-    return openStore(runtime, dbPath, { synchronous });
-  } catch (err) {
-    if (err instanceof RelayError) throw err;
-    const msg = String((err as Error)?.message ?? err);
-    if (/readonly|read-only|unable to open|cannot open|permission|EACCES|EROFS|EPERM/i.test(msg))
-      throw dataDirUnwritable(dbPath, new Error(msg));
-    throw err;
-  }
 }

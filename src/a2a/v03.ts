@@ -100,11 +100,7 @@ export function messageFromV03(m: z.infer<typeof MessageV03>): Message {
     messageId: m.messageId,
     role: m.role === "user" ? "ROLE_USER" : "ROLE_AGENT",
     parts: m.parts.map(partFromV03),
-    ...(m.contextId ? { contextId: m.contextId } : {}),
-    ...(m.taskId ? { taskId: m.taskId } : {}),
-    ...(m.metadata ? { metadata: m.metadata } : {}),
-    ...(m.extensions ? { extensions: m.extensions } : {}),
-    ...(m.referenceTaskIds ? { referenceTaskIds: m.referenceTaskIds } : {}),
+    ...sameNamedFields(m, true),
   };
 }
 
@@ -127,11 +123,25 @@ export function messageToV03(m: Message): Record<string, unknown> {
     messageId: m.messageId,
     role: m.role === "ROLE_USER" ? "user" : "agent",
     parts: m.parts.map(partToV03),
+    ...sameNamedFields(m, false),
+  };
+}
+
+/**
+ * The message fields v0.3 and v1.0 name alike, where present; `keepEmpty`: an empty
+ * `extensions` or `referenceTaskIds` list is kept (read from v0.3), else left out (written to it).
+ */
+function sameNamedFields(
+  m: Pick<Message, "contextId" | "taskId" | "metadata" | "extensions" | "referenceTaskIds">,
+  keepEmpty: boolean,
+): Pick<Message, "contextId" | "taskId" | "metadata" | "extensions" | "referenceTaskIds"> {
+  const has = (l: string[] | undefined): l is string[] => l !== undefined && (keepEmpty || l.length > 0);
+  return {
     ...(m.contextId ? { contextId: m.contextId } : {}),
     ...(m.taskId ? { taskId: m.taskId } : {}),
     ...(m.metadata ? { metadata: m.metadata } : {}),
-    ...(m.extensions?.length ? { extensions: m.extensions } : {}),
-    ...(m.referenceTaskIds?.length ? { referenceTaskIds: m.referenceTaskIds } : {}),
+    ...(has(m.extensions) ? { extensions: m.extensions } : {}),
+    ...(has(m.referenceTaskIds) ? { referenceTaskIds: m.referenceTaskIds } : {}),
   };
 }
 

@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { until } from "../helpers/until.ts";
 import { type Certs, makeCerts } from "../tls/_certs.ts";
 import { createNetnsPair, type FleetNode, type NetnsPair, startFleetNode } from "./_netns.ts";
-import { type RelayProc, startRelayProc, transcript, until } from "./_relays.ts";
+import { type RelayProc, startRelayProc, transcript } from "./_relays.ts";
 
 /**
  * The two-host exchange of two-hosts.test.ts over TLS with mutual TLS: relay B (10.77.0.2) serves
@@ -168,10 +169,14 @@ describe("two hosts over TLS with mutual TLS: host A identified by its certifica
     const two = await aToB("second turn", ctx);
     expect(two.answer!.text).toMatch(/^turn 2 in [\w-]+: second turn$/);
     // relay B counts the turns as peer host-a's: the certificate named it
-    const onB = await until("relay B's transcript", () => {
-      const l = transcript(relayB.dataDir, "hermes", "host-a");
-      return l.length === 4 ? l : undefined;
-    });
+    const onB = await until(
+      () => {
+        const l = transcript(relayB.dataDir, "hermes", "host-a");
+        return l.length === 4 ? l : undefined;
+      },
+      5000,
+      "relay B's transcript",
+    );
     expect(onB.every((l) => l.peer === "host-a" && l.origin === "a2a")).toBe(true);
   }, 30_000);
 

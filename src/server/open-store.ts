@@ -1,0 +1,16 @@
+import { dataDirUnwritable, RelayError } from "../errors.ts";
+import type { Runtime } from "../runtime/index.ts";
+import { openStore, type Store } from "../store/db.ts";
+
+/** Open the database; one that cannot be opened or written (permissions, read-only) exits 2 naming it. */
+export function openOrExplain(runtime: Runtime, dbPath: string, synchronous: "NORMAL" | "FULL"): Store {
+  try {
+    return openStore(runtime, dbPath, { synchronous });
+  } catch (err) {
+    if (err instanceof RelayError) throw err;
+    const msg = String((err as Error)?.message ?? err);
+    if (/readonly|read-only|unable to open|cannot open|permission|EACCES|EROFS|EPERM/i.test(msg))
+      throw dataDirUnwritable(dbPath, new Error(msg));
+    throw err;
+  }
+}
