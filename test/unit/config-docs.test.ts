@@ -19,7 +19,16 @@ describe("documented configs", () => {
     expect(() => parseConfig(text, {}, { file: "/etc/a2a-relay/config.toml", machine })).not.toThrow();
   });
 
-  for (const file of ["README.md", "docs/protocol.md", "docs/conformance.md", "docs/gemini-a2a.md"]) {
+  for (const file of [
+    "README.md",
+    "docs/protocol.md",
+    "docs/conformance.md",
+    "docs/gemini-a2a.md",
+    "docs/profiles.md",
+    "docs/budgets.md",
+    "docs/peering.md",
+    "docs/tls.md",
+  ]) {
     test(`${file}: every toml block passes the schema`, () => {
       const md = readFileSync(join(root, file), "utf8");
       const blocks = [...md.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1]!);
