@@ -26,7 +26,7 @@ export function startProc(
     // the banner is on stderr (stdout carries only JSON log lines); older builds printed it on stdout
     const onData = (d: Buffer) => {
       out += d.toString();
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      const m = /listening on (https?:\/\/[\d.]+:\d+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         child.stdout.off("data", onData);

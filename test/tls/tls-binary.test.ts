@@ -46,7 +46,7 @@ test("the compiled binary on TLS: https banner, an echo turn over https for curl
   expect(await curl.exited).toBe(0);
   const body = JSON.parse(await new Response(curl.stdout).text());
   expect(body.result.task.artifacts[0].parts[0].text).toBe("hello tls");
-});
+}, 60_000); // the first test may build the binary
 
 test("SIGHUP reads the certificate again at once (the same path as a change on disk)", async () => {
   const cert = join(certs.dir, "hup.pem");
