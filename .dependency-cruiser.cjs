@@ -2,7 +2,7 @@
  * The import rules of src/ (docs/architecture.md describes the layers): run by `npm run check:deps`,
  * part of `npm test`. Lower layers never import higher ones, and no module imports itself back.
  */
-const BASE = "^src/(a2a|config)/|^src/(errors|ids|logger|log-sink|version|fetch|prom-text|metrics)[.]ts$";
+const BASE = "^src/(a2a|config)/|^src/(errors|ids|logger|log-sink|version|fetch|clock|prom-text|metrics)[.]ts$";
 const DOMAIN = "^src/(auth|brief|routing|receivers|tasks|transcripts|push|budgets)/";
 const FRONT = "^src/(http|status|client|cli|server)/|^src/(server|main|tls-rotation)[.]ts$";
 

@@ -1,4 +1,5 @@
 import type { ListTasksParams, ListTasksResult, Task } from "../a2a/types.ts";
+import { realTimers } from "../clock.ts";
 import { uuidv7 } from "../ids.ts";
 import { TaskBus as Bus, type TaskBus, type TaskEvent } from "./bus.ts";
 import { cancel } from "./cancel.ts";
@@ -8,7 +9,7 @@ import { list, profileOf, snapshot, waitSettled, watch } from "./queries.ts";
 import { agentMessage, iso, record, recordLater, settle } from "./recording.ts";
 import { recover, shutdown } from "./recovery.ts";
 import { view } from "./snapshot.ts";
-import type { EngineCore, EngineDeps, LiveTask, ResolvedDeps, SendInput, Timers } from "./types.ts";
+import type { EngineCore, EngineDeps, LiveTask, ResolvedDeps, SendInput } from "./types.ts";
 
 export type { Admission, AdmissionTicket, AdmitRequest } from "./admission.ts";
 export type { EngineDeps, EventSink, ProfileTarget, SendInput, TurnMessage } from "./types.ts";
@@ -26,7 +27,7 @@ export class Engine {
   constructor(deps: EngineDeps) {
     const resolved: ResolvedDeps = {
       now: Date.now,
-      timers: REAL_TIMERS,
+      timers: realTimers,
       newId: () => uuidv7(),
       maxContextQueue: 16,
       hooks: {},
@@ -120,10 +121,3 @@ export class Engine {
     return shutdown(this.#core, graceMs);
   }
 }
-
-// internal
-
-const REAL_TIMERS: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};

@@ -2,10 +2,11 @@ import type { Artifact, Message, StreamResponse, TaskState } from "../a2a/types.
 import { checkExpectedOutput } from "../brief/output.ts";
 import { planTurn, withReplyTo } from "../brief/plan.ts";
 import type { Brief } from "../brief/schema.ts";
+import type { Timers } from "../clock.ts";
 import { RelayError } from "../errors.ts";
 import type { Resumed, TurnEmitter, TurnResult } from "../receivers/types.ts";
 import type { AdmissionTicket } from "./admission.ts";
-import { CancelReason, type LiveTask, type ProfileTarget, type Timers, type TurnHost } from "./types.ts";
+import { CancelReason, type LiveTask, type ProfileTarget, type TurnHost } from "./types.ts";
 
 /**
  * Run one turn of a task on its receiver: WORKING, progress and artifacts as they come, then the

@@ -1,4 +1,5 @@
 import type { Message, StreamResponse, Task, TaskState } from "../a2a/types.ts";
+import type { Timers } from "../clock.ts";
 import type { Receiver, RequestExtras, Usage } from "../receivers/types.ts";
 import type { StorageHealth } from "../store/health.ts";
 import type { Writer } from "../store/writer.ts";
@@ -40,12 +41,6 @@ export interface EventSink {
   /** Synchronous, inside the writer's transaction. Returns true when it queued work. */
   written(taskId: string, event: StreamResponse, task: Task): boolean;
   committed(): void;
-}
-
-/** Timers the engine arms (the turn cap, write retries, the shutdown grace): injected in tests. */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
 }
 
 /** A failed write nobody awaits (the turn goes on): where it is reported. */

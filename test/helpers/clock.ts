@@ -1,4 +1,4 @@
-import type { Timers } from "../../src/tasks/types.ts";
+import type { Timers } from "../../src/clock.ts";
 
 /**
  * A clock and timers that move only when the test says so: `advance(ms)` runs, in order, every

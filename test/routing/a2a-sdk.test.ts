@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Client } from "@a2a-js/sdk/client";
 import { type SdkAgent, startSdkAgent } from "../helpers/sdk-agent.ts";
+import { until } from "../helpers/until.ts";
 import { type RoutingRelay, sseData, startRoutingRelay, v03Message } from "./_relay.ts";
 import { artifactTexts, eventJson, type Json, resultJson, sdkClientFor, sdkSend, taskJson } from "./_sdk.ts";
 
@@ -148,14 +149,11 @@ describe("streaming, multi-turn, get, list, cancel through the relay (SDK client
     const t = resultJson(
       await viaRelay.sendMessage(sdkSend("slow", { configuration: { returnImmediately: true } })),
     ).task;
-    const until = Date.now() + 5000;
-    let upstreamId: string | undefined;
-    while (!upstreamId && Date.now() < until) {
-      await Bun.sleep(20);
-      const r = agent.received.find((x) => x.text === "slow" && !agent.canceled.has(x.taskId));
-      upstreamId = r?.taskId;
-    }
-    expect(upstreamId).toBeString();
+    const upstreamId = await until(
+      () => agent.received.find((x) => x.text === "slow" && !agent.canceled.has(x.taskId))?.taskId,
+      5000,
+      "the upstream task",
+    );
     const c = taskJson(await viaRelay.cancelTask({ id: t.id, tenant: "", metadata: undefined }));
     expect(c.status.state).toBe("TASK_STATE_CANCELED");
     expect(agent.canceled.has(upstreamId!)).toBe(true);
@@ -171,13 +169,9 @@ describe("resubscribe to a forwarded task", () => {
     const reading = (async () => {
       for await (const e of viaRelay.resubscribeTask({ id: t.id, tenant: "" })) seen.push(eventJson(e));
     })();
-    const until = Date.now() + 5000;
     const slowNow = (e: Json) =>
       (e.task ?? e.statusUpdate)?.status.message?.parts[0].text === "working slowly";
-    while (!seen.some(slowNow)) {
-      if (Date.now() > until) throw new Error("no upstream progress on the resubscribed stream");
-      await Bun.sleep(20);
-    }
+    await until(() => seen.some(slowNow), 5000, "upstream progress on the resubscribed stream");
     await viaRelay.cancelTask({ id: t.id, tenant: "", metadata: undefined });
     await reading;
     expect(seen[0].task.id).toBe(t.id);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Client } from "@a2a-js/sdk/client";
 import { type SdkAgent, startSdkAgent } from "../helpers/sdk-agent.ts";
+import { until } from "../helpers/until.ts";
 import { type RoutingRelay, startRoutingRelay } from "./_relay.ts";
 import { artifactTexts, eventJson, type Json, resultJson, sdkClientFor, sdkSend, taskJson } from "./_sdk.ts";
 
@@ -135,13 +136,11 @@ for (const profile of ["auto", "rest"]) {
         const t = resultJson(
           await client().sendMessage(sdkSend("slow", { configuration: { returnImmediately: true } })),
         ).task;
-        const until = Date.now() + 5000;
-        let upstreamId: string | undefined;
-        while (!upstreamId && Date.now() < until) {
-          await Bun.sleep(20);
-          upstreamId = agent.received.find((x) => x.text === "slow" && !agent.canceled.has(x.taskId))?.taskId;
-        }
-        expect(upstreamId).toBeString();
+        const upstreamId = await until(
+          () => agent.received.find((x) => x.text === "slow" && !agent.canceled.has(x.taskId))?.taskId,
+          5000,
+          "the upstream task",
+        );
         const c = taskJson(await client().cancelTask({ id: t.id, tenant: "", metadata: undefined }));
         expect(c.status.state).toBe("TASK_STATE_CANCELED");
         expect(agent.canceled.has(upstreamId!)).toBe(true);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { until } from "../helpers/until.ts";
 import { freePort, type RoutingRelay, sseData, startRoutingRelay, v1Message } from "./_relay.ts";
 import { type Json, resultJson, sdkClientFor, sdkSend } from "./_sdk.ts";
 
@@ -117,14 +118,11 @@ describe("A's remote profile → B's echo profile", () => {
       { path: "/a2a/far" },
     );
     const id = r.body.result.task.id;
-    let upstream: string | undefined;
-    const until = Date.now() + 5000;
-    while (!upstream && Date.now() < until) {
-      await Bun.sleep(20);
-      const list = await onB("ListTasks", { status: "TASK_STATE_WORKING" });
-      upstream = list.result.tasks[0]?.id;
-    }
-    expect(upstream).toBeString();
+    const upstream: string = await until(
+      async () => (await onB("ListTasks", { status: "TASK_STATE_WORKING" })).result.tasks[0]?.id,
+      5000,
+      "the upstream task on B",
+    );
     const c = await a.rpc("CancelTask", { id }, { path: "/a2a/far" });
     expect(c.body.result.status.state).toBe("TASK_STATE_CANCELED");
     const onb = await onB("GetTask", { id: upstream });

@@ -1,3 +1,4 @@
+import { realTimers, type Timers } from "../../clock.ts";
 import type { SessionStore } from "../../store/sessions.ts";
 import { UpstreamError } from "./http.ts";
 import type { Wire } from "./wire.ts";
@@ -29,6 +30,9 @@ export interface CancelDeps {
   backoffMs?: number[];
   /** Give up after this long (default 24 h): the upstream is gone for good. */
   giveUpMs?: number;
+  /** The clock and timers of the retries (tests move them by hand). */
+  now?: () => number;
+  timers?: Timers;
 }
 
 /** Rows in the sessions table: contextId is this prefix plus the relay task id. */
@@ -95,9 +99,10 @@ export class UpstreamCancels {
     this.#running.add(c.relayTaskId);
     const waits = this.#d.backoffMs ?? [1000, 2000, 5000, 10_000, 30_000];
     const wait = waits[Math.min(attempt, waits.length - 1)]!;
-    const timer = setTimeout(async () => {
+    const timers = this.#d.timers ?? realTimers;
+    const timer = timers.setTimeout(async () => {
       const done = await this.#try(c);
-      const expired = Date.now() - c.since > (this.#d.giveUpMs ?? 86_400_000);
+      const expired = (this.#d.now ?? Date.now)() - c.since > (this.#d.giveUpMs ?? 86_400_000);
       if (!done && !expired) return this.#retry(c, attempt + 1);
       this.#running.delete(c.relayTaskId);
       await this.#d
