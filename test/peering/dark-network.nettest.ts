@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { until } from "../helpers/until.ts";
 import { createLinkedHosts, type LinkedHosts } from "./_netns.ts";
 import { type RelayProc, startRelayProc } from "./_relays.ts";
 
@@ -99,16 +100,6 @@ async function tasksOnB(): Promise<Map<string, Json[]>> {
   return by;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await Bun.sleep(200);
-  }
-}
-
 const settled = (r: RelayProc, profile: string, id: string) => async () => {
   const t = (await onA(r, profile, "GetTask", { id })).result;
   return t && t.status.state !== "TASK_STATE_WORKING" && t.status.state !== "TASK_STATE_SUBMITTED"
@@ -175,13 +166,15 @@ describe("a silent partition between two relays (40 s)", () => {
       Array.from({ length: 3 }, (_, i) => start(relayA2, "far", `sleep:5000 restart ${i}`)),
     );
     await until(
-      "every turn running on B",
-      async () => {
-        const by = await tasksOnB();
-        const n = [...by.keys()].filter((k) => k.startsWith("sleep:")).length;
-        return n === 10 + 3 + 1 + 3 ? true : undefined;
-      },
+      () =>
+        (async () => {
+          const by = await tasksOnB();
+          const n = [...by.keys()].filter((k) => k.startsWith("sleep:")).length;
+          return n === 10 + 3 + 1 + 3 ? true : undefined;
+        })().catch(() => undefined),
       15_000,
+      "every turn running on B",
+      200,
     );
 
     net.silence(true);
@@ -205,9 +198,10 @@ describe("a silent partition between two relays (40 s)", () => {
 
       // the capped turn runs out on A during the partition
       const failed = await until(
-        "the capped turn to end on A",
-        settled(relayA, "far-capped", capped),
+        () => settled(relayA, "far-capped", capped)().catch(() => undefined),
         30_000,
+        "the capped turn to end on A",
+        200,
       );
       expect(failed.status.state).toBe("TASK_STATE_FAILED");
       expect(failed.status.message.parts[0].text).toContain("turn exceeded");
@@ -224,7 +218,12 @@ describe("a silent partition between two relays (40 s)", () => {
     const healed = Date.now();
 
     for (const id of inflight) {
-      const t = await until(`turn ${id} to end on A`, settled(relayA, "far", id), 30_000);
+      const t = await until(
+        () => settled(relayA, "far", id)().catch(() => undefined),
+        30_000,
+        `turn ${id} to end on A`,
+        200,
+      );
       expect(t.status.state).toBe("TASK_STATE_COMPLETED");
       expect(t.status.message.parts[0].text).toStartWith("in flight ");
     }
@@ -232,7 +231,12 @@ describe("a silent partition between two relays (40 s)", () => {
       expect(b.body.result.task.status.state).toBe("TASK_STATE_COMPLETED");
     }
     for (const id of restarted) {
-      const t = await until(`restarted turn ${id} to end`, settled(relayA2, "far", id), 30_000);
+      const t = await until(
+        () => settled(relayA2, "far", id)().catch(() => undefined),
+        30_000,
+        `restarted turn ${id} to end`,
+        200,
+      );
       expect(t.status.state).toBe("TASK_STATE_COMPLETED");
     }
     const within = Date.now() - healed;
@@ -240,12 +244,14 @@ describe("a silent partition between two relays (40 s)", () => {
 
     // B: exactly one task per message; the capped one canceled, not completed
     const by = await until(
-      "B's capped task to be canceled",
-      async () => {
-        const m = await tasksOnB();
-        return m.get("sleep:120000 capped")?.[0]?.status.state === "TASK_STATE_CANCELED" ? m : undefined;
-      },
+      () =>
+        (async () => {
+          const m = await tasksOnB();
+          return m.get("sleep:120000 capped")?.[0]?.status.state === "TASK_STATE_CANCELED" ? m : undefined;
+        })().catch(() => undefined),
       30_000,
+      "B's capped task to be canceled",
+      200,
     );
     for (const [text, tasks] of by) if (text.startsWith("sleep:")) expect(tasks).toHaveLength(1);
     expect(by.has("during the partition")).toBe(false);
