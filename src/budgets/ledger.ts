@@ -9,11 +9,13 @@ import type { LedgerStore } from "./store.ts";
 import { Tally } from "./tally.ts";
 import {
   type BudgetReport,
+  charge,
   type Delta,
   type PeerBudget,
   type ProfileLimits,
   reportOf,
   resetTime,
+  settleStep,
   windowLimits,
   windowUse,
 } from "./usage.ts";
@@ -329,14 +331,11 @@ class Ticket implements AdmissionTicket {
   }
 
   settle(usage: Usage | undefined): void {
-    if (this.#state === "reserved") {
-      this.refund();
-      return;
-    }
-    if (this.#state === "done") return;
+    const step = settleStep(this.#state);
+    if (step === "refund") this.refund();
+    if (step !== "charge") return;
     this.#state = "done";
-    const tokens = Math.max(0, (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0));
-    const cost = Math.max(0, usage?.costUsd ?? 0);
+    const { tokens, cost } = charge(usage);
     const now = this.#owner.now();
     const { contextId, ts, profile } = this.#req;
     this.#owner.write(

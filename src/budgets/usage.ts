@@ -4,6 +4,22 @@ import { ledgerSource, type UseSource } from "./tally.ts";
 import { type BudgetWindow, nextUtcMidnight, parseWindow, windowStart } from "./window.ts";
 
 /** One peer's `[peers.X.budget]`, checked. */
+/**
+ * What settling a budget ticket in `state` does: a reservation whose turn never started is handed
+ * back ("refund"), a ticket is charged once ("charge"), then never again ("none").
+ */
+export function settleStep(state: "reserved" | "started" | "done"): "refund" | "charge" | "none" {
+  return state === "reserved" ? "refund" : state === "started" ? "charge" : "none";
+}
+
+/** The tokens and cost a turn's reported usage charges (unknown counts as none, never negative). */
+export function charge(usage: { inputTokens?: number; outputTokens?: number; costUsd?: number } | undefined) {
+  return {
+    tokens: Math.max(0, (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0)),
+    cost: Math.max(0, usage?.costUsd ?? 0),
+  };
+}
+
 export interface PeerBudget {
   peer: string;
   window: BudgetWindow;

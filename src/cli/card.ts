@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { fetchCard } from "../client/card.ts";
 import { callScope } from "../client/connect.ts";
 import { REACH_HELP, REACH_OPTIONS, reach } from "../client/reach.ts";
-import type { FetchLike } from "../client/rpc.ts";
+import type { ClientDeps } from "../client/rpc.ts";
 import { UsageError } from "../errors.ts";
 import type { Command } from "./io.ts";
 
@@ -25,11 +25,7 @@ Examples:
   a2a-relay card http://127.0.0.1:9200/a2a/echo/
   a2a-relay card echo --relay hermes-b`;
 
-export interface CardDeps {
-  fetch?: FetchLike;
-}
-
-export function cardCommand(deps: CardDeps = {}): Command {
+export function cardCommand(deps: ClientDeps = {}): Command {
   return {
     name: "card",
     summary: "fetch and validate an agent card (v1.0 or v0.3)",

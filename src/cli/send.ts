@@ -5,7 +5,7 @@ import { eventLine, messageText, stateName } from "../client/format.ts";
 import { onInterrupt, settled } from "../client/outcome.ts";
 import { progressDisplay } from "../client/progress.ts";
 import { REACH_HELP, REACH_OPTIONS, reach, reachArgs } from "../client/reach.ts";
-import type { A2AClient, FetchLike } from "../client/rpc.ts";
+import type { A2AClient, ClientDeps } from "../client/rpc.ts";
 import { resolveTarget } from "../client/target.ts";
 import { readTextFile } from "../config/load.ts";
 import { invalidAgentResponse, type RelayError, timedOut, UsageError } from "../errors.ts";
@@ -43,11 +43,7 @@ Examples:
   a2a-relay send coder "fix the tests" --relay hermes-b --data-dir data-b --timeout 600
   a2a-relay send https://host-b:9200/a2a/coder "hi" --token-file ~/.config/a2a/host-b.token`;
 
-export interface SendDeps {
-  fetch?: FetchLike;
-}
-
-export function sendCommand(deps: SendDeps = {}): Command {
+export function sendCommand(deps: ClientDeps = {}): Command {
   return {
     name: "send",
     summary: "send a message to a profile and (by default) wait for the final result",

@@ -6,7 +6,7 @@ import { messageText, parseState, stateName, table, taskRow } from "../client/fo
 import { onInterrupt, settled } from "../client/outcome.ts";
 import { progressDisplay } from "../client/progress.ts";
 import { REACH_HELP, REACH_OPTIONS, reach, reachArgs } from "../client/reach.ts";
-import type { A2AClient, FetchLike } from "../client/rpc.ts";
+import type { A2AClient, ClientDeps } from "../client/rpc.ts";
 import { type RelayError, UsageError } from "../errors.ts";
 import type { CliIO, Command } from "./io.ts";
 
@@ -31,11 +31,7 @@ ${REACH_HELP}
 
 Example: a2a-relay tasks list --relay hermes-b --data-dir data-b --state working`;
 
-export interface TasksDeps {
-  fetch?: FetchLike;
-}
-
-export function tasksCommand(deps: TasksDeps = {}): Command {
+export function tasksCommand(deps: ClientDeps = {}): Command {
   return {
     name: "tasks",
     summary: "list, show or cancel tasks",

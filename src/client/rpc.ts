@@ -18,6 +18,11 @@ import { fromFetchFailure, fromHttpStatus, fromWireError, type WireError } from 
 /** The part of `fetch` the client uses (so tests and callers can pass a plain function). */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
+/** What the client commands (send, tasks, card) take from their caller: the fetch to use. */
+export interface ClientDeps {
+  fetch?: FetchLike;
+}
+
 interface ClientOptions {
   /** The JSON-RPC endpoint: `…/a2a/{profile}` or `…/a2a`. */
   url: string;

@@ -3,7 +3,7 @@ import { budgetStoreUnavailable, RelayError } from "../../errors.ts";
 import type { Usage } from "../../receivers/types.ts";
 import type { AdmissionTicket, AdmitRequest } from "../../tasks/engine.ts";
 import type { BudgetLedger } from "../api.ts";
-import type { BudgetReport, PeerBudget } from "../usage.ts";
+import { type BudgetReport, charge, type PeerBudget, settleStep } from "../usage.ts";
 import { windowStart } from "../window.ts";
 import { gated, gatesOf, type Refusal, refusalError, refusalOf } from "./check.ts";
 import type { PgConnection } from "./connect.ts";
@@ -351,14 +351,11 @@ class PgTicket implements AdmissionTicket {
   }
 
   settle(usage: Usage | undefined): void {
-    if (this.#state === "reserved") {
-      this.refund();
-      return;
-    }
-    if (this.#state === "done") return;
+    const step = settleStep(this.#state);
+    if (step === "refund") this.refund();
+    if (step !== "charge") return;
     this.#state = "done";
-    const tokens = Math.max(0, (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0));
-    const cost = Math.max(0, usage?.costUsd ?? 0);
+    const { tokens, cost } = charge(usage);
     const now = this.#owner.now();
     const peer = this.#b.peer;
     this.#owner.write(async () => {
