@@ -354,8 +354,8 @@ class PgTicket implements AdmissionTicket {
     const step = settleStep(this.#state);
     if (step === "refund") this.refund();
     if (step !== "charge") return;
-    this.#state = "done";
     const { tokens, cost } = charge(usage);
+    this.#state = "done";
     const now = this.#owner.now();
     const peer = this.#b.peer;
     this.#owner.write(async () => {
