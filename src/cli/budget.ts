@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import {
   type BudgetReport,
   budgetsFromConfig,
@@ -15,7 +14,7 @@ import type { BudgetConfig } from "../config/schema.ts";
 import { UsageError } from "../errors.ts";
 import { currentRuntime } from "../runtime/index.ts";
 import { openStore } from "../store/db.ts";
-import type { CliIO, Command } from "./io.ts";
+import { type CliIO, type Command, flags } from "./io.ts";
 
 const USAGE = `a2a-relay budget show [PEER] [--json] [--config F] [--data-dir D] [--url URL | --relay NAME]
 a2a-relay budget reset PEER [--config F] [--data-dir D] [--url URL | --relay NAME]
@@ -45,12 +44,7 @@ export const budget: Command = {
   summary: "show or reset per-peer budgets (reads the data dir's database)",
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options: { ...REACH_OPTIONS, json: { type: "boolean" } },
-      allowPositionals: true,
-      strict: true,
-    });
+    const { values, positionals } = flags(argv, { ...REACH_OPTIONS, json: { type: "boolean" } });
     const [action, peer, ...extra] = positionals;
     if ((action !== "show" && action !== "reset") || extra.length || (action === "reset" && !peer)) {
       throw new UsageError(`usage:\n${USAGE}`);

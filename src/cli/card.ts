@@ -1,10 +1,9 @@
-import { parseArgs } from "node:util";
 import { fetchCard } from "../client/card.ts";
 import { callScope } from "../client/connect.ts";
 import { REACH_HELP, REACH_OPTIONS, reach } from "../client/reach.ts";
 import type { ClientDeps } from "../client/rpc.ts";
 import { UsageError } from "../errors.ts";
-import type { Command } from "./io.ts";
+import { type Command, flags } from "./io.ts";
 
 const USAGE = `a2a-relay card [URL|PROFILE] [--protocol 1.0|0.3] [--json] [--url URL | --relay NAME] [--config F]
 
@@ -31,11 +30,10 @@ export function cardCommand(deps: ClientDeps = {}): Command {
     summary: "fetch and validate an agent card (v1.0 or v0.3)",
     usage: USAGE,
     async run(argv, io) {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        options: { protocol: { type: "string" }, json: { type: "boolean" }, ...REACH_OPTIONS },
-        allowPositionals: true,
-        strict: true,
+      const { values, positionals } = flags(argv, {
+        protocol: { type: "string" },
+        json: { type: "boolean" },
+        ...REACH_OPTIONS,
       });
       const [arg, ...extra] = positionals;
       if (extra.length) throw new UsageError(`card takes one URL or PROFILE\nusage: ${USAGE.split("\n")[0]}`);

@@ -1,8 +1,7 @@
-import { parseArgs } from "node:util";
 import { loadConfig } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
 import { printChecks, staticChecks } from "./_checks.ts";
-import type { Command } from "./io.ts";
+import { type Command, flags } from "./io.ts";
 
 export const configCmd: Command = {
   name: "config",
@@ -18,11 +17,10 @@ get a "did you mean".
 
 Example: a2a-relay config check --config /etc/a2a-relay/relay.toml`,
   async run(argv, io) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options: { config: { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" } },
-      allowPositionals: true,
-      strict: true,
+    const { values, positionals } = flags(argv, {
+      config: { type: "string" },
+      "data-dir": { type: "string" },
+      json: { type: "boolean" },
     });
     if (positionals[0] !== "check") throw new UsageError(`usage: ${this.usage.split("\n")[0]}`);
     const c = loadConfig({ file: values.config, env: io.env, dataDir: values["data-dir"] });

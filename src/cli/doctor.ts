@@ -2,12 +2,11 @@ import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readFileSync, statfsSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { delimiter, dirname, join } from "node:path";
-import { parseArgs } from "node:util";
 import { type Config, loadConfig, tokenEnvName } from "../config/load.ts";
 import { ConfigError } from "../errors.ts";
 import { findLease, isAlive, linuxProc, listLeases } from "../portlock/index.ts";
 import { type Check, printChecks, staticChecks } from "./_checks.ts";
-import type { Command } from "./io.ts";
+import { type Command, onlyFlags } from "./io.ts";
 
 const USAGE = `a2a-relay doctor [--config F] [--data-dir D] [--json]
 
@@ -45,10 +44,10 @@ export function doctorCommand(deps: DoctorDeps = {}): Command {
       "check everything that would fail at the first message (tokens, keys, CLIs, upstreams, ports, disk)",
     usage: USAGE,
     async run(argv, io) {
-      const { values } = parseArgs({
-        args: argv,
-        options: { config: { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" } },
-        strict: true,
+      const { values } = onlyFlags(argv, {
+        config: { type: "string" },
+        "data-dir": { type: "string" },
+        json: { type: "boolean" },
       });
       let config: Config;
       try {

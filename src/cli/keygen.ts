@@ -1,10 +1,9 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { parseArgs } from "node:util";
 import { generateRelayKeyPem, relayKeyFromPem, relayKeyPath, relayPublicKeyPath } from "../auth/keys.ts";
 import { loadConfig } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
-import type { Command } from "./io.ts";
+import { type Command, onlyFlags } from "./io.ts";
 
 export const keygen: Command = {
   name: "keygen",
@@ -20,10 +19,10 @@ it. An existing key is kept unless --force (which invalidates every JWT it signe
 
 Example: a2a-relay keygen --config a.toml --data-dir data-a`,
   async run(argv, io) {
-    const { values } = parseArgs({
-      args: argv,
-      options: { config: { type: "string" }, "data-dir": { type: "string" }, force: { type: "boolean" } },
-      strict: true,
+    const { values } = onlyFlags(argv, {
+      config: { type: "string" },
+      "data-dir": { type: "string" },
+      force: { type: "boolean" },
     });
     const config = loadConfig({ file: values.config, env: io.env, dataDir: values["data-dir"] });
     const keyFile = relayKeyPath(config.server.dataDir);

@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { describePeers, type PeerSummary } from "../auth/describe.ts";
 import { type BudgetReport, budgetsFromConfig, LedgerStore, reportOf } from "../budgets/index.ts";
 import { adminCall } from "../client/admin.ts";
@@ -8,7 +7,7 @@ import { REACH_HELP, REACH_OPTIONS, reach } from "../client/reach.ts";
 import { loadConfig } from "../config/load.ts";
 import { currentRuntime } from "../runtime/index.ts";
 import { openStore } from "../store/db.ts";
-import type { Command } from "./io.ts";
+import { type Command, onlyFlags } from "./io.ts";
 
 export const peers: Command = {
   name: "peers",
@@ -26,11 +25,7 @@ ${REACH_HELP}
 
 Example: a2a-relay peers --config b.toml --data-dir data-b`,
   async run(argv, io) {
-    const { values } = parseArgs({
-      args: argv,
-      options: { ...REACH_OPTIONS, json: { type: "boolean" } },
-      strict: true,
-    });
+    const { values } = onlyFlags(argv, { ...REACH_OPTIONS, json: { type: "boolean" } });
     const r = reach(values, io.env);
     let list: Array<PeerSummary & { budget: BudgetReport | null }>;
     if (values.url !== undefined || values.relay !== undefined) {

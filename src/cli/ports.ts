@@ -1,8 +1,7 @@
-import { parseArgs } from "node:util";
 import { loadConfig } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
 import { listLeases } from "../portlock/index.ts";
-import type { Command } from "./io.ts";
+import { type Command, onlyFlags } from "./io.ts";
 
 export const ports: Command = {
   name: "ports",
@@ -19,10 +18,10 @@ listens on a port takes one (named --name, else server.id); client commands find
 
 Example: a2a-relay ports --band hermes`,
   async run(argv, io) {
-    const { values } = parseArgs({
-      args: argv,
-      options: { band: { type: "string" }, json: { type: "boolean" }, config: { type: "string" } },
-      strict: true,
+    const { values } = onlyFlags(argv, {
+      band: { type: "string" },
+      json: { type: "boolean" },
+      config: { type: "string" },
     });
     const config = loadConfig({ file: values.config, env: io.env });
     if (values.band !== undefined && !config.bands[values.band]) {

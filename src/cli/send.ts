@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { isSettled, type Message, type Part, type StreamResponse, type TaskState } from "../a2a/types.ts";
 import { callScope, connect, timeoutMs } from "../client/connect.ts";
 import { eventLine, messageText, stateName } from "../client/format.ts";
@@ -9,7 +8,7 @@ import type { A2AClient, ClientDeps } from "../client/rpc.ts";
 import { resolveTarget } from "../client/target.ts";
 import { readTextFile } from "../config/load.ts";
 import { invalidAgentResponse, type RelayError, timedOut, UsageError } from "../errors.ts";
-import type { CliIO, Command } from "./io.ts";
+import { type CliIO, type Command, flags } from "./io.ts";
 
 const USAGE = `a2a-relay send TARGET TEXT [--context ID] [--task ID] [--brief FILE] [--no-wait] [--stream] [--timeout S] [--json]
                     [--url URL | --relay NAME] [--config F] [--data-dir D] [--token-file F] [--verbose]
@@ -49,21 +48,16 @@ export function sendCommand(deps: ClientDeps = {}): Command {
     summary: "send a message to a profile and (by default) wait for the final result",
     usage: USAGE,
     async run(argv, io) {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        options: {
-          context: { type: "string" },
-          task: { type: "string" },
-          brief: { type: "string" },
-          "no-wait": { type: "boolean" },
-          stream: { type: "boolean" },
-          timeout: { type: "string" },
-          json: { type: "boolean" },
-          "cancel-on-interrupt": { type: "boolean" },
-          ...REACH_OPTIONS,
-        },
-        allowPositionals: true,
-        strict: true,
+      const { values, positionals } = flags(argv, {
+        context: { type: "string" },
+        task: { type: "string" },
+        brief: { type: "string" },
+        "no-wait": { type: "boolean" },
+        stream: { type: "boolean" },
+        timeout: { type: "string" },
+        json: { type: "boolean" },
+        "cancel-on-interrupt": { type: "boolean" },
+        ...REACH_OPTIONS,
       });
       const [target, ...words] = positionals;
       const text = words.join(" ");

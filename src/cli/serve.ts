@@ -1,11 +1,10 @@
-import { parseArgs } from "node:util";
 import { loadConfig } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
 import { createLogger, LOG_LEVELS } from "../logger.ts";
 import { currentRuntime } from "../runtime/index.ts";
 import { startRelay } from "../server.ts";
 import { VERSION } from "../version.ts";
-import type { Command } from "./io.ts";
+import { type Command, onlyFlags } from "./io.ts";
 
 export const serve: Command = {
   name: "serve",
@@ -32,21 +31,17 @@ Examples:
   a2a-relay serve --config /etc/a2a-relay/relay.toml --log-format json
   a2a-relay serve --port auto --band hermes --name hermes-b --data-dir data-b`,
   async run(argv, io) {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        config: { type: "string" },
-        host: { type: "string" },
-        port: { type: "string" },
-        band: { type: "string" },
-        name: { type: "string" },
-        "data-dir": { type: "string" },
-        "insecure-no-auth": { type: "boolean" },
-        replace: { type: "boolean" },
-        "log-level": { type: "string" },
-        "log-format": { type: "string" },
-      },
-      strict: true,
+    const { values } = onlyFlags(argv, {
+      config: { type: "string" },
+      host: { type: "string" },
+      port: { type: "string" },
+      band: { type: "string" },
+      name: { type: "string" },
+      "data-dir": { type: "string" },
+      "insecure-no-auth": { type: "boolean" },
+      replace: { type: "boolean" },
+      "log-level": { type: "string" },
+      "log-format": { type: "string" },
     });
     const config = loadConfig({
       file: values.config,

@@ -1,6 +1,5 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { budgetsFromConfig, ledgerHorizon } from "../budgets/index.ts";
 import { loadConfig } from "../config/load.ts";
 import { parseDuration } from "../config/schema.ts";
@@ -9,7 +8,7 @@ import { currentRuntime } from "../runtime/index.ts";
 import { openStore } from "../store/db.ts";
 import { prune, storeStats } from "../store/retention.ts";
 import { pruneTranscripts, transcriptRoot } from "../transcripts/index.ts";
-import type { Command } from "./io.ts";
+import { type Command, flags } from "./io.ts";
 
 const USAGE = `a2a-relay store stats [--json] [--config F] [--data-dir D]
 a2a-relay store prune [--older-than DURATION] [--config F] [--data-dir D]
@@ -32,16 +31,11 @@ export const store: Command = {
   summary: "database size and rows; prune old tasks (reads the data dir's database)",
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options: {
-        config: { type: "string" },
-        "data-dir": { type: "string" },
-        "older-than": { type: "string" },
-        json: { type: "boolean" },
-      },
-      allowPositionals: true,
-      strict: true,
+    const { values, positionals } = flags(argv, {
+      config: { type: "string" },
+      "data-dir": { type: "string" },
+      "older-than": { type: "string" },
+      json: { type: "boolean" },
     });
     const [action, ...extra] = positionals;
     if ((action !== "stats" && action !== "prune") || extra.length) throw new UsageError(`usage:\n${USAGE}`);

@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import type { ListTasksParams, Task } from "../a2a/types.ts";
 import { isSettled, partsText } from "../a2a/types.ts";
 import { type CallScope, callScope, connect } from "../client/connect.ts";
@@ -8,7 +7,7 @@ import { progressDisplay } from "../client/progress.ts";
 import { REACH_HELP, REACH_OPTIONS, reach, reachArgs } from "../client/reach.ts";
 import type { A2AClient, ClientDeps } from "../client/rpc.ts";
 import { type RelayError, UsageError } from "../errors.ts";
-import type { CliIO, Command } from "./io.ts";
+import { type CliIO, type Command, flags } from "./io.ts";
 
 const USAGE = `a2a-relay tasks list [--context ID] [--state S] [--limit N] [--json]
 a2a-relay tasks get ID [--history N] [--json]
@@ -37,20 +36,15 @@ export function tasksCommand(deps: ClientDeps = {}): Command {
     summary: "list, show or cancel tasks",
     usage: USAGE,
     async run(argv, io) {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        options: {
-          context: { type: "string" },
-          state: { type: "string" },
-          limit: { type: "string" },
-          history: { type: "string" },
-          profile: { type: "string" },
-          json: { type: "boolean" },
-          "cancel-on-interrupt": { type: "boolean" },
-          ...REACH_OPTIONS,
-        },
-        allowPositionals: true,
-        strict: true,
+      const { values, positionals } = flags(argv, {
+        context: { type: "string" },
+        state: { type: "string" },
+        limit: { type: "string" },
+        history: { type: "string" },
+        profile: { type: "string" },
+        json: { type: "boolean" },
+        "cancel-on-interrupt": { type: "boolean" },
+        ...REACH_OPTIONS,
       });
       const [sub, id, ...extra] = positionals;
       if (extra.length) throw new UsageError(`tasks: unexpected argument "${extra[0]}"`);

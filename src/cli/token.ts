@@ -1,9 +1,8 @@
-import { parseArgs } from "node:util";
 import { relayKeyFromPem, relayKeyPath } from "../auth/keys.ts";
 import { mintJwt } from "../auth/mint.ts";
 import { loadConfig, readSecretFile } from "../config/load.ts";
 import { ConfigError, UsageError } from "../errors.ts";
-import type { Command } from "./io.ts";
+import { type Command, flags } from "./io.ts";
 
 const MAX_TTL_S = 86_400;
 
@@ -18,18 +17,13 @@ receiving relay's server.id, valid --ttl seconds (default 300, at most 86400), l
 
 Example: curl -H "Authorization: Bearer $(a2a-relay token mint --peer host-a --aud host-b --ttl 300)" …`,
   async run(argv, io) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options: {
-        peer: { type: "string" },
-        aud: { type: "string" },
-        ttl: { type: "string" },
-        profiles: { type: "string" },
-        config: { type: "string" },
-        "data-dir": { type: "string" },
-      },
-      allowPositionals: true,
-      strict: true,
+    const { values, positionals } = flags(argv, {
+      peer: { type: "string" },
+      aud: { type: "string" },
+      ttl: { type: "string" },
+      profiles: { type: "string" },
+      config: { type: "string" },
+      "data-dir": { type: "string" },
     });
     if (positionals[0] !== "mint" || positionals.length !== 1)
       throw new UsageError(`usage: ${this.usage.split("\n")[0]}`);

@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { adminCall } from "../client/admin.ts";
 import { REACH_HELP, REACH_OPTIONS, reach } from "../client/reach.ts";
 import { UsageError } from "../errors.ts";
@@ -8,7 +7,7 @@ import {
   type TranscriptLine,
   transcriptRoot,
 } from "../transcripts/index.ts";
-import type { Command } from "./io.ts";
+import { type Command, flags } from "./io.ts";
 
 const USAGE = `a2a-relay transcript PEER [--profile P] [--context C] [--limit N] [--follow] [--json]
                     [--config F] [--data-dir D] [--url URL | --relay NAME]
@@ -38,18 +37,13 @@ export function transcriptCommand(deps: TranscriptDeps = {}): Command {
     summary: "read a peer's transcripts (from the data dir)",
     usage: USAGE,
     async run(argv, io) {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        options: {
-          profile: { type: "string" },
-          context: { type: "string" },
-          limit: { type: "string" },
-          follow: { type: "boolean" },
-          json: { type: "boolean" },
-          ...REACH_OPTIONS,
-        },
-        allowPositionals: true,
-        strict: true,
+      const { values, positionals } = flags(argv, {
+        profile: { type: "string" },
+        context: { type: "string" },
+        limit: { type: "string" },
+        follow: { type: "boolean" },
+        json: { type: "boolean" },
+        ...REACH_OPTIONS,
       });
       const [peer, ...extra] = positionals;
       if (!peer || extra.length) throw new UsageError(`usage:\n${USAGE}`);
