@@ -1,4 +1,5 @@
 import type { Task } from "../a2a/types.ts";
+import { realTimers, type Timers } from "../clock.ts";
 import type { FetchFn } from "../fetch.ts";
 import type { Writer } from "../store/writer.ts";
 import type { OutboxRow, PushStore } from "./store.ts";
@@ -8,6 +9,8 @@ export interface DelivererOptions {
   writer: Writer;
   fetch?: FetchFn;
   now?: () => number;
+  /** The retry timer (tests pass a manual clock here and as `now`). */
+  timers?: Timers;
   /** Give up on a delivery after this many attempts (then it reads "failed" in /admin/push). */
   maxAttempts?: number;
   baseDelayMs?: number;
@@ -30,7 +33,7 @@ export interface DelivererOptions {
 export class PushDeliverer {
   readonly #o: Required<Omit<DelivererOptions, "onError" | "local">> &
     Pick<DelivererOptions, "onError" | "local">;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: unknown;
   #running = false;
   #again = false;
   #stopped = false;
@@ -40,6 +43,7 @@ export class PushDeliverer {
     this.#o = {
       fetch: globalThis.fetch,
       now: Date.now,
+      timers: realTimers,
       maxAttempts: 8,
       baseDelayMs: 1000,
       maxDelayMs: 60_000,
@@ -56,8 +60,7 @@ export class PushDeliverer {
       this.#again = true;
       return;
     }
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.run(), 0);
+    this.#arm(0);
   }
 
   /** One pass over the due heads; schedules the next pass for the earliest retry. */
@@ -76,8 +79,7 @@ export class PushDeliverer {
       } while (this.#again && !this.#stopped);
       const next = this.#o.store.heads(1)[0];
       if (next && !this.#stopped) {
-        this.#timer = setTimeout(() => void this.run(), Math.max(10, next.nextAt - this.#o.now()));
-        this.#timer.unref?.();
+        this.#arm(Math.max(10, next.nextAt - this.#o.now()));
       }
     } finally {
       this.#running = false;
@@ -86,11 +88,18 @@ export class PushDeliverer {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#o.timers.clearTimeout(this.#timer);
     await Promise.all([...this.#inflight]);
   }
 
   // internal
+
+  /** The next pass in `ms`; it never keeps the process alive on its own. */
+  #arm(ms: number): void {
+    if (this.#timer !== undefined) this.#o.timers.clearTimeout(this.#timer);
+    this.#timer = this.#o.timers.setTimeout(() => void this.run(), ms);
+    (this.#timer as { unref?: () => void }).unref?.();
+  }
 
   #track(p: Promise<void>): Promise<void> {
     this.#inflight.add(p);
@@ -118,6 +127,7 @@ export class PushDeliverer {
         redirect: "manual",
         signal: AbortSignal.timeout(this.#o.timeoutMs),
       });
+      // only the status matters; a body that fails to cancel has already lost its connection
       await res.body?.cancel().catch(() => {});
       if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
     } catch (err) {

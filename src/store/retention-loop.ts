@@ -1,3 +1,4 @@
+import { realTimers, type Timers } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type { SqliteConnection } from "../runtime/index.ts";
 import { type PruneCounts, prune } from "./retention.ts";
@@ -16,6 +17,7 @@ export function startRetention(o: {
   /** Also delete rotated transcript files older than the retention (`<data dir>/transcripts`). */
   pruneFiles?: (cutoff: number) => number;
   now?: () => number;
+  timers?: Timers;
   everyMs?: number;
 }): { stop(): Promise<void>; runOnce(): Promise<PruneCounts> } {
   const now = o.now ?? Date.now;
@@ -43,15 +45,27 @@ export function startRetention(o: {
     })();
     return running;
   };
-  const timer = setInterval(() => {
-    if (!stopped) runOnce().catch((err) => o.logger.warn({ err: String(err) }, "retention pass failed"));
-  }, every);
-  timer.unref?.();
+  const timers = o.timers ?? realTimers;
+  let timer: unknown;
+  // the next pass is armed when this one ends: a slow pass never overlaps the next
+  const arm = () => {
+    timer = timers.setTimeout(() => {
+      if (stopped) return;
+      runOnce()
+        .catch((err) => o.logger.warn({ err: String(err) }, "retention pass failed"))
+        .finally(() => {
+          if (!stopped) arm();
+        });
+    }, every);
+    (timer as { unref?: () => void }).unref?.();
+  };
+  arm();
   return {
     runOnce,
     async stop() {
       stopped = true;
-      clearInterval(timer);
+      timers.clearTimeout(timer);
+      // a failed pass was logged where it ran (the timer above, or runOnce's caller)
       await running?.catch(() => {});
     },
   };

@@ -1,3 +1,4 @@
+import type { Timers } from "../../clock.ts";
 import { sleep } from "../sleep.ts";
 import type { TurnEmitter, TurnResult } from "../types.ts";
 import type { Dialect } from "./dialect.ts";
@@ -26,6 +27,9 @@ export interface Leg {
   stream: boolean;
   /** Waits between re-attach attempts (the last one repeats); default 0.5, 1, 2, 4 s. */
   backoffMs?: number[];
+  /** The backoff's timers and clock (tests move them by hand); default the runtime's. */
+  timers?: Timers | undefined;
+  now?: (() => number) | undefined;
   /** The upstream task is known and already runs (a restart): follow it, send nothing. */
   attached?: boolean;
 }
@@ -52,12 +56,12 @@ export async function follow(x: Leg, outage?: (o: Outage | undefined) => void): 
       if (!reattachable(err, x, attempts)) throw err;
       const why = (err as UpstreamError).message;
       if (!attempts) {
-        since = Date.now();
+        since = (x.now ?? Date.now)();
         x.emit.progress(`${why}; re-attaching to the upstream until it answers or the turn cap`);
       }
       attempts++;
       outage?.({ since, why, attempts });
-      await sleep(backoff[Math.min(attempts - 1, backoff.length - 1)]!, x.signal);
+      await sleep(backoff[Math.min(attempts - 1, backoff.length - 1)]!, x.signal, x.timers);
     }
   }
 }

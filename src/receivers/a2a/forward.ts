@@ -1,4 +1,5 @@
 import { textOf } from "../../a2a/types.ts";
+import type { Timers } from "../../clock.ts";
 import type { FetchFn } from "../../fetch.ts";
 import type { SessionStore } from "../../store/sessions.ts";
 import { sleep } from "../sleep.ts";
@@ -45,6 +46,9 @@ export interface ForwardOptions {
    * turn waits here for the receiver's post-back.
    */
   postbacks?: Postbacks | undefined;
+  /** Timers and clock of the re-attach backoff (default the runtime's). */
+  timers?: Timers | undefined;
+  now?: (() => number) | undefined;
 }
 
 type UpstreamSession = {
@@ -166,6 +170,8 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
             signal: link.signal,
             // streamed whenever the wire can: its first event names the upstream task
             stream: true,
+            timers: opts.timers,
+            now: opts.now,
           },
           (o) => {
             outage = o;
@@ -250,7 +256,7 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
                 if (!(err instanceof TurnFailure) || err.reason !== "UPSTREAM_UNAVAILABLE") {
                   return failed(err, undefined);
                 }
-                await sleep(Math.min(500 * 2 ** attempt, 4000), signal);
+                await sleep(Math.min(500 * 2 ** attempt, 4000), signal, opts.timers);
               }
             }
             const st = new Progress(target.url, opts.dialect.protocol, target.binding);
@@ -266,6 +272,8 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
                 emit,
                 signal,
                 stream: true,
+                timers: opts.timers,
+                now: opts.now,
               };
               const r = await follow({ ...leg, attached: true }, (o) => {
                 outage = o;
