@@ -58,7 +58,11 @@ export function rotateCertificates(o: {
       // stop() closes the listening socket at once and resolves when in-flight requests are done:
       // bind the new listener right away, so new connections are refused only for that instant
       const old = listener;
-      const draining = old.stop(false).catch(() => {});
+      const draining = old
+        .stop(false)
+        .catch((err) =>
+          o.logger.warn({ problem: (err as Error).message }, "old TLS listener did not close cleanly"),
+        );
       const bind = () =>
         o.runtime.serve({
           ...o.serve,

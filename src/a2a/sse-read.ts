@@ -41,6 +41,7 @@ export async function* readSse(
     }
   } finally {
     reader.releaseLock();
+    // a body whose connection already broke rejects its cancel: there is nothing left to release
     await body.cancel().catch(() => {});
   }
 }

@@ -8,6 +8,7 @@ import { eq, sql } from "drizzle-orm";
 import { currentRuntime } from "../../src/runtime/index.ts";
 import { openStore } from "../../src/store/db.ts";
 import { tasks } from "../../src/store/schema.ts";
+import { until } from "../helpers/until.ts";
 
 /**
  * The Deno side of the runtime seam, run by `deno test` (`deno task test`): SQLite through the
@@ -134,9 +135,7 @@ describe("processes (Deno.Command, detached)", () => {
     assert.notEqual(pgid(child.pid), process.pid);
     child.killGroup("SIGTERM");
     assert.equal(await child.exited, 143);
-    const until = Date.now() + 3_000;
-    while (isRunning(grandchild) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(isRunning(grandchild), false, "the grandchild got the signal too");
+    await until(() => !isRunning(grandchild), 3_000, "the grandchild to get the signal too");
     reader.releaseLock();
   });
 });

@@ -10,6 +10,7 @@ import {
 } from "@a2a-js/sdk/server";
 import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from "@a2a-js/sdk/server/express";
 import express from "express";
+import { until } from "./until.ts";
 
 /**
  * An A2A v1.0 agent built on the official SDK (express, port 0), v0.3 compat on; with
@@ -199,8 +200,8 @@ class TestExecutor implements AgentExecutor {
       status(TaskState.TASK_STATE_FAILED, text.slice(5).trim());
     } else if (text === "slow") {
       status(TaskState.TASK_STATE_WORKING, "working slowly");
-      const until = Date.now() + 20_000;
-      while (!this.canceled.has(taskId) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      // runs until canceled, or completes after 20 s
+      await until(() => this.canceled.has(taskId), 20_000, "a cancel").catch(() => undefined);
       status(
         this.canceled.has(taskId) ? TaskState.TASK_STATE_CANCELED : TaskState.TASK_STATE_COMPLETED,
         "stopped",

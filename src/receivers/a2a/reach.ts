@@ -52,6 +52,7 @@ export function watchSilence(
         if (r.done) controller.close();
         else controller.enqueue(r.value);
       } catch (err) {
+        // the stream errors with `err` below; a cancel that fails has nothing more to tell
         reader.cancel(err).catch(() => {});
         controller.error(err);
       } finally {
