@@ -240,12 +240,12 @@ async function start(
         if (m.dir === "out") settling = m;
       },
       turnStarted: () => metrics.turnsRunning.inc(),
-      turnFinished: (profile, state, ms) => {
+      turnFinished: (profile, state, ms, queueMs) => {
         metrics.turnsRunning.dec();
         metrics.turnDuration.observe({ profile, state }, ms / 1000);
         const m = settling;
         settling = undefined;
-        if (m) logSettled(m, state, ms);
+        if (m) logSettled(m, state, ms, queueMs);
       },
     },
   });

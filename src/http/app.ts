@@ -66,8 +66,9 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
         peer: c.get("peer")?.name,
         profile: c.get("profile"),
         rpc: c.get("rpcMethod"),
-        // the plain-text door names its task in a header; REST paths carry it
-        task: c.res.headers.get("a2a-task-id") ?? /\/tasks\/([^/:]+)/.exec(c.req.path)?.[1],
+        // the task the call created or named (JSON-RPC, REST); the plain-text door's header;
+        // REST push-config paths
+        task: c.get("task") ?? c.res.headers.get("a2a-task-id") ?? /\/tasks\/([^/:]+)/.exec(c.req.path)?.[1],
       },
       "request",
     );
@@ -87,7 +88,13 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
           peer: c.get("peer")?.name,
         };
         logger.warn(
-          { ...fields, profile: c.get("profile"), rpc: c.get("rpcMethod"), detail: e.message },
+          {
+            ...fields,
+            profile: c.get("profile"),
+            task: c.get("task"),
+            rpc: c.get("rpcMethod"),
+            detail: e.message,
+          },
           "refused",
         );
       }

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { mayUse, type Peer } from "../auth/peers.ts";
 import {
@@ -84,6 +84,14 @@ export function resolveProfile(name: string | undefined, peer: Peer, profiles: R
   if (!chosen || !profiles.has(chosen)) throw profileNotFound(chosen ?? "(none given)", allowed);
   if (!mayUse(peer, chosen)) throw profileForbidden(chosen, peer.name);
   return chosen;
+}
+
+/** Puts the task a call creates or names (and its profile) on the request, for its log line. */
+export function namer(c: Context<AppEnv>) {
+  return (taskId: string, profile?: string) => {
+    c.set("task", taskId);
+    if (profile) c.set("profile", profile);
+  };
 }
 
 // internal

@@ -5,7 +5,7 @@ import { invalidParams, methodNotFound } from "../errors.ts";
 import type { PushService } from "../push/service.ts";
 import type { Engine } from "../tasks/engine.ts";
 import { checkDepth, parseJson } from "./json-body.ts";
-import { requireJson } from "./request.ts";
+import { namer, requireJson } from "./request.ts";
 import { findMethod } from "./rpc-methods.ts";
 import type { AppEnv } from "./types.ts";
 
@@ -81,6 +81,7 @@ function call(opts: RestRouteOptions) {
       params,
       signal: c.req.raw.signal,
       keepOpen: () => c.env?.keepOpen?.(),
+      named: namer(c),
     });
     opts.onOutcome?.(method, "ok");
     if (outcome.kind === "result") {

@@ -191,6 +191,7 @@ async function dispatch(engine: Engine, call: RpcCall, streaming: boolean) {
     sameRequest: samePush(call),
     onCreated: pushOnCreate(engine, call, p.brief),
   });
+  call.named?.(task.id, call.profile);
   return { p, task };
 }
 
@@ -258,10 +259,13 @@ async function sendStreaming(engine: Engine, call: RpcCall): Promise<RpcOutcome>
   return streamTask(engine, call, task.id, "settled", forwarded, p.configuration?.historyLength);
 }
 
+/** The caller's task `id` (on the URL's profile when it names one), named for the request log. */
 function scopedTask(engine: Engine, call: RpcCall, id: string): Task {
-  const t = engine.snapshot(id, call.peer.name);
-  if (call.scoped && engine.profileOf(id) !== call.profile) throw taskNotFound(id);
-  return t;
+  call.named?.(id);
+  const { task, profile } = engine.owned(id, call.peer.name);
+  if (call.scoped && profile !== call.profile) throw taskNotFound(id);
+  call.named?.(id, profile);
+  return task;
 }
 
 function getTask(engine: Engine, call: RpcCall): RpcOutcome {

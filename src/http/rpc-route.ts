@@ -8,7 +8,7 @@ import type { Replies } from "../receivers/a2a/postbacks.ts";
 import type { Engine } from "../tasks/engine.ts";
 import { rpcErrorBody, toRelayError } from "./errors.ts";
 import { checkDepth, parseJson } from "./json-body.ts";
-import { requireJson, resolveProfile, versionOf } from "./request.ts";
+import { namer, requireJson, resolveProfile, versionOf } from "./request.ts";
 import { findMethod, profileFromParams } from "./rpc-methods.ts";
 import type { AppEnv } from "./types.ts";
 
@@ -73,6 +73,7 @@ export function rpcHandler(opts: RpcRouteOptions) {
       hops: c.var.hops,
       push: opts.push,
       replies: opts.replies,
+      named: namer(c),
     });
     // the a2a_fleet client gives up after 30 s without a byte: a fleet answer that takes longer
     // is preceded by whitespace (valid before JSON) every keepalive interval

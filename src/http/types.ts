@@ -62,6 +62,8 @@ export type AppEnv = {
     hops: number;
     /** The profile named in the path, checked against the peer's rights (REST and /send). */
     profile: string;
+    /** The task the request created or names, once known (request log lines carry it). */
+    task: string;
   };
 };
 
@@ -83,6 +85,8 @@ export interface RpcCall {
   push?: PushService | undefined;
   /** Queued receivers' post-backs (profiles with `reply_peer`). */
   replies?: Replies | undefined;
+  /** Told the task the call created or names, and its profile where known (for the request log). */
+  named?: ((taskId: string, profile?: string) => void) | undefined;
 }
 
 export type RpcOutcome =

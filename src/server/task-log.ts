@@ -6,11 +6,11 @@ import type { Activity } from "../status/activity.ts";
 import type { TurnMessage } from "../tasks/engine.ts";
 
 /**
- * One log line per settled turn (task, context, peer, profile, handler, state, ms, tokens, cost,
- * reason), the status page's recent tasks, and the upstream-failure counter.
+ * One log line per settled turn (task, context, peer, profile, handler, state, ms, queue_ms, tokens,
+ * cost, reason), the status page's recent tasks, and the upstream-failure counter.
  */
 export function settledTaskLog(config: Config, activity: Activity, metrics: Metrics, logger: Logger) {
-  return (m: TurnMessage, state: TaskState, ms: number): void => {
+  return (m: TurnMessage, state: TaskState, ms: number, queueMs?: number): void => {
     const p = config.profiles[m.profile];
     const handler = p?.handler ?? (p?.remote ? "remote" : "?");
     const ok = state === "TASK_STATE_COMPLETED" || state === "TASK_STATE_INPUT_REQUIRED";
@@ -46,6 +46,7 @@ export function settledTaskLog(config: Config, activity: Activity, metrics: Metr
       handler,
       state: state.replace("TASK_STATE_", "").toLowerCase(),
       ms,
+      ...(queueMs !== undefined ? { queue_ms: queueMs } : {}),
       ...(tokens !== undefined ? { tokens } : {}),
       ...(m.usage?.costUsd !== undefined ? { cost_usd: m.usage.costUsd } : {}),
       ...(reason ? { reason } : {}),

@@ -89,6 +89,7 @@ async function continueTask(
   const ticket = admitted instanceof Promise ? await admitted : admitted;
   const msg = { ...message, taskId: existing.id, contextId: existing.contextId };
   core.live.set(existing.id, existing);
+  existing.admittedAt = deps.now();
   existing.hops = input.hops;
   existing.progress = input.progress;
   existing.request = input.request;
@@ -146,6 +147,7 @@ async function createTask(core: EngineCore, input: SendInput, profile: ProfileTa
     hops: input.hops,
     progress: input.progress,
     request: input.request,
+    admittedAt: deps.now(),
   };
   const row: TaskRow = {
     id,

@@ -5,7 +5,7 @@ import { TaskBus as Bus, type TaskBus, type TaskEvent } from "./bus.ts";
 import { cancel } from "./cancel.ts";
 import { ContextQueues } from "./context-queue.ts";
 import { send } from "./dispatch.ts";
-import { list, profileOf, snapshot, waitSettled, watch } from "./queries.ts";
+import { list, owned, profileOf, snapshot, waitSettled, watch } from "./queries.ts";
 import { agentMessage, iso, record, recordLater, settle } from "./recording.ts";
 import { recover, shutdown } from "./recovery.ts";
 import { view } from "./snapshot.ts";
@@ -90,6 +90,11 @@ export class Engine {
 
   snapshot(id: string, peer: string): Task {
     return snapshot(this.#core, id, peer);
+  }
+
+  /** The task as `snapshot` gives it, with the profile it belongs to. */
+  owned(id: string, peer: string): { task: Task; profile: string } {
+    return owned(this.#core, id, peer);
   }
 
   watch(id: string, peer: string, fn: (e: TaskEvent) => void): { task: Task; seq: number; stop: () => void } {

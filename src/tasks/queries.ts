@@ -11,6 +11,12 @@ export function snapshot(core: EngineCore, id: string, peer: string): Task {
   return current(core, id, peer).task;
 }
 
+/** The committed snapshot of a task this peer owns, with the profile it runs on. */
+export function owned(core: EngineCore, id: string, peer: string): { task: Task; profile: string } {
+  const { task, profile } = current(core, id, peer);
+  return { task, profile };
+}
+
 /** Snapshot plus subscription, atomically: events after the snapshot reach `fn`. */
 export function watch(
   core: EngineCore,
@@ -82,13 +88,13 @@ export function list(core: EngineCore, peer: string, p: ListTasksParams, profile
 // internal
 
 /** The committed state of a task this peer owns: from memory while it is live, else its row. */
-function current(core: EngineCore, id: string, peer: string): { task: Task; seq: number } {
+function current(core: EngineCore, id: string, peer: string): { task: Task; seq: number; profile: string } {
   const live = core.live.get(id);
   if (live) {
     if (live.peer !== peer) throw taskNotFound(id);
-    return { task: live.committed, seq: live.committedSeq };
+    return { task: live.committed, seq: live.committedSeq, profile: live.profile };
   }
   const row = core.deps.repo.get(id);
   if (!row || row.peer !== peer) throw taskNotFound(id);
-  return { task: row.task, seq: row.seq };
+  return { task: row.task, seq: row.seq, profile: row.profile };
 }

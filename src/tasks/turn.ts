@@ -104,6 +104,9 @@ async function execute(
   const { hooks, timers } = host;
   const newId = () => host.newId();
   const started = host.now();
+  // how long the turn waited for its conversation and its budget slot since it was admitted
+  const queueMs = live.admittedAt === undefined ? undefined : Math.max(0, started - live.admittedAt);
+  live.admittedAt = undefined;
   const timer = timers.setTimeout(
     () => abort.abort(new CancelReason(`turn exceeded ${x.limitText}`, "TASK_STATE_FAILED")),
     x.timeoutMs,
@@ -183,7 +186,7 @@ async function execute(
     state,
     ...(result.usage ? { usage: result.usage } : {}),
   });
-  hooks.turnFinished?.(profile.name, state, host.now() - started);
+  hooks.turnFinished?.(profile.name, state, host.now() - started, queueMs);
 }
 
 // internal

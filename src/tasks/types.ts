@@ -16,7 +16,8 @@ export interface ProfileTarget {
 
 interface EngineHooks {
   turnStarted?(profile: string): void;
-  turnFinished?(profile: string, state: TaskState, ms: number): void;
+  /** `queueMs`: from the turn's admission to its start (absent for a turn resumed after a restart). */
+  turnFinished?(profile: string, state: TaskState, ms: number, queueMs?: number): void;
   /** A turn's input (dir "in", when it starts) and its final reply (dir "out"): transcripts. */
   turnMessage?(m: TurnMessage): void;
 }
@@ -125,6 +126,8 @@ export interface LiveTask {
    */
   unwritten?: Array<{ seq: number; event: StreamResponse; ts: number }>;
   rewriting?: boolean;
+  /** When the turn queued now was admitted (engine clock): its queue time ends when it starts. */
+  admittedAt?: number | undefined;
   /** The admission of the turn queued or running now (budgets). */
   ticket?: AdmissionTicket | undefined;
   abort?: AbortController;

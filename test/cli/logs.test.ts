@@ -101,3 +101,73 @@ test("a request line names the task where the request does (plain-text door, RES
   const line = await waitFor(() => lines().find((l) => l.msg === "request" && l.path === "/send/echo"));
   expect(line).toMatchObject({ task: id, peer: "local", profile: "echo", status: 200 });
 });
+
+interface RpcBody {
+  result?: { task: { id: string; status: { state: string } } };
+  error?: { code: number };
+}
+
+/** A JSON-RPC v1.0 call as the local peer; `path` defaults to the profile-less `/a2a`. */
+async function rpc(method: string, params: unknown, path = "/a2a") {
+  const token = (await Bun.file(`${r.dataDir}/tokens/local.token`).text()).trim();
+  const res = await fetch(`${r.url}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "a2a-version": "1.0" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  return { res, body: (await res.json()) as RpcBody };
+}
+
+const userMessage = (text: string, contextId: string) => ({
+  message: { messageId: crypto.randomUUID(), role: "ROLE_USER", parts: [{ text }], contextId },
+  metadata: { profile: "echo" },
+});
+
+test("queue_ms is the time a turn waited behind its conversation; JSON-RPC request lines name the task and profile", async () => {
+  const contextId = `queued-${crypto.randomUUID()}`;
+  // the first turn holds the conversation ~700 ms; the second is admitted at once and waits for it
+  const first = await rpc("SendMessage", {
+    ...userMessage("sleep:700 first", contextId),
+    configuration: { returnImmediately: true },
+  });
+  const firstId = first.body.result!.task.id;
+  const t0 = Date.now();
+  const second = await rpc("SendMessage", userMessage("second", contextId));
+  const waited = Date.now() - t0;
+  const secondId = second.body.result!.task.id;
+  expect(second.body.result?.task.status.state).toBe("TASK_STATE_COMPLETED");
+
+  const settledOf = (id: string) =>
+    waitFor(() => lines().find((l) => l.msg === "task settled" && l.task === id));
+  const a = await settledOf(firstId);
+  const b = await settledOf(secondId);
+  expect(typeof a.queue_ms).toBe("number");
+  expect(a.queue_ms as number).toBeLessThan(300);
+  expect(a.ms as number).toBeGreaterThanOrEqual(650);
+  // the second turn waited for the first one's remaining time, and never longer than its caller did
+  expect(b.queue_ms as number).toBeGreaterThanOrEqual(450);
+  expect(b.queue_ms as number).toBeLessThanOrEqual(waited);
+  expect(b.ms as number).toBeLessThan(b.queue_ms as number);
+
+  // the task a SendMessage created, and the one a GetTask / CancelTask / SubscribeToTask names,
+  // with its profile though the URL names none
+  await rpc("GetTask", { id: firstId });
+  const cancel = await rpc("CancelTask", { id: secondId });
+  expect(cancel.body.error?.code).toBe(-32002); // already completed: not cancelable
+  const sub = await rpc("SubscribeToTask", { id: firstId }, "/a2a/echo");
+  expect(sub.body.error).toBeDefined(); // terminal: nothing to subscribe to
+  const unknown = await rpc("GetTask", { id: "no-such-task" });
+  expect(unknown.body.error?.code).toBe(-32001);
+
+  const requests = () => lines().filter((l) => l.msg === "request" && l.peer === "local");
+  const line = (rpcName: string, task: string) =>
+    waitFor(() => requests().find((l) => l.rpc === rpcName && l.task === task));
+  expect(await line("SendMessage", firstId)).toMatchObject({ profile: "echo", path: "/a2a", status: 200 });
+  expect(await line("SendMessage", secondId)).toMatchObject({ profile: "echo" });
+  expect(await line("GetTask", firstId)).toMatchObject({ profile: "echo", path: "/a2a" });
+  expect(await line("CancelTask", secondId)).toMatchObject({ profile: "echo" });
+  expect(await line("SubscribeToTask", firstId)).toMatchObject({ profile: "echo", path: "/a2a/echo" });
+  // a task that is not the caller's is named (what was asked for), with no profile
+  const miss = await line("GetTask", "no-such-task");
+  expect(miss.profile).toBeUndefined();
+}, 30_000);
