@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Config, type Credential, loadConfig, readSecretFile } from "../config/load.ts";
 import { ConfigError, UsageError } from "../errors.ts";
-import { findLease, isAlive, linuxProc, type ProcessIdentity } from "../portlock/index.ts";
+import { findLease, isAlive, type Lease, linuxProc, type ProcessIdentity } from "../portlock/index.ts";
 import { DEFAULT_RELAY_URL, isLoopback, relayBase } from "./target.ts";
 
 /**
@@ -16,8 +16,9 @@ import { DEFAULT_RELAY_URL, isLoopback, relayBase } from "./target.ts";
  *             A2A_RELAY_URL, else http://127.0.0.1:9200.
  * Credential: --token-file F, else A2A_RELAY_TOKEN, else peer `local`'s token of --config F
  *             (its token chain), else <data dir>/tokens/local.token where the data dir is
- *             --data-dir, else A2A_RELAY_HOME, else ~/.a2a-relay. A token read from a data dir is
- *             sent only to a relay on this host.
+ *             --data-dir, else the data dir the --relay lease records, else that of --config,
+ *             else A2A_RELAY_HOME, else ~/.a2a-relay. A token read from a data dir is sent only to
+ *             a relay on this host.
  */
 
 /** parseArgs options every client command accepts. */
@@ -32,15 +33,17 @@ export const REACH_OPTIONS = {
 
 export const REACH_HELP = `Which relay, which credential (every client command):
   --url URL         the relay's base URL (e.g. http://127.0.0.1:9201)
-  --relay NAME      the relay holding port lease NAME on this host (see a2a-relay ports)
+  --relay NAME      the relay holding port lease NAME on this host (see a2a-relay ports), and
+                    its token in the data dir its lease records
   --config F        the relay described by config F (public_url, host:port, or its lease)
   --data-dir D      that relay's data dir: its URL from D/relay.lock, its token D/tokens/local.token
   --token-file F    present the token in F (mode 0600)
   --verbose         print which relay and credential were chosen, and why (stderr)
   Relay: --url, else --relay, else --config, else --data-dir's running relay, else A2A_RELAY_URL,
   else ${DEFAULT_RELAY_URL}. Credential: --token-file, else A2A_RELAY_TOKEN, else peer local's
-  token of --config, else <--data-dir, A2A_RELAY_HOME or ~/.a2a-relay>/tokens/local.token (sent
-  only to a relay on this host).`;
+  token of --config, else <D>/tokens/local.token where D is --data-dir, else the --relay lease's
+  data dir, else --config's, else A2A_RELAY_HOME, else ~/.a2a-relay (sent only to a relay on this
+  host).`;
 
 export interface ReachFlags {
   url?: string | undefined;
@@ -56,8 +59,10 @@ export interface Reach {
   base: string;
   /** Why that URL (e.g. `--relay hermes-b (lease in /tmp/a2a-relay-0)`). */
   baseFrom: string;
-  /** The data dir the local commands read (--data-dir, config, A2A_RELAY_HOME, ~/.a2a-relay). */
+  /** The data dir the local commands read (--data-dir, --relay's lease, config, A2A_RELAY_HOME, ~). */
   dataDir: string;
+  /** Where `dataDir` came from (for `--verbose`). */
+  dataDirFrom: string;
   /** The loaded --config, when given. */
   config: Config | undefined;
   /** Whether a relay was named explicitly (--url, --relay, --config, --data-dir's relay). */
@@ -75,18 +80,18 @@ export function reach(flags: ReachFlags, env: Record<string, string | undefined>
     flags.config !== undefined || env.A2A_RELAY_CONFIG
       ? loadConfig({ file: flags.config, env, dataDir: flags["data-dir"] })
       : undefined;
-  const dataDir = resolve(
-    flags["data-dir"] ?? config?.server.dataDir ?? env.A2A_RELAY_HOME ?? join(homedir(), ".a2a-relay"),
-  );
   const lockDir = config?.server.lockDir ?? lockDirOf(env);
+  const lease = flags.relay === undefined ? undefined : leaseOf(lockDir, flags.relay, "--relay");
+  const [dir, dataDirFrom] = dataDirOf(flags, lease, config, env);
+  const dataDir = resolve(dir);
   let base: string;
   let baseFrom: string;
   let explicit = true;
   if (flags.url !== undefined) {
     base = relayBase(env, flags.url);
     baseFrom = "--url";
-  } else if (flags.relay !== undefined) {
-    base = leaseUrl(lockDir, flags.relay, "--relay");
+  } else if (lease) {
+    base = lease.url.replace(/\/+$/, "");
     baseFrom = `--relay ${flags.relay} (port lease in ${lockDir})`;
   } else if (config && flags.config !== undefined) {
     base = configUrl(config, lockDir);
@@ -103,9 +108,10 @@ export function reach(flags: ReachFlags, env: Record<string, string | undefined>
     base,
     baseFrom,
     dataDir,
+    dataDirFrom,
     config,
     explicit,
-    credential: (url) => credentialFor(url, flags, env, config, dataDir),
+    credential: (url) => credentialFor(url, flags, env, config, dataDir, dataDirFrom),
   };
 }
 
@@ -127,6 +133,7 @@ function credentialFor(
   env: Record<string, string | undefined>,
   config: Config | undefined,
   dataDir: string,
+  dataDirFrom: string,
 ): Credential {
   const file = flags["token-file"];
   if (file !== undefined) {
@@ -154,9 +161,24 @@ function credentialFor(
       : { ...source, error: `A2A_RELAY_TOKEN is not set and peer local of --config: ${source.error}` };
   }
   const read = readSecretFile(path);
+  const from = `file:${path} (data dir from ${dataDirFrom})`;
   return read.ok
-    ? { source: `file:${path}`, resolved: true, token: read.value }
-    : { source: `file:${path}`, resolved: false, error: `A2A_RELAY_TOKEN is not set and ${read.error}` };
+    ? { source: from, resolved: true, token: read.value }
+    : { source: from, resolved: false, error: `A2A_RELAY_TOKEN is not set and ${read.error}` };
+}
+
+/** The data dir a client command reads its token (and local files) from, and why that one. */
+function dataDirOf(
+  flags: ReachFlags,
+  lease: Lease | undefined,
+  config: Config | undefined,
+  env: Record<string, string | undefined>,
+): [string, string] {
+  if (flags["data-dir"] !== undefined) return [flags["data-dir"], "--data-dir"];
+  if (lease?.dataDir) return [lease.dataDir, `the lease ${lease.name}`];
+  if (config) return [config.server.dataDir, `config ${config.file ?? "(embedded)"}`];
+  if (env.A2A_RELAY_HOME) return [env.A2A_RELAY_HOME, "A2A_RELAY_HOME"];
+  return [join(homedir(), ".a2a-relay"), "the default"];
 }
 
 function lockDirOf(env: Record<string, string | undefined>): string {
@@ -167,14 +189,14 @@ function lockDirOf(env: Record<string, string | undefined>): string {
   return resolve(env.A2A_RELAY_LOCK_DIR ?? join(env.XDG_RUNTIME_DIR ?? "/tmp", `a2a-relay-${uid}`));
 }
 
-function leaseUrl(lockDir: string, name: string, flag: string): string {
+function leaseOf(lockDir: string, name: string, flag: string): Lease {
   const lease = findLease(lockDir, name);
   if (!lease) {
     throw new ConfigError(
       `${flag}: no live relay holds the lease "${name}" in ${lockDir} (see a2a-relay ports; set A2A_RELAY_LOCK_DIR if it uses another lock dir)`,
     );
   }
-  return lease.url.replace(/\/+$/, "");
+  return lease;
 }
 
 function configUrl(c: Config, lockDir: string): string {

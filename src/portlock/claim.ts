@@ -12,6 +12,8 @@ export interface Lease {
   /** ISO 8601. */
   since: string;
   url: string;
+  /** The holder's data dir, when it recorded one. */
+  dataDir?: string;
 }
 
 export interface ClaimOptions {
@@ -23,6 +25,8 @@ export interface ClaimOptions {
   /** Ports to try, first to last; `[p, p]` for a fixed port. */
   range: [number, number];
   host: string;
+  /** The holder's data dir, recorded so clients (`--relay NAME`) find its token. */
+  dataDir?: string | undefined;
   /** "https" when the listener serves TLS (default "http"): the lease's URL says so. */
   scheme?: "http" | "https";
   /** Bind one port exclusively; throws (EADDRINUSE or other) when it cannot. */
@@ -113,10 +117,11 @@ export function claimPort(opts: ClaimOptions): Claim {
         boot_id: me.bootId,
         url: urlFor(opts.host, port, opts.scheme),
         since: now(),
+        data_dir: opts.dataDir ?? null,
       };
       if (!name) conn.query("DELETE FROM leases WHERE name = ?", [lease.name]);
       conn.query(
-        "INSERT INTO leases (name, band, port, pid, pid_start_time, boot_id, url, since) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO leases (name, band, port, pid, pid_start_time, boot_id, url, since, data_dir) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
           lease.name,
           lease.band,
@@ -126,6 +131,7 @@ export function claimPort(opts: ClaimOptions): Claim {
           lease.boot_id,
           lease.url,
           lease.since,
+          lease.data_dir,
         ],
       );
       return lease;
@@ -179,6 +185,7 @@ export function toLease(r: LeaseRow): Lease {
     pid: r.pid,
     since: new Date(r.since).toISOString(),
     url: r.url,
+    ...(r.data_dir ? { dataDir: r.data_dir } : {}),
   };
 }
 

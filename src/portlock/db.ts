@@ -33,6 +33,8 @@ export interface LeaseRow {
   url: string;
   /** Milliseconds since the epoch. */
   since: number;
+  /** The holder's data dir (where its token lives): `--relay NAME` finds the credential there. */
+  data_dir?: string | null;
 }
 
 const SCHEMA = [
@@ -46,6 +48,8 @@ const SCHEMA = [
     url TEXT NOT NULL,
     since INTEGER NOT NULL
   )`,
+  // older relays sharing the lock dir insert rows without it (null: no data dir known)
+  "ALTER TABLE leases ADD COLUMN data_dir TEXT",
 ];
 
 /** Open the lease database, creating the lock dir (0700) and the schema when missing. */

@@ -83,6 +83,7 @@ export function bindListener(runtime: Runtime, config: Config, fetch: ServeOptio
       band,
       range,
       host: server.host,
+      dataDir: server.dataDir,
       scheme: tls ? "https" : "http",
       bind,
     });

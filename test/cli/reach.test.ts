@@ -14,19 +14,18 @@ let dir: string;
 let dataDir: string;
 let lockDir: string;
 let url: string;
-let proc: ReturnType<typeof Bun.spawn>;
+let dataDirC: string;
+let urlC: string;
+const procs: Array<ReturnType<typeof Bun.spawn>> = [];
 let env: Record<string, string>;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "a2a-relay-reach-"));
-  dataDir = join(dir, "data-b");
-  lockDir = join(dir, "locks");
-  // nothing at the default: HOME is empty, so only the flags can find relay b and its token
-  env = { HOME: join(dir, "home"), A2A_RELAY_LOCK_DIR: lockDir, PATH: process.env.PATH ?? "" };
-  proc = Bun.spawn(
-    [process.execPath, "src/main.ts", "serve", "--data-dir", dataDir, "--port", "auto", "--name", "relay-b"],
+/** `serve` on its own data dir under lease `name`, once it listens: its URL. */
+async function serve(data: string, name: string): Promise<string> {
+  const proc = Bun.spawn(
+    [process.execPath, "src/main.ts", "serve", "--data-dir", data, "--port", "auto", "--name", name],
     { cwd: ROOT, env, stdin: "ignore", stdout: "ignore", stderr: "pipe" },
   );
+  procs.push(proc);
   let err = "";
   const dec = new TextDecoder();
   const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader();
@@ -38,13 +37,23 @@ beforeAll(async () => {
   }
   reader.releaseLock();
   const m = /listening on (\S+)/.exec(err);
-  if (!m) throw new Error(`relay b did not start:\n${err}`);
-  url = m[1]!;
-}, 20_000);
+  if (!m) throw new Error(`${name} did not start:\n${err}`);
+  return m[1]!;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "a2a-relay-reach-"));
+  dataDir = join(dir, "data-b");
+  dataDirC = join(dir, "data-c");
+  lockDir = join(dir, "locks");
+  // nothing at the default: HOME is empty, so only the flags can find relay b and its token
+  env = { HOME: join(dir, "home"), A2A_RELAY_LOCK_DIR: lockDir, PATH: process.env.PATH ?? "" };
+  [url, urlC] = await Promise.all([serve(dataDir, "relay-b"), serve(dataDirC, "relay-c")]);
+}, 30_000);
 
 afterAll(async () => {
-  proc.kill("SIGTERM");
-  await proc.exited;
+  for (const p of procs) p.kill("SIGTERM");
+  await Promise.all(procs.map((p) => p.exited));
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -79,10 +88,39 @@ test("bad reach inputs name the flag", async () => {
   expect(b.err).toContain('--relay: no live relay holds the lease "nope"');
   const c = await cli(["send", "echo", "x", "--relay", "relay-b", "--url", url], env);
   expect(c.code).toBe(2);
-  // without the token of data-b: a 401 that says where the credential came from
-  const d = await cli(["send", "echo", "x", "--relay", "relay-b"], env);
+  // relay b with relay c's token (an explicit --data-dir wins over the lease's): a 401 that says
+  // where the credential came from
+  const d = await cli(["send", "echo", "x", "--relay", "relay-b", "--data-dir", dataDirC], env);
   expect(d.code).toBe(3);
+  expect(d.err).toContain(join(dataDirC, "tokens", "local.token"));
   expect(d.err).toContain("--data-dir");
+});
+
+test("--relay NAME alone finds each relay's own token through the data dir its lease records", async () => {
+  for (const [name, u, data] of [
+    ["relay-b", url, dataDir],
+    ["relay-c", urlC, dataDirC],
+  ] as const) {
+    const r = await cli(["send", "echo", `to ${name}`, "--relay", name, "--verbose"], env);
+    expect(r).toMatchObject({ code: 0, out: `to ${name}\n` });
+    expect(r.err).toContain(`relay: ${u} (from --relay ${name} (port lease in ${lockDir}))`);
+    expect(r.err).toContain(
+      `credential: file:${join(data, "tokens", "local.token")} (data dir from the lease ${name})`,
+    );
+  }
+  // the two relays have different tokens: neither is the other's
+  const b = await Bun.file(join(dataDir, "tokens", "local.token")).text();
+  const c = await Bun.file(join(dataDirC, "tokens", "local.token")).text();
+  expect(b).not.toBe(c);
+  // the lease shows its data dir (a2a-relay ports --json)
+  const ports = await cli(["ports", "--json"], env);
+  const leases = JSON.parse(ports.out).leases as Array<{ name: string; dataDir?: string }>;
+  expect(leases.find((l) => l.name === "relay-c")?.dataDir).toBe(dataDirC);
+  // the other client commands read the same data dir: relay c's transcript without --data-dir
+  const tr = await cli(["transcript", "local", "--relay", "relay-c"], env);
+  expect(tr.code).toBe(0);
+  expect(tr.out).toContain("to relay-c");
+  expect(tr.out).not.toContain("to relay-b");
 });
 
 test("tasks, card, peers, budget, transcript take the same flags", async () => {
