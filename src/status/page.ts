@@ -7,7 +7,6 @@ import { partsText } from "../a2a/types.ts";
 import type { Peer } from "../auth/peers.ts";
 import type { BudgetLedger } from "../budgets/index.ts";
 import type { Config } from "../config/load.ts";
-import type { AppEnv } from "../http/types.ts";
 import { listLeases } from "../portlock/index.ts";
 import type { Engine } from "../tasks/engine.ts";
 import { VERSION } from "../version.ts";
@@ -35,8 +34,8 @@ export interface StatusDeps {
 
 const SESSION_COOKIE = "a2a_relay_session";
 
-export function statusPage(deps: StatusDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function statusPage(deps: StatusDeps): Hono {
+  const app = new Hono();
   const now = deps.now ?? Date.now;
   const ttl = deps.sessionMs ?? 12 * 3600_000;
   const sessions = new Map<string, { peer: string; exp: number }>();

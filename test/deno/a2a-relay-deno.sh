@@ -1,6 +1,6 @@
 #!/bin/sh
 # An `a2a-relay` executable that runs the sources on Deno with the least-privilege flags that
-# src/runtime/deno-permissions.ts computes for these arguments. Harnesses that start the relay
+# src/deno-permissions.ts computes for these arguments. Harnesses that start the relay
 # from a path (A2A_RELAY_BIN=test/deno/a2a-relay-deno.sh) then test it on Deno. `exec`, so
 # signals (kill -9 included) reach Deno itself. Deno: $DENO, else test/deno/install.sh's; its
 # module cache: $DENO_DIR, else .cache/deno/dir.
@@ -13,7 +13,7 @@ export DENO_DIR
 [ -x "$DENO" ] || { echo "a2a-relay-deno.sh: $DENO not found; run test/deno/install.sh" >&2; exit 2; }
 if [ "${1:-}" = "serve" ]; then
   flags=$(NO_COLOR=1 "$DENO" run --quiet --config "$ROOT/deno.json" --allow-env --allow-sys --allow-read \
-    "$ROOT/src/runtime/deno-permissions.ts" "$@") || exit 2
+    "$ROOT/src/deno-permissions.ts" "$@") || exit 2
 else
   flags="--allow-all" # the other commands (config check, token, tasks, ...) are short-lived tools
 fi

@@ -8,7 +8,7 @@ export { stopAll as stopAllDeno, waitFor } from "../helpers/binary.ts";
 /**
  * Start the relay from source on Deno through test/deno/a2a-relay-deno.sh, which runs
  * `deno run <flags> src/main.ts serve …` with the least-privilege flags of
- * src/runtime/deno-permissions.ts (so the tests prove that set suffices), with a temp data dir and
+ * src/deno-permissions.ts (so the tests prove that set suffices), with a temp data dir and
  * lock dir. The result has the shape of the compiled-binary harness's RelayProcess, so
  * test/e2e/_client.ts works with it. Deno is the pinned one from test/deno/install.sh (or $DENO).
  */
@@ -30,7 +30,7 @@ export type DenoRelay = RelayProcess & { flags: string[] };
 
 /** The flags the launcher passes to `deno run` for this environment and these serve arguments. */
 export function serveFlags(env: Record<string, string>, args: string[] = []): string[] {
-  const script = "src/runtime/deno-permissions.ts";
+  const script = "src/deno-permissions.ts";
   const r = spawnSync(
     DENO,
     ["run", "--quiet", "--allow-env", "--allow-sys", "--allow-read", script, ...args],

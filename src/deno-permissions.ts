@@ -1,8 +1,8 @@
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { type Config, loadConfig } from "../config/load.ts";
-import { CLI_ADAPTERS, isCliHandler } from "../receivers/cli/index.ts";
-import { resolveExecutable } from "../receivers/supervise.ts";
+import { type Config, loadConfig } from "./config/load.ts";
+import { CLI_ADAPTERS, isCliHandler } from "./receivers/cli/index.ts";
+import { resolveExecutable } from "./receivers/supervise.ts";
 
 /**
  * The least-privilege Deno flags for `a2a-relay serve` with the configuration that the environment
