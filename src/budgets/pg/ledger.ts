@@ -5,12 +5,12 @@ import type { AdmissionTicket, AdmitRequest } from "../../tasks/engine.ts";
 import type { BudgetLedger } from "../api.ts";
 import { type BudgetReport, charge, type PeerBudget, settleStep } from "../usage.ts";
 import { windowStart } from "../window.ts";
-import { gated, gatesOf, type Refusal, refusalError, refusalOf } from "./check.ts";
+import { PeerBatch } from "./batch.ts";
+import { gated, type Refusal, refusalError, refusalOf } from "./check.ts";
 import type { PgConnection } from "./connect.ts";
 import { isStoreDown, whyDown } from "./errors.ts";
 import { pgReport } from "./report.ts";
-import { CHANNEL, type PgLedgerStore } from "./store.ts";
-import { WaitQueue } from "./waiters.ts";
+import { type BatchResult, CHANNEL, type PgLedgerStore } from "./store.ts";
 
 export interface PgBudgetsDeps {
   conn: PgConnection;
@@ -50,7 +50,7 @@ export interface PgBudgetsStats {
 export class PgBudgets implements BudgetLedger {
   readonly #deps: PgBudgetsDeps;
   readonly #now: () => number;
-  readonly #queues = new Map<string, WaitQueue>();
+  readonly #batches = new Map<string, PeerBatch>();
   readonly stats: PgBudgetsStats = { up: true, localAdmissions: 0, reclaimed: 0 };
   #down: string | undefined;
   #cache: BudgetReport[] = [];
@@ -64,7 +64,8 @@ export class PgBudgets implements BudgetLedger {
   constructor(deps: PgBudgetsDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
-    for (const b of deps.budgets.values()) this.#queues.set(b.peer, new WaitQueue(deps.pollMs ?? 250));
+    for (const b of deps.budgets.values())
+      this.#batches.set(b.peer, new PeerBatch(b, deps.store, this.#now, deps.pollMs ?? 250));
   }
 
   /** Register this relay, listen for freed slots, start the heartbeat. Throws when unreachable. */
@@ -72,7 +73,7 @@ export class PgBudgets implements BudgetLedger {
     await this.#deps.store.heartbeat(this.#deps.relay);
     this.#registered = true;
     if ([...this.#deps.budgets.values()].some(gated)) {
-      const l = await this.#deps.conn.sql.listen(CHANNEL, (peer) => this.#queues.get(peer)?.wake());
+      const l = await this.#deps.conn.sql.listen(CHANNEL, (peer) => this.#batches.get(peer)?.wake());
       this.#unlisten = () => l.unlisten();
     }
     this.#schedule();
@@ -98,20 +99,20 @@ export class PgBudgets implements BudgetLedger {
     const b = this.#deps.budgets.get(req.peer);
     if (!b) return undefined;
     if (this.#down !== undefined) return this.#whileDown(req);
-    const now = this.#now();
-    let res: Awaited<ReturnType<PgLedgerStore["reserve"]>>;
+    let res: BatchResult;
     try {
-      res = await this.#deps.store.reserve({ ...req, ts: now }, gatesOf(b, req.profile, req.contextId, now));
+      res = await this.batch(b.peer).admit({ ...req, ts: this.#now() });
     } catch (err) {
       if (err instanceof RelayError || !isStoreDown(err)) throw err;
       this.#markDown(whyDown(err));
       return this.#whileDown(req);
     }
     if (res.id === undefined) {
+      const now = this.#now();
       const refusal = refusalOf(b, req.profile, res.use, now, true) ?? { limit: "unknown", used: 0, max: 0 };
       throw await this.#refusal(b, refusal, now);
     }
-    return new PgTicket(this, b, res.id, req.profile, req.contextId);
+    return new PgTicket(this, b, res.id, req.profile, req.contextId, res.status === "started");
   }
 
   async report(): Promise<BudgetReport[]> {
@@ -154,7 +155,7 @@ export class PgBudgets implements BudgetLedger {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
-    for (const q of this.#queues.values()) q.close(this.#unavailable("the relay is stopping"));
+    for (const q of this.#batches.values()) q.close(this.#unavailable("the relay is stopping"));
     await this.#flush();
     if (this.#down === undefined) await this.#deps.store.leave(this.#now()).catch(() => {});
     await this.#unlisten?.().catch(() => {});
@@ -163,32 +164,36 @@ export class PgBudgets implements BudgetLedger {
 
   // ---- used by PgTicket ----
 
-  queue(peer: string): WaitQueue {
-    return this.#queues.get(peer)!;
+  batch(peer: string): PeerBatch {
+    return this.#batches.get(peer)!;
   }
 
   now(): number {
     return this.#now();
   }
 
-  get store(): PgLedgerStore {
-    return this.#deps.store;
-  }
-
-  /** Write a settle or refund; while the store is down keep it, in order, until it is back. */
-  write(op: () => Promise<void>): void {
+  /**
+   * End turn `id` (settle or refund) in the peer's next batch (whose waiting turns are then tried);
+   * while the store is down keep it, in order, until it is back (then written on its own).
+   */
+  finish(peer: string, id: number, refund: boolean, tokens: number, cost: number): void {
+    const now = this.#now();
+    const alone = () =>
+      this.#deps.store.finish(id, refund, tokens, cost, now).then(() => this.batch(peer).wake());
     if (this.#unwritten.length > 0 || this.#down !== undefined) {
-      this.#unwritten.push(op);
+      this.#unwritten.push(alone);
       return;
     }
-    op().catch((err) => {
-      if (!isStoreDown(err)) {
-        this.#deps.log("error", { err: whyDown(err) }, "budget ledger write failed");
-        return;
-      }
-      this.#markDown(whyDown(err));
-      this.#unwritten.push(op);
-    });
+    this.batch(peer)
+      .finish(id, refund, tokens, cost)
+      .catch((err) => {
+        if (!isStoreDown(err)) {
+          this.#deps.log("error", { err: whyDown(err) }, "budget ledger write failed");
+          return;
+        }
+        this.#markDown(whyDown(err));
+        this.#unwritten.push(alone);
+      });
   }
 
   refusalError(b: PeerBudget, r: Refusal, now: number): Promise<RelayError> {
@@ -258,7 +263,7 @@ export class PgBudgets implements BudgetLedger {
     this.#down = undefined;
     this.stats.up = true;
     this.#deps.log("info", { store: this.#deps.setup.store.display, reconciled: n }, "budget store is back");
-    for (const q of this.#queues.values()) q.wake();
+    for (const q of this.#batches.values()) q.wake();
   }
 
   async #flush(): Promise<void> {
@@ -302,7 +307,10 @@ export class PgBudgets implements BudgetLedger {
 
 // internal
 
-/** One admitted turn in the shared ledger: reserved → started → settled, or refunded. */
+/**
+ * One admitted turn in the shared ledger: reserved → started → settled, or refunded. A turn the
+ * database started at admission (`early`: nothing of the peer waited) starts without a call.
+ */
 class PgTicket implements AdmissionTicket {
   #state: "reserved" | "started" | "done" = "reserved";
   readonly #owner: PgBudgets;
@@ -310,43 +318,43 @@ class PgTicket implements AdmissionTicket {
   readonly #id: number;
   readonly #profile: string;
   readonly #contextId: string;
+  readonly #early: boolean;
 
-  constructor(owner: PgBudgets, b: PeerBudget, id: number, profile: string, contextId: string) {
+  constructor(
+    owner: PgBudgets,
+    b: PeerBudget,
+    id: number,
+    profile: string,
+    contextId: string,
+    early: boolean,
+  ) {
     this.#owner = owner;
     this.#b = b;
     this.#id = id;
     this.#profile = profile;
     this.#contextId = contextId;
+    this.#early = early;
   }
 
   async acquire(signal: AbortSignal): Promise<void> {
     if (this.#state !== "reserved") throw new Error("budget ticket: acquire called twice");
     const owner = this.#owner;
-    if (!gated(this.#b)) {
-      if (!(await owner.store.markStarted(this.#id))) throw lost();
+    if (this.#early) {
+      if (signal.aborted) throw signal.reason;
       this.#state = "started";
       return;
     }
-    await owner.queue(this.#b.peer).wait(signal, async () => {
+    const r = await owner.batch(this.#b.peer).waitStart(this.#id, this.#profile, this.#contextId, signal);
+    if (r.status === "lost") throw lost();
+    if (r.status === "refused") {
       const now = owner.now();
-      let r: Awaited<ReturnType<PgLedgerStore["start"]>>;
-      try {
-        r = await owner.store.start(this.#id, gatesOf(this.#b, this.#profile, this.#contextId, now));
-      } catch (err) {
-        if (isStoreDown(err)) return false; // keep waiting: the poll tries again
-        throw err;
-      }
-      if (r.status === "lost") throw lost();
-      if (r.status === "refused") {
-        const refusal = refusalOf(this.#b, this.#profile, r.use, now, false) ?? {
-          limit: "unknown",
-          used: 0,
-          max: 0,
-        };
-        throw await owner.refusalError(this.#b, refusal, now);
-      }
-      return r.status === "started";
-    });
+      const refusal = refusalOf(this.#b, this.#profile, r.use, now, false) ?? {
+        limit: "unknown",
+        used: 0,
+        max: 0,
+      };
+      throw await owner.refusalError(this.#b, refusal, now);
+    }
     this.#state = "started";
   }
 
@@ -356,23 +364,13 @@ class PgTicket implements AdmissionTicket {
     if (step !== "charge") return;
     const { tokens, cost } = charge(usage);
     this.#state = "done";
-    const now = this.#owner.now();
-    const peer = this.#b.peer;
-    this.#owner.write(async () => {
-      await this.#owner.store.settle(this.#id, tokens, cost, now);
-      this.#owner.queue(peer).wake();
-    });
+    this.#owner.finish(this.#b.peer, this.#id, false, tokens, cost);
   }
 
   refund(): void {
     if (this.#state === "done") return;
     this.#state = "done";
-    const now = this.#owner.now();
-    const peer = this.#b.peer;
-    this.#owner.write(async () => {
-      await this.#owner.store.refund(this.#id, now);
-      this.#owner.queue(peer).wake();
-    });
+    this.#owner.finish(this.#b.peer, this.#id, true, 0, 0);
   }
 }
 

@@ -6,8 +6,6 @@ import type { PgDb } from "./connect.ts";
 
 /** A peer's committed use as one admission or start sees it, read under the peer's lock. */
 export interface PeerUse {
-  afterId: number;
-  resetAt: number | undefined;
   /** In the peer's window, since its last reset (reserved, started and settled rows). */
   turns: number;
   tokens: number;
@@ -45,9 +43,41 @@ export interface Gates {
 }
 
 /**
- * The shared ledger's operations. Admitting, starting and ending a turn are each one call of a
- * function in the database (drizzle/pg/0002_functions.sql) that takes the peer's advisory lock,
- * reads the peer's use from its running totals and writes the turn's row before COMMIT: two
+ * One operation of a2a_relay_batch, as sent: end a turn (`f`), start a reserved one (`s`), admit
+ * one (`a`, started at once when `start` and the gates allow). `s` and `a` carry their profile's
+ * window and limits (the `p…` fields of Gates).
+ */
+export type WireOp =
+  | { k: "f"; id: number; refund: boolean; tokens: number; cost: number }
+  | ({ k: "s"; id: number; profile: string } & ProfileGates)
+  | ({ k: "a"; profile: string; ctx: string; task: string; ts: number; start: boolean } & ProfileGates);
+
+interface ProfileGates {
+  pwnd: string | null;
+  psince: number | null;
+  pmax_turns: number | null;
+  pmax_tokens: number | null;
+  pmax_cost: number | null;
+  pmax_ctx: number | null;
+}
+
+/**
+ * An admission `refused` (id undefined), `reserved` or `started`; a start `started`, `wait`,
+ * `refused` or `lost`; an end `done` or `lost` (the turn was handed back meanwhile).
+ */
+export type BatchStatus = "refused" | "reserved" | "started" | "wait" | "lost" | "done";
+
+export interface BatchResult {
+  id: number | undefined;
+  status: BatchStatus;
+  /** The use the operation was checked against (names the limit of a refusal). */
+  use: PeerUse;
+}
+
+/**
+ * The shared ledger's operations. Admitting, starting and ending turns are calls of functions in
+ * the database (drizzle/pg/0002_functions.sql, 0003_batch.sql) that take the peer's advisory
+ * lock, read the peer's use from its running totals and write the turns' rows before COMMIT: two
  * relays cannot both see room for one turn, and the lock is held only while the function runs.
  */
 export class PgLedgerStore {
@@ -62,82 +92,46 @@ export class PgLedgerStore {
     this.instance = instance;
   }
 
-  /** Reserve a turn, or (id undefined) the use that refuses it. */
-  async reserve(r: Reservation, g: Gates): Promise<{ id: number | undefined; use: PeerUse }> {
-    const [row] = await this.#sql<AdmitRow[]>`select * from a2a_relay_admit(
-      ${r.peer}, ${r.profile}, ${r.contextId}, ${r.taskId}, ${r.ts}, ${this.instance},
-      ${g.wnd}, ${g.since}, ${g.pwnd}, ${g.psince},
-      ${g.maxTurns}, ${g.maxTokens}, ${g.maxCost}, ${g.maxInflight}, ${g.maxCtx},
-      ${g.pmaxTurns}, ${g.pmaxTokens}, ${g.pmaxCost}, ${g.pmaxCtx})`;
-    if (!row) throw new Error("a2a_relay_admit returned no row");
-    const n = (v: string | number | null) => Number(v ?? 0);
-    return {
-      id: row.id === null ? undefined : Number(row.id),
+  /**
+   * Apply one peer's waiting operations in one call of a2a_relay_batch (drizzle/pg/0003_batch.sql),
+   * in order, under one hold of the peer's lock: `g` carries the peer's window and limits (its
+   * profile fields are unused), each operation its own profile's. One result per operation.
+   */
+  async batch(g: Gates, now: number, ops: WireOp[]): Promise<BatchResult[]> {
+    const rows = await this.#sql<BatchRow[]>`select * from a2a_relay_batch(
+      ${g.peer}, ${this.instance}, ${now}, ${g.wnd}, ${g.since},
+      ${g.maxTurns}, ${g.maxTokens}, ${g.maxCost}, ${g.maxInflight}, ${g.maxConcurrent}, ${g.maxCtx},
+      ${JSON.stringify(ops)}::jsonb)`;
+    if (rows.length !== ops.length)
+      throw new Error(`a2a_relay_batch returned ${rows.length} of ${ops.length} rows`);
+    const n = (v: Num) => Number(v ?? 0);
+    return rows.map((row) => ({
+      id: row.o_id === null ? undefined : Number(row.o_id),
+      status: row.o_status,
       use: {
-        afterId: n(row.after_id),
-        resetAt: row.reset_at === null ? undefined : Number(row.reset_at),
-        turns: n(row.turns),
-        tokens: n(row.tokens),
-        cost: n(row.cost),
-        running: n(row.running),
-        inflight: n(row.inflight),
-        contextTurns: n(row.ctx_turns),
-        ...(g.pwnd !== null
+        turns: n(row.o_turns),
+        tokens: n(row.o_tokens),
+        cost: n(row.o_cost),
+        running: n(row.o_running),
+        inflight: n(row.o_inflight),
+        contextTurns: n(row.o_ctx),
+        ...(row.o_pturns !== null
           ? {
               profile: {
-                turns: n(row.p_turns),
-                tokens: n(row.p_tokens),
-                cost: n(row.p_cost),
-                contextTurns: n(row.p_ctx_turns),
+                turns: n(row.o_pturns),
+                tokens: n(row.o_ptokens),
+                cost: n(row.o_pcost),
+                contextTurns: n(row.o_pctx),
               },
             }
           : {}),
       },
-    };
+    }));
   }
 
-  /** Start reserved turn `id` if the peer's concurrency and usage gates allow it now. */
-  async start(
-    id: number,
-    g: Gates,
-  ): Promise<{ status: "started" | "wait" | "refused" | "lost"; use: PeerUse }> {
-    const [row] = await this.#sql<StartRow[]>`select * from a2a_relay_start(
-      ${id}, ${this.instance}, ${g.peer}, ${g.profile}, ${g.wnd}, ${g.since}, ${g.pwnd}, ${g.psince},
-      ${g.maxConcurrent}, ${g.maxTokens}, ${g.maxCost}, ${g.pmaxTokens}, ${g.pmaxCost})`;
-    if (!row) throw new Error("a2a_relay_start returned no row");
-    const n = (v: string | number | null) => Number(v ?? 0);
-    return {
-      status: row.status,
-      use: {
-        afterId: 0,
-        resetAt: undefined,
-        turns: 0,
-        tokens: n(row.tokens),
-        cost: n(row.cost),
-        running: n(row.running),
-        inflight: 0,
-        contextTurns: 0,
-        ...(g.pwnd !== null
-          ? { profile: { turns: 0, tokens: n(row.p_tokens), cost: n(row.p_cost), contextTurns: 0 } }
-          : {}),
-      },
-    };
-  }
-
-  /** A turn that needs no lock to start (its peer has no concurrency or usage gate). */
-  async markStarted(id: number): Promise<boolean> {
-    const rows = await this.#sql`
-      update budget_ledger set state = 'started'
-      where id = ${id} and holder = ${this.instance} and state = 'reserved' returning id`;
-    return rows.length > 0;
-  }
-
-  async settle(id: number, tokens: number, cost: number, now: number): Promise<void> {
-    await this.#sql`select a2a_relay_finish(${id}, ${this.instance}, false, ${tokens}, ${cost}, ${now})`;
-  }
-
-  async refund(id: number, now: number): Promise<void> {
-    await this.#sql`select a2a_relay_finish(${id}, ${this.instance}, true, 0, 0, ${now})`;
+  /** End one open turn of this instance on its own (an unwritten end after an outage). */
+  async finish(id: number, refund: boolean, tokens: number, cost: number, now: number): Promise<void> {
+    await this.#sql`select a2a_relay_finish(${id}, ${this.instance}, ${refund}, ${tokens}, ${cost}, ${now})`;
   }
 
   /** Register this instance (or say it is alive). False when it had been given up as dead. */
@@ -252,26 +246,18 @@ export const CHANNEL = "a2a_relay_budget";
 // internal
 
 type Num = string | number | null;
-interface AdmitRow {
-  id: Num;
-  after_id: Num;
-  reset_at: Num;
-  turns: Num;
-  tokens: Num;
-  cost: Num;
-  running: Num;
-  inflight: Num;
-  ctx_turns: Num;
-  p_turns: Num;
-  p_tokens: Num;
-  p_cost: Num;
-  p_ctx_turns: Num;
-}
-interface StartRow {
-  status: "started" | "wait" | "refused" | "lost";
-  tokens: Num;
-  cost: Num;
-  p_tokens: Num;
-  p_cost: Num;
-  running: Num;
+interface BatchRow {
+  o_ord: number;
+  o_id: Num;
+  o_status: BatchStatus;
+  o_turns: Num;
+  o_tokens: Num;
+  o_cost: Num;
+  o_running: Num;
+  o_inflight: Num;
+  o_ctx: Num;
+  o_pturns: Num;
+  o_ptokens: Num;
+  o_pcost: Num;
+  o_pctx: Num;
 }

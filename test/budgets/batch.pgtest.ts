@@ -1,0 +1,123 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { budgetsFromConfig } from "../../src/budgets/index.ts";
+import { connectPg, migratePg } from "../../src/budgets/pg/connect.ts";
+import { PgBudgets } from "../../src/budgets/pg/ledger.ts";
+import { CHANNEL, PgLedgerStore, type WireOp } from "../../src/budgets/pg/store.ts";
+import type { BudgetConfig } from "../../src/config/schema.ts";
+import type { AdmissionTicket } from "../../src/tasks/admission.ts";
+import { freshDb } from "./_fleet.ts";
+import { startPg } from "./_pg.ts";
+
+// Group commit on the shared ledger (a2a_relay_batch): the turns of one peer that arrive while a
+// call is in flight share the next call; a turn starts at admission when nothing waits; a waiting
+// turn starts in the call that carries the end freeing its slot; a NOTIFY only when some turn waits.
+const pg = await startPg();
+const open: Array<{ close(): Promise<void> }> = [];
+afterAll(async () => {
+  await Promise.all(open.map((b) => b.close().catch(() => {})));
+  pg?.destroy();
+});
+
+/** A relay's ledger on `url` whose calls to the store are counted (`calls`: the ops of each). */
+async function ledger(url: string, budget: Partial<BudgetConfig>, pollMs = 250) {
+  const conn = connectPg({ url, display: url, key: "budgets.store" });
+  await migratePg(conn.sql);
+  const store = new PgLedgerStore(conn.db, conn.sql, crypto.randomUUID());
+  const calls: WireOp[][] = [];
+  const batch = store.batch.bind(store);
+  store.batch = (g, now, ops) => {
+    calls.push(ops);
+    return batch(g, now, ops);
+  };
+  const b = new PgBudgets({
+    conn,
+    store,
+    budgets: budgetsFromConfig({
+      bot: { budget: { window: "1h", max_queued: 64, ...budget } as BudgetConfig },
+    }),
+    setup: { store: { url, display: url, key: "budgets.store" }, onStoreDown: "refuse", leaseS: 30 },
+    relay: "t",
+    log: () => {},
+    pollMs,
+  });
+  await b.start();
+  open.push(b);
+  let n = 0;
+  const admit = () =>
+    b.admit({
+      peer: "bot",
+      profile: "echo",
+      contextId: `c${n}`,
+      taskId: `t${n++}`,
+      origin: "a2a",
+    }) as Promise<AdmissionTicket>;
+  return { b, calls, admit };
+}
+
+const signal = new AbortController().signal;
+
+describe.skipIf(!pg)("group commit on the shared ledger", () => {
+  test("40 admissions at once: one call, and each turn starts without another", async () => {
+    const { calls, admit } = await ledger(freshDb(pg!), { max_turns: 100, max_concurrent: 64 });
+    const tickets = await Promise.all(Array.from({ length: 40 }, admit));
+    expect(calls.map((c) => c.length)).toEqual([40]);
+    await Promise.all(tickets.map((t) => t.acquire(signal)));
+    expect(calls.length).toBe(1);
+    for (const t of tickets) t.settle(undefined);
+    await Bun.sleep(50);
+    expect(calls.map((c) => c.length)).toEqual([40, 40]);
+  });
+
+  test("max_concurrent = 2: waiting turns start first come first, in the call that frees their slot", async () => {
+    const { b, calls, admit } = await ledger(freshDb(pg!), { max_turns: 100, max_concurrent: 2 }, 60_000);
+    const tickets = await Promise.all(Array.from({ length: 5 }, admit));
+    const started: number[] = [];
+    const acquired = tickets.map((t, i) => t.acquire(signal).then(() => started.push(i)));
+    await Bun.sleep(50);
+    expect(started).toEqual([0, 1]);
+    const before = calls.length;
+    tickets[0]!.settle(undefined);
+    await Bun.sleep(50);
+    expect(started).toEqual([0, 1, 2]);
+    // the end and the start of the turn it let in went in one call
+    expect(calls[before]?.map((o) => o.k)).toEqual(["f", "s", "s", "s"]);
+    tickets[1]!.settle(undefined);
+    tickets[2]!.settle(undefined);
+    await Bun.sleep(50);
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+    await Promise.all(acquired);
+    for (const t of tickets.slice(3)) t.settle(undefined);
+    await Bun.sleep(50);
+    expect((await b.reportFor("bot"))?.used.turns).toBe(5);
+  });
+
+  test("a settle notifies the other relays only when some turn waits for a slot", async () => {
+    const url = freshDb(pg!);
+    const a = await ledger(url, { max_turns: 100, max_concurrent: 1 });
+    const c = await ledger(url, { max_turns: 100, max_concurrent: 1 }, 60_000); // no poll: only a NOTIFY wakes it
+    const listener = connectPg({ url, display: url, key: "budgets.store" });
+    open.push(listener);
+    let notified = 0;
+    await listener.sql.listen(CHANNEL, () => notified++);
+
+    const t1 = await a.admit();
+    await t1.acquire(signal);
+    t1.settle(undefined);
+    await Bun.sleep(100);
+    expect(notified).toBe(0);
+
+    const t2 = await a.admit();
+    await t2.acquire(signal);
+    const t3 = await c.admit(); // waits in the other relay
+    let t3started = false;
+    const acquired = t3.acquire(signal).then(() => {
+      t3started = true;
+    });
+    await Bun.sleep(50);
+    expect(t3started).toBe(false);
+    t2.settle(undefined);
+    await acquired;
+    expect(notified).toBe(1);
+    t3.settle(undefined);
+  });
+});
