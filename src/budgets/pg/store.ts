@@ -65,7 +65,7 @@ interface ProfileGates {
  * An admission `refused` (id undefined), `reserved` or `started`; a start `started`, `wait`,
  * `refused` or `lost`; an end `done` or `lost` (the turn was handed back meanwhile).
  */
-export type BatchStatus = "refused" | "reserved" | "started" | "wait" | "lost" | "done";
+type BatchStatus = "refused" | "reserved" | "started" | "wait" | "lost" | "done";
 
 export interface BatchResult {
   id: number | undefined;
