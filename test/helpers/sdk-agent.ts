@@ -17,6 +17,8 @@ import { until } from "./until.ts";
  * `binding: "rest"` it offers only the HTTP+JSON interface (at `restUrl`, v1.0). What it does
  * depends on the text it gets:
  *   `ask: Q`     → INPUT_REQUIRED asking Q; the next message on that task completes with `got: TEXT`
+ *                  (a next message starting `as-is:` finds its task re-announced as it stands, still
+ *                  INPUT_REQUIRED, before WORKING: what the TCK's SUTs and many executors do)
  *   `slow`       → WORKING, then waits until canceled (or 20 s)
  *   `direct: X`  → answers with a direct Message `X` (no task)
  *   `fail: X`    → FAILED with X
@@ -176,7 +178,8 @@ class TestExecutor implements AgentExecutor {
       history: [ctx.userMessage],
       metadata: undefined,
     };
-    bus.publish(AgentEvent.task(ctx.task ? { ...ctx.task, status: task.status } : task));
+    const asIs = ctx.task && text.startsWith("as-is:");
+    bus.publish(AgentEvent.task(ctx.task ? { ...ctx.task, ...(asIs ? {} : { status: task.status }) } : task));
     const status = (state: TaskState, msg?: string) =>
       bus.publish(
         AgentEvent.statusUpdate({

@@ -108,6 +108,21 @@ describe("streaming, multi-turn, get, list, cancel through the relay (SDK client
     expect(turns.map((r) => r.taskId)).toEqual([upstreamTask, upstreamTask]);
   });
 
+  test("a second turn whose upstream stream opens with the task still INPUT_REQUIRED runs to its end", async () => {
+    // the SDK streams the task as the executor re-announces it: here unchanged, still interrupted;
+    // only the stream's last event (or its close) ends the upstream's turn
+    const first = resultJson(await viaRelay.sendMessage(sdkSend("ask: and then?"))).task;
+    expect(first.status.state).toBe("TASK_STATE_INPUT_REQUIRED");
+    const ref = { message: { taskId: first.id, contextId: first.contextId } };
+    const second = resultJson(await viaRelay.sendMessage(sdkSend("as-is: go on", ref))).task;
+    expect(second.status.state).toBe("TASK_STATE_COMPLETED");
+    expect(second.status.message.parts[0].text).toBe("got: as-is: go on");
+    const got = taskJson(await viaRelay.getTask({ id: first.id, historyLength: undefined, tenant: "" }));
+    expect(got.status.state).toBe("TASK_STATE_COMPLETED");
+    // and the relay's task, like the upstream's, now refuses another message
+    await expect(viaRelay.sendMessage(sdkSend("more", ref))).rejects.toThrow(/TASK_STATE_COMPLETED/);
+  });
+
   test("a new task in the same relay context reuses the upstream context", async () => {
     const a = resultJson(await viaRelay.sendMessage(sdkSend("one"))).task;
     const b = resultJson(

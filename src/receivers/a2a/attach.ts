@@ -127,13 +127,14 @@ async function bounded<T>(
 async function exchange(x: Leg): Promise<TurnResult> {
   const { d, wire, params, st, emit, signal } = x;
   let events: AsyncIterable<unknown>;
-  if (wire.stream && x.stream) events = wire.stream(params, signal);
+  const streamed = !!(wire.stream && x.stream);
+  if (streamed) events = wire.stream!(params, signal);
   else events = once(wire.send(params, signal));
   let seen = false;
   try {
     for await (const raw of events) {
       seen = true;
-      const done = apply(parse(d, raw), st, emit, d.final?.(raw));
+      const done = apply(parse(d, raw), st, emit, d.final?.(raw), false, streamed);
       if (done) return done;
     }
   } catch (err) {

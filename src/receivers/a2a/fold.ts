@@ -126,7 +126,10 @@ export type Finality = boolean | undefined;
  * state, or an event marked `final`, ends it now. A v1.0 interrupted state (no `final`) ends it
  * only if it is the stream's last event: it is kept in `st.pending` and the caller returns it when
  * the stream closes (`interruptedEnds`: a subscription, which stays open across it, ends there).
- * An event marked `final: false` is progress, whatever its state.
+ * An event marked `final: false` is progress, whatever its state. A task answers a blocking send
+ * whole, so an interrupted one ends the turn; in a send's stream (`streamed`) it is the opening
+ * snapshot, and a continued task opens its stream with the state it waited in (the a2a-js SDK
+ * streams what the executor re-announces), so it ends the turn only as the stream's last event.
  */
 export function apply(
   e: StreamResponse,
@@ -134,6 +137,7 @@ export function apply(
   emit: TurnEmitter,
   final: Finality = undefined,
   interruptedEnds = false,
+  streamed = false,
 ): TurnResult | undefined {
   st.pending = undefined;
   if ("message" in e) {
@@ -172,7 +176,7 @@ export function apply(
     st.taskId ??= e.statusUpdate.taskId;
     st.contextId ??= e.statusUpdate.contextId;
   }
-  const ends = final ?? ("task" in e || isTerminal(status.state) || interruptedEnds);
+  const ends = final ?? (("task" in e && !streamed) || isTerminal(status.state) || interruptedEnds);
   if (!isSettled(status.state) || final === false) {
     // progress passes through whole: data and file parts, and the event's metadata
     const m = status.message;
