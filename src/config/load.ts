@@ -171,6 +171,15 @@ export function readSecretFile(path: string): { ok: true; value: string } | { ok
   return { ok: true, value };
 }
 
+/**
+ * A secret the relay keeps for itself in its data dir (the status page's session key): created
+ * random (0600) when missing, then read as `readSecretFile` does (refused when others can read it).
+ */
+export function readOrCreateSecret(path: string): { ok: true; value: string } | { ok: false; error: string } {
+  ensureTokenFile(path);
+  return readSecretFile(path);
+}
+
 /** Read a plain file next to the config (system prompts, keys). */
 export function readTextFile(path: string): string {
   return readFileSync(path, "utf8");

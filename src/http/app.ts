@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { type CardInput, cardAny, cardV1, cardV03, publicBase } from "../a2a/cards.ts";
@@ -7,11 +7,11 @@ import type { BudgetLedger } from "../budgets/index.ts";
 import type { Config } from "../config/load.ts";
 import { proxyMatcher } from "../config/proxies.ts";
 import { listLeases } from "../portlock/index.ts";
-import { type Activity, statusPage } from "../status/index.ts";
+import { type Activity, Sessions, statusPage } from "../status/index.ts";
 import { VERSION } from "../version.ts";
 import { budgetRoutes } from "./admin-budgets.ts";
 import { transcriptRoutes } from "./admin-transcripts.ts";
-import { adminOnly, peerAuth } from "./auth.ts";
+import { adminOnly, credentialCheck, peerAuth } from "./auth.ts";
 import { renderError } from "./errors.ts";
 import { frontDoor } from "./request.ts";
 import { restRoutes } from "./rest-route.ts";
@@ -27,6 +27,10 @@ interface AdminDeps {
   transcriptRoot?: string;
   /** Recent failures for the status page at `GET /` (served only when given). */
   activity?: Activity;
+  /** The status page's signed sessions (key from the data dir, so they outlive a restart). */
+  sessions?: Sessions;
+  /** Aborted when the relay begins to stop (the status page's live stream ends). */
+  stopping?: AbortSignal;
 }
 
 export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
@@ -163,17 +167,18 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
   app.get("/.well-known/jwks.json", async (c) =>
     c.json((await deps.keyring?.jwks()) ?? { keys: [] }, 200, { "cache-control": "public, max-age=300" }),
   );
-  const auth = peerAuth({
+  const authOptions = {
     tokens: deps.tokens,
     jwt: deps.jwt,
     limiter: deps.authLimiter,
     insecureNoAuth: config.insecureNoAuth,
     certs: deps.certs,
-    onFailure: (f) => {
+    onFailure: (f: { addr: string; why: string }) => {
       metrics.authFailures.inc({ reason: f.why });
       logger.warn({ event: "refused", reason: "UNAUTHENTICATED", ...f }, "authentication refused");
     },
-  });
+  };
+  const auth = peerAuth(authOptions);
   const door = { profiles, maxHops: config.server.max_hops, maxBodyBytes: config.server.max_body_bytes };
   const countOk = (method: string, outcome: string) => metrics.countRequest(method, outcome);
   const rpc = [
@@ -216,9 +221,12 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
       statusPage({
         config,
         engine,
-        authenticate: (t) => deps.tokens.authenticate(t),
+        authenticate: credentialCheck(authOptions),
+        // without a key from the data dir (in-process tests): sessions last as long as the process
+        sessions: deps.sessions ?? new Sessions({ key: randomBytes(32).toString("base64url") }),
         budgets: deps.budgets,
         activity: deps.activity,
+        stopping: deps.stopping,
       }),
     );
   }

@@ -63,6 +63,27 @@ export function peerAuth(opts: PeerAuthOptions): MiddlewareHandler<AppEnv> {
   };
 }
 
+/**
+ * The same check for a credential that does not come in a header (the status page's login form):
+ * a JWT or a static token, the same throttle and the same failure report. The peer, or why not in
+ * words for a person (one sentence for every bad credential, as the 401 is one body).
+ */
+export function credentialCheck(opts: PeerAuthOptions) {
+  return async (credential: string, addr: string): Promise<{ peer: Peer } | { why: string }> => {
+    const header = `Bearer ${credential}`;
+    const limiter = opts.limiter;
+    if (limiter && !limiter.idle && limiter.credentialWait(addr, header) > 0)
+      return { why: "too many failed sign-ins: wait a minute and try again" };
+    const r = await identify(header, opts);
+    if (r.peer) return { peer: r.peer };
+    limiter?.fail(addr, header);
+    if ((limiter?.addressWait(addr) ?? 0) > 0)
+      return { why: "too many failed sign-ins: wait a minute and try again" };
+    opts.onFailure?.({ addr, why: r.why });
+    return { why: "that is not a token of this relay, nor a JWT it accepts" };
+  };
+}
+
 /** `/admin/*`: an authenticated peer that is not `admin` gets 403 (its credential is fine). */
 export function adminOnly(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {

@@ -17,11 +17,19 @@ form.login{max-width:24rem;margin-top:2rem}input[type=password]{width:100%;paddi
 .error{color:#b00}header{display:flex;justify-content:space-between;align-items:baseline}
 `;
 
-// re-render the live sections from /status/live (same-origin SSE; the session cookie goes along)
+// re-render the live sections from /status/live (same-origin SSE; the session cookie goes along).
+// A refused stream (the session ended) closes the EventSource: reload, and the login form says
+// why; a lost connection (a restart) is retried by the browser, and the signed cookie still works.
 const SCRIPT = `
 (function(){
   if(!window.EventSource)return;
   var es=new EventSource('/status/live');
+  var note=document.getElementById('conn');
+  es.onerror=function(){
+    if(es.readyState===2){location.reload();return;}
+    if(note)note.textContent='connection lost: retrying';
+  };
+  es.onopen=function(){if(note)note.textContent='';};
   es.onmessage=function(m){
     try{var d=JSON.parse(m.data);
       document.getElementById('tasks').innerHTML=d.tasks;
@@ -41,7 +49,7 @@ export function layout(
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>a2a-relay ${relayId}</title><style>${raw(STYLE)}</style></head>
 <body><header><h1>a2a-relay ${relayId}</h1>
-<form method="post" action="/logout"><span class="dim">signed in as ${who}</span> <button type="submit">sign out</button></form></header>
+<form method="post" action="/logout"><span id="conn" class="error"></span> <span class="dim">signed in as ${who}</span> <button type="submit">sign out</button></form></header>
 ${content}
 <script>${raw(SCRIPT)}</script></body></html>`;
 }
@@ -52,10 +60,11 @@ export function loginForm(relayId: string, error?: string) {
 <title>a2a-relay ${relayId}: sign in</title><style>${raw(STYLE)}</style></head>
 <body><h1>a2a-relay ${relayId}</h1>
 <form class="login" method="post" action="/login">
-<p>The status page needs an admin peer's token (for the built-in peer <code>local</code>:
-<code>&lt;data dir&gt;/tokens/local.token</code>).</p>
+<p>The status page needs an admin peer's credential: its token (for the built-in peer
+<code>local</code>: <code>&lt;data dir&gt;/tokens/local.token</code>) or a JWT this relay accepts
+from it.</p>
 ${error ? html`<p class="error">${error}</p>` : ""}
-<label>Token <input type="password" name="token" autocomplete="current-password" autofocus required></label>
+<label>Token or JWT <input type="password" name="token" autocomplete="current-password" autofocus required></label>
 <button type="submit">sign in</button>
 </form></body></html>`;
 }

@@ -1,2 +1,3 @@
 export { Activity } from "./activity.ts";
 export { statusPage } from "./page.ts";
+export { Sessions } from "./session.ts";

@@ -1,5 +1,4 @@
-import { randomBytes } from "node:crypto";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
@@ -12,84 +11,100 @@ import type { Engine } from "../tasks/engine.ts";
 import { VERSION } from "../version.ts";
 import type { Activity } from "./activity.ts";
 import { layout, loginForm } from "./html.ts";
+import type { Sessions } from "./session.ts";
 
 /**
  * `GET /`: the operator's status page, server-rendered (hono/html, no assets from elsewhere):
  * profiles, peers with budget bars, live tasks (refreshed over SSE from `/status/live`), recent
  * failures, leases, version and uptime. Admin only: an admin peer's `Authorization` header, or
- * the login form, which trades the token for an HttpOnly, SameSite=Strict session cookie (the
- * token itself is never put in a cookie, a URL or a log line).
+ * the login form, which takes whatever credential the relay accepts from that peer (its static
+ * token or a JWT it verifies) and trades it for an HttpOnly, SameSite=Strict session cookie signed
+ * with the relay's session key (session.ts): the credential itself is never put in a cookie, a URL
+ * or a log line. A session that ended (expired, signed out, key changed, peer no longer admin)
+ * shows the login form saying so.
  */
 export interface StatusDeps {
   config: Config;
   engine: Engine;
-  /** Who a bearer token belongs to (undefined: not a peer). */
-  authenticate(token: string): Peer | undefined;
+  /**
+   * The relay's own credential check (http/auth.ts: JWT or static token, its throttle and its
+   * failure log): the peer, or why not (a sentence for the login form).
+   */
+  authenticate(credential: string, addr: string): Promise<{ peer: Peer } | { why: string }>;
+  sessions: Sessions;
   budgets?: BudgetLedger | undefined;
   activity: Activity;
+  /** Aborted when the relay begins to stop: live streams end so the listener can close. */
+  stopping?: AbortSignal | undefined;
   now?: () => number;
-  /** Session lifetime (default 12 h). */
-  sessionMs?: number;
 }
 
 const SESSION_COOKIE = "a2a_relay_session";
 
+type Who = { peer: string } | { why?: string };
+
 export function statusPage(deps: StatusDeps): Hono {
   const app = new Hono();
   const now = deps.now ?? Date.now;
-  const ttl = deps.sessionMs ?? 12 * 3600_000;
-  const sessions = new Map<string, { peer: string; exp: number }>();
+  const { sessions, config } = deps;
+  const isAdmin = (name: string) => Object.hasOwn(config.peers, name) && config.peers[name]!.admin === true;
 
-  const admin = (c: { req: { header(n: string): string | undefined } }, cookie: string | undefined) => {
+  const admin = async (c: Context): Promise<Who> => {
     const auth = c.req.header("authorization");
-    if (auth?.startsWith("Bearer ")) {
-      const p = deps.authenticate(auth.slice(7).trim());
-      return p?.admin ? p.name : undefined;
+    if (auth !== undefined) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+      const r = m ? await deps.authenticate(m[1]!, addrOf(c)) : { why: "not a Bearer credential" };
+      if (!("peer" in r)) return { why: r.why };
+      return r.peer.admin ? { peer: r.peer.name } : { why: `peer ${r.peer.name} is not an admin peer` };
     }
-    const s = cookie ? sessions.get(cookie) : undefined;
-    if (!s) return undefined;
-    if (s.exp < now()) {
-      sessions.delete(cookie!);
-      return undefined;
-    }
-    return s.peer;
+    const cookie = getCookie(c, SESSION_COOKIE);
+    if (!cookie) return {};
+    const s = sessions.check(cookie);
+    if (!s.ok) return { why: ENDED[s.why] };
+    if (!isAdmin(s.peer)) return { why: `your session ended: peer ${s.peer} is no longer an admin peer` };
+    return { peer: s.peer };
   };
   const noStore = { "cache-control": "no-store" };
+  const refuse = (c: Context, who: Who) => {
+    // a cookie that no longer opens a session goes, so the next visit is a plain sign-in
+    if (getCookie(c, SESSION_COOKIE)) deleteCookie(c, SESSION_COOKIE, { path: "/" });
+    return c.html(loginForm(config.server.id, "why" in who ? who.why : undefined), 401, noStore);
+  };
 
-  app.get("/", (c) => {
-    const who = admin(c, getCookie(c, SESSION_COOKIE));
-    if (!who) return c.html(loginForm(deps.config.server.id), 401, noStore);
-    return c.html(layout(deps.config.server.id, who, body(deps, now())), 200, noStore);
+  app.get("/", async (c) => {
+    const who = await admin(c);
+    if (!("peer" in who)) return refuse(c, who);
+    return c.html(layout(config.server.id, who.peer, body(deps, now())), 200, noStore);
   });
   app.post("/login", async (c) => {
     const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-    const token = typeof form.token === "string" ? form.token.trim() : "";
-    const p = token ? deps.authenticate(token) : undefined;
-    if (!p?.admin) {
-      const why = p ? `peer ${p.name} is not an admin peer` : "that is not a token of this relay";
-      return c.html(loginForm(deps.config.server.id, why), 401, noStore);
+    const credential = typeof form.token === "string" ? form.token.trim() : "";
+    const r = credential
+      ? await deps.authenticate(credential, addrOf(c))
+      : { why: "enter a token or a JWT of an admin peer" };
+    if (!("peer" in r) || !r.peer.admin) {
+      const why = "peer" in r ? `peer ${r.peer.name} is not an admin peer` : r.why;
+      return c.html(loginForm(config.server.id, why), 401, noStore);
     }
-    for (const [k, s] of sessions) if (s.exp < now()) sessions.delete(k);
-    const id = randomBytes(32).toString("base64url");
-    sessions.set(id, { peer: p.name, exp: now() + ttl });
-    setCookie(c, SESSION_COOKIE, id, {
+    setCookie(c, SESSION_COOKIE, sessions.issue(r.peer.name), {
       httpOnly: true,
       sameSite: "Strict",
       path: "/",
-      maxAge: Math.floor(ttl / 1000),
+      maxAge: Math.floor(sessions.ttlMs / 1000),
       secure: new URL(c.req.url).protocol === "https:",
     });
     return c.redirect("/", 303);
   });
   app.post("/logout", (c) => {
-    const id = getCookie(c, SESSION_COOKIE);
-    if (id) sessions.delete(id);
+    const value = getCookie(c, SESSION_COOKIE);
+    if (value) sessions.revoke(value);
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
     return c.redirect("/", 303);
   });
   // the live part of the page: the tasks and failures sections, re-rendered once a second
-  app.get("/status/live", (c) => {
-    if (!admin(c, getCookie(c, SESSION_COOKIE))) return c.text("admin only\n", 401);
+  app.get("/status/live", async (c) => {
+    // 401 closes the page's EventSource; the page then reloads and shows why (see html.ts)
+    if (!("peer" in (await admin(c)))) return c.text("admin only\n", 401, noStore);
     const enc = new TextEncoder();
     let timer: ReturnType<typeof setInterval> | undefined;
     const stream = new ReadableStream<Uint8Array>({
@@ -108,6 +123,17 @@ export function statusPage(deps: StatusDeps): Hono {
         };
         void push();
         timer = setInterval(push, 1000);
+        // a stopping relay ends the stream (the browser reconnects, to the next process)
+        const end = () => {
+          clearInterval(timer);
+          try {
+            ctl.close();
+          } catch {
+            // the client went away first: nothing left to close
+          }
+        };
+        if (deps.stopping?.aborted) end();
+        else deps.stopping?.addEventListener("abort", end, { once: true });
       },
       cancel() {
         clearInterval(timer);
@@ -120,6 +146,19 @@ export function statusPage(deps: StatusDeps): Hono {
 }
 
 // internal
+
+/** Why a session cookie no longer opens the page (the login form says it). */
+const ENDED = {
+  expired: "your session expired: sign in again",
+  "signed out": "you signed out: sign in again",
+  invalid:
+    "your session is no longer valid (the relay's session key changed, or the cookie is damaged): sign in again",
+} as const;
+
+function addrOf(c: Context): string {
+  // the runtime's request info (http/types.ts RequestInfo), read without importing http/
+  return (c.env as { remoteAddress?: string } | undefined)?.remoteAddress || "unknown";
+}
 
 function body(deps: StatusDeps, t: number): HtmlEscapedString | Promise<HtmlEscapedString> {
   const { config } = deps;

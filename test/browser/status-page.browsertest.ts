@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { ROOT, runCli, type Served, serveProcess } from "../cli/_serve.ts";
@@ -111,3 +112,52 @@ test("an admin Authorization header works without the form; a non-admin or missi
   expect((await fetch(`${r.url}/`)).status).toBe(401);
   expect((await fetch(`${r.url}/status/live`)).status).toBe(401);
 });
+
+test("a restart keeps the browser signed in; a session the relay no longer accepts reloads to the login form saying why", async () => {
+  // a data dir of our own, kept across restarts on the same port (the page's origin)
+  const dataDir = mkdtempSync(join(tmpdir(), "a2a-relay-status-restart-"));
+  let relay = await serveProcess(["--port", "0", "--data-dir", dataDir]);
+  const port = new URL(relay.url).port;
+  const again = () => serveProcess(["--port", port, "--data-dir", dataDir]);
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${relay.url}/`);
+    await page.fill("input[name=token]", readFileSync(join(dataDir, "tokens", "local.token"), "utf8").trim());
+    await page.click("button[type=submit]");
+    await page.waitForSelector("text=Profiles");
+
+    await relay.stop();
+    await page.locator("#conn >> text=connection lost").waitFor({ timeout: 10_000 });
+    relay = await again();
+    // the browser's EventSource reconnects with the same signed cookie: still signed in, live again
+    await page.locator("#conn:empty").waitFor({ state: "attached", timeout: 15_000 });
+    const sent = await runCli(
+      [
+        "send",
+        "echo",
+        "sleep:1500 after the restart",
+        "--no-wait",
+        "--url",
+        relay.url,
+        "--data-dir",
+        dataDir,
+      ],
+      relay.env,
+    );
+    await page.locator(`#tasks tr[data-task="${sent.out.trim()}"]`).waitFor({ timeout: 10_000 });
+    expect(await page.locator("form.login").count()).toBe(0);
+
+    // a new session key (the old one deleted): the stream is refused, the page reloads to the form
+    await relay.stop();
+    rmSync(join(dataDir, "status-session.key"));
+    relay = await again();
+    await page.waitForSelector("form.login", { timeout: 15_000 });
+    expect(await page.locator(".error").textContent()).toContain("session key changed");
+    await page.screenshot({ path: join(ARTIFACTS, "status-page-session-ended.png"), fullPage: true });
+  } finally {
+    await context.close();
+    await relay.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 90_000);
