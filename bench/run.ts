@@ -1,13 +1,15 @@
 // `npm run bench`: relay overhead and throughput, measured side by side in one run on 127.0.0.1.
-// Writes bench/results.json and bench/results.md. Bounded: about 3-4 minutes at the defaults.
-// Env: BENCH_SECONDS (per load run, default 8), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (32),
-// BENCH_ONLY (comma-separated target names: run just those, print the summary, write no results).
+// Writes bench/results.json, bench/results.md and bench/growth.svg. Bounded: about 6-8 minutes at
+// the defaults. Env: BENCH_SECONDS (per load run, default 8), BENCH_ROUNDS (default 3),
+// BENCH_CONNECTIONS (32), BENCH_ONLY (comma-separated target names: run just those, print the
+// summary, write no results), BENCH_GROWTH_SECONDS (per growth level, default 5; 0 skips it).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { VERSION } from "../src/version.ts";
 import { type PgCluster, startPg } from "../test/budgets/_pg.ts";
+import { type GrowthResult, growthSvg, runGrowth } from "./growth.ts";
 import { createMinter } from "./jwt.ts";
 import { clean, cpuMs, ensureWrk, median, type Proc, rssMiB, startProc, type WrkResult, wrk } from "./lib.ts";
 import { coldStartMs, firstEventMs } from "./probes.ts";
@@ -17,6 +19,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
 const WARMUP_SECONDS = 2;
+const GROWTH_SECONDS = Number(process.env.BENCH_GROWTH_SECONDS ?? 5);
 const root = join(import.meta.dir, "..");
 const bin = join(root, "dist", "a2a-relay");
 const work = mkdtempSync(join(tmpdir(), "a2a-relay-bench-"));
@@ -211,6 +214,13 @@ try {
     ? await firstEventMs(`${toSdk.proc.url}/a2a/sdk`, toSdk.token, 30, "first")
     : undefined;
   const cold = await coldStartMs(bin, join(work, "cold"), 20);
+  // the growth run, alone on the machine: the other targets stop first
+  await Promise.all(procs.map((p) => p.stop()));
+  let growth: GrowthResult | undefined;
+  if (GROWTH_SECONDS > 0) {
+    growth = await runGrowth({ bin, work, seconds: GROWTH_SECONDS, log: (l) => console.log(l) });
+    writeFileSync(join(import.meta.dir, "growth.svg"), growthSvg(growth));
+  }
   const verifyUs = await minter.verifyCostUs(2_000);
   const size = statSync(bin).size;
 
@@ -260,6 +270,7 @@ try {
     firstAgentEventMs: { direct: sdkFirst, viaRelay: viaFirst },
     eddsaVerifyUs: verifyUs,
     binaryBytes: size,
+    ...(growth ? { growth } : {}),
   };
   writeFileSync(join(import.meta.dir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   const { renderMarkdown } = await import("./report.ts");
