@@ -154,7 +154,7 @@ export function growthSvg(g: GrowthResult): string {
     const oy = Math.floor(i / 2) * H;
     const pts = panel.pts.filter((p) => p.x > 0 && Number.isFinite(panel.y(p)));
     const left = 50;
-    const right = W - 15;
+    const right = W - 30;
     const top = 30;
     const bottom = H - 40;
     const lx = pts.map((p) => Math.log10(p.x));
@@ -164,7 +164,7 @@ export function growthSvg(g: GrowthResult): string {
     const sy = (v: number) => bottom - (v / ymax) * (bottom - top);
     const line = pts.map((p) => `${sx(p).toFixed(1)},${sy(panel.y(p)).toFixed(1)}`).join(" ");
     const label = (n: number) =>
-      n >= 1000 ? `${n / 1000 >= 1000 ? `${n / 1e6}M` : `${n / 1000}k`}` : String(n);
+      n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1000 ? `${Math.round(n / 1000)}k` : String(n);
     return [
       `<g transform="translate(${ox},${oy})">`,
       `<text x="${W / 2}" y="18" text-anchor="middle" font-size="13">${panel.title}</text>`,
