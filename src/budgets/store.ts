@@ -22,15 +22,8 @@ export interface Reservation {
  */
 export class LedgerStore {
   readonly #db: Drizzle;
-  readonly #afterId;
-  readonly #rows;
-  readonly #profileRows;
-  readonly #contextTurns;
-  readonly #profileContextTurns;
-  readonly #insert;
-  readonly #setState;
-  readonly #settle;
-  readonly #dataVersion;
+  /** The statements, prepared at first use: a relay without budgets never builds them. */
+  #prepared: ReturnType<typeof prepare> | undefined;
   /** `reset()` answers, valid while no other connection has committed (see `reset`). */
   readonly #resets = new Map<string, { afterId: number; resetAt: number | undefined }>();
   #version: number | undefined;
@@ -38,71 +31,11 @@ export class LedgerStore {
 
   constructor(db: Drizzle) {
     this.#db = db;
-    const P = sql.placeholder;
-    this.#dataVersion = db.select({ v: sql<number>`data_version` }).from(sql`pragma_data_version`).prepare();
-    this.#afterId = db
-      .select({ afterId: budgetResets.afterId, resetAt: budgetResets.resetAt })
-      .from(budgetResets)
-      .where(eq(budgetResets.peer, P("peer")))
-      .prepare();
-    // every read counts the peer's rows since its last reset that were not refunded
-    const counted = (...more: SQL[]) =>
-      and(
-        eq(budgetLedger.peer, P("peer")),
-        gt(budgetLedger.id, P("afterId")),
-        ne(budgetLedger.state, "refunded"),
-        ...more,
-      );
-    const rowsWhere = (where: SQL | undefined) =>
-      db
-        .select({
-          id: budgetLedger.id,
-          ts: budgetLedger.ts,
-          tokens: budgetLedger.tokens,
-          cost: budgetLedger.costUsd,
-          state: budgetLedger.state,
-        })
-        .from(budgetLedger)
-        .where(where)
-        .orderBy(asc(budgetLedger.id))
-        .prepare();
-    const countWhere = (where: SQL | undefined) =>
-      db.select({ n: sql<number>`count(*)` }).from(budgetLedger).where(where).prepare();
-    const inWindow = gte(budgetLedger.ts, P("since"));
-    const onProfile = eq(budgetLedger.profile, P("profile"));
-    const inContext = eq(budgetLedger.contextId, P("ctx"));
-    this.#rows = rowsWhere(counted(inWindow));
-    this.#profileRows = rowsWhere(counted(inWindow, onProfile));
-    this.#contextTurns = countWhere(counted(inContext));
-    this.#profileContextTurns = countWhere(counted(inContext, onProfile));
-    // the writes of every budgeted turn: prepared once
-    this.#insert = db
-      .insert(budgetLedger)
-      .values({
-        peer: P("peer"),
-        profile: P("profile"),
-        contextId: P("contextId"),
-        taskId: P("taskId"),
-        ts: P("ts"),
-        state: "reserved",
-      })
-      .returning({ id: budgetLedger.id })
-      .prepare();
-    this.#setState = db
-      .update(budgetLedger)
-      .set({ state: sql`${P("state")}`, settledAt: sql`${P("settledAt")}` })
-      .where(eq(budgetLedger.id, P("id")))
-      .prepare();
-    this.#settle = db
-      .update(budgetLedger)
-      .set({
-        state: "settled",
-        tokens: sql`${P("tokens")}`,
-        costUsd: sql`${P("cost")}`,
-        settledAt: sql`${P("settledAt")}`,
-      })
-      .where(eq(budgetLedger.id, P("id")))
-      .prepare();
+  }
+
+  get #q(): ReturnType<typeof prepare> {
+    this.#prepared ??= prepare(this.#db);
+    return this.#prepared;
   }
 
   /**
@@ -117,13 +50,13 @@ export class LedgerStore {
       setImmediate(() => {
         this.#checked = false;
       });
-      const v = this.#dataVersion.get()?.v;
+      const v = this.#q.dataVersion.get()?.v;
       if (v !== this.#version) this.#resets.clear();
       this.#version = v;
     }
     let r = this.#resets.get(peer);
     if (!r) {
-      const row = this.#afterId.get({ peer });
+      const row = this.#q.afterId.get({ peer });
       r = { afterId: row?.afterId ?? 0, resetAt: row?.resetAt };
       this.#resets.set(peer, r);
     }
@@ -141,8 +74,8 @@ export class LedgerStore {
     const { peer, profile, afterId } = scope;
     const rows =
       profile === undefined
-        ? this.#rows.all({ peer, afterId, since })
-        : this.#profileRows.all({ peer, afterId, since, profile });
+        ? this.#q.rows.all({ peer, afterId, since })
+        : this.#q.profileRows.all({ peer, afterId, since, profile });
     return rows.map((r) => ({
       id: r.id,
       ts: r.ts,
@@ -155,27 +88,27 @@ export class LedgerStore {
 
   /** Turns of `peer` in one conversation on one profile, all time since the last reset. */
   profileContextTurns(peer: string, profile: string, contextId: string, afterId: number): number {
-    return this.#profileContextTurns.get({ peer, profile, ctx: contextId, afterId })?.n ?? 0;
+    return this.#q.profileContextTurns.get({ peer, profile, ctx: contextId, afterId })?.n ?? 0;
   }
 
   contextTurns(peer: string, contextId: string, afterId: number): number {
-    return this.#contextTurns.get({ peer, ctx: contextId, afterId })?.n ?? 0;
+    return this.#q.contextTurns.get({ peer, ctx: contextId, afterId })?.n ?? 0;
   }
 
   insert(r: Reservation): number {
-    return this.#insert.get({ ...r })!.id;
+    return this.#q.insert.get({ ...r })!.id;
   }
 
   markStarted(id: number): void {
-    this.#setState.run({ id, state: "started", settledAt: null });
+    this.#q.setState.run({ id, state: "started", settledAt: null });
   }
 
   settle(id: number, tokens: number, cost: number, now: number): void {
-    this.#settle.run({ id, tokens, cost, settledAt: now });
+    this.#q.settle.run({ id, tokens, cost, settledAt: now });
   }
 
   refund(id: number, now: number): void {
-    this.#setState.run({ id, state: "refunded", settledAt: now });
+    this.#q.setState.run({ id, state: "refunded", settledAt: now });
   }
 
   /** The next `reset()` reads the table again (this connection reset a peer). */
@@ -215,4 +148,84 @@ export class LedgerStore {
       .all().length;
     return { refunded, settled };
   }
+}
+
+/** The ledger's statements, built and prepared once. */
+function prepare(db: Drizzle) {
+  const P = sql.placeholder;
+  const dataVersion = db.select({ v: sql<number>`data_version` }).from(sql`pragma_data_version`).prepare();
+  const afterId = db
+    .select({ afterId: budgetResets.afterId, resetAt: budgetResets.resetAt })
+    .from(budgetResets)
+    .where(eq(budgetResets.peer, P("peer")))
+    .prepare();
+  // every read counts the peer's rows since its last reset that were not refunded
+  const counted = (...more: SQL[]) =>
+    and(
+      eq(budgetLedger.peer, P("peer")),
+      gt(budgetLedger.id, P("afterId")),
+      ne(budgetLedger.state, "refunded"),
+      ...more,
+    );
+  const rowsWhere = (where: SQL | undefined) =>
+    db
+      .select({
+        id: budgetLedger.id,
+        ts: budgetLedger.ts,
+        tokens: budgetLedger.tokens,
+        cost: budgetLedger.costUsd,
+        state: budgetLedger.state,
+      })
+      .from(budgetLedger)
+      .where(where)
+      .orderBy(asc(budgetLedger.id))
+      .prepare();
+  const countWhere = (where: SQL | undefined) =>
+    db.select({ n: sql<number>`count(*)` }).from(budgetLedger).where(where).prepare();
+  const inWindow = gte(budgetLedger.ts, P("since"));
+  const onProfile = eq(budgetLedger.profile, P("profile"));
+  const inContext = eq(budgetLedger.contextId, P("ctx"));
+  const rows = rowsWhere(counted(inWindow));
+  const profileRows = rowsWhere(counted(inWindow, onProfile));
+  const contextTurns = countWhere(counted(inContext));
+  const profileContextTurns = countWhere(counted(inContext, onProfile));
+  // the writes of every budgeted turn: prepared once
+  const insert = db
+    .insert(budgetLedger)
+    .values({
+      peer: P("peer"),
+      profile: P("profile"),
+      contextId: P("contextId"),
+      taskId: P("taskId"),
+      ts: P("ts"),
+      state: "reserved",
+    })
+    .returning({ id: budgetLedger.id })
+    .prepare();
+  const setState = db
+    .update(budgetLedger)
+    .set({ state: sql`${P("state")}`, settledAt: sql`${P("settledAt")}` })
+    .where(eq(budgetLedger.id, P("id")))
+    .prepare();
+  const settle = db
+    .update(budgetLedger)
+    .set({
+      state: "settled",
+      tokens: sql`${P("tokens")}`,
+      costUsd: sql`${P("cost")}`,
+      settledAt: sql`${P("settledAt")}`,
+    })
+    .where(eq(budgetLedger.id, P("id")))
+    .prepare();
+  return {
+    dataVersion,
+    afterId,
+    rows,
+    profileRows,
+    contextTurns,
+    profileContextTurns,
+    insert,
+    setState,
+    settle,
+  };
 }
