@@ -29,45 +29,27 @@ export interface SessionStore {
 
 /**
  * Reads go straight to the database; writes go through the group-commit writer. Both run on
- * every forwarded or CLI turn: prepared once.
+ * every forwarded or CLI turn: prepared once, at first use (an echo-only relay never needs them).
  */
 export class SessionRepo implements SessionStore {
   readonly #writer: Writer;
   readonly #now: () => number;
-  readonly #get;
-  readonly #put;
+  #prepared: ReturnType<typeof prepare> | undefined;
   readonly #db: Drizzle;
 
   constructor(db: Drizzle, writer: Writer, now: () => number = Date.now) {
     this.#db = db;
     this.#writer = writer;
     this.#now = now;
-    const P = sql.placeholder;
-    this.#get = db
-      .select()
-      .from(sessions)
-      .where(
-        and(
-          eq(sessions.profile, P("profile")),
-          eq(sessions.peer, P("peer")),
-          eq(sessions.contextId, P("ctx")),
-        ),
-      )
-      .prepare();
-    const values = {
-      sessionId: sql`${P("sessionId")}`,
-      dataJson: sql`${P("dataJson")}`,
-      updatedAt: sql`${P("updatedAt")}`,
-    };
-    this.#put = db
-      .insert(sessions)
-      .values({ profile: P("profile"), peer: P("peer"), contextId: P("ctx"), ...values })
-      .onConflictDoUpdate({ target: [sessions.profile, sessions.peer, sessions.contextId], set: values })
-      .prepare();
+  }
+
+  get #q(): ReturnType<typeof prepare> {
+    this.#prepared ??= prepare(this.#db);
+    return this.#prepared;
   }
 
   get(key: SessionKey): StoredSession | undefined {
-    const row = this.#get.get({ profile: key.profile, peer: key.peer, ctx: key.contextId });
+    const row = this.#q.get.get({ profile: key.profile, peer: key.peer, ctx: key.contextId });
     if (!row) return undefined;
     return {
       sessionId: row.sessionId,
@@ -83,7 +65,7 @@ export class SessionRepo implements SessionStore {
       updatedAt: this.#now(),
     };
     await this.#writer.run(() => {
-      this.#put.run({ profile: key.profile, peer: key.peer, ctx: key.contextId, ...values });
+      this.#q.put.run({ profile: key.profile, peer: key.peer, ctx: key.contextId, ...values });
     });
   }
 
@@ -118,4 +100,27 @@ export class SessionRepo implements SessionStore {
         .run();
     });
   }
+}
+
+/** The two statements of every forwarded or CLI turn. */
+function prepare(db: Drizzle) {
+  const P = sql.placeholder;
+  const get = db
+    .select()
+    .from(sessions)
+    .where(
+      and(eq(sessions.profile, P("profile")), eq(sessions.peer, P("peer")), eq(sessions.contextId, P("ctx"))),
+    )
+    .prepare();
+  const values = {
+    sessionId: sql`${P("sessionId")}`,
+    dataJson: sql`${P("dataJson")}`,
+    updatedAt: sql`${P("updatedAt")}`,
+  };
+  const put = db
+    .insert(sessions)
+    .values({ profile: P("profile"), peer: P("peer"), contextId: P("ctx"), ...values })
+    .onConflictDoUpdate({ target: [sessions.profile, sessions.peer, sessions.contextId], set: values })
+    .prepare();
+  return { get, put };
 }
