@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { CertificatePeers } from "./auth/cert-peers.ts";
 import { JwtVerifier } from "./auth/jwt.ts";
@@ -8,7 +7,7 @@ import { outboundCredential } from "./auth/outbound.ts";
 import { TokenDirectory } from "./auth/peers.ts";
 import { SqliteReplayGuard } from "./auth/replay.ts";
 import { budgetsFromConfig, createBudgets, ledgerHorizon } from "./budgets/index.ts";
-import { type Config, readOrCreateSecret, readSecretFile } from "./config/load.ts";
+import { type Config, readSecretFile } from "./config/load.ts";
 import type { FetchFn } from "./fetch.ts";
 import { createApp } from "./http/app.ts";
 import type { Logger } from "./logger.ts";
@@ -24,8 +23,9 @@ import type { Runtime, ServeOptions } from "./runtime/index.ts";
 import { checkServe } from "./server/checks.ts";
 import { openOrExplain } from "./server/open-store.ts";
 import { outboundFetches } from "./server/outbound.ts";
+import { statusSessions } from "./server/status-sessions.ts";
 import { settledTaskLog } from "./server/task-log.ts";
-import { Activity, Sessions } from "./status/index.ts";
+import { Activity } from "./status/index.ts";
 import { type Checkpointer, startCheckpointer } from "./store/checkpointer.ts";
 import { type DataDirLock, lockDataDir, widerThanPrivate } from "./store/data-dir.ts";
 import { StorageHealth } from "./store/health.ts";
@@ -389,25 +389,4 @@ async function start(
       return stopping;
     },
   };
-}
-
-/**
- * The status page's session key, `<data dir>/status-session.key` (made on first start, 0600), so
- * a signed-in browser stays signed in across restarts. One that cannot be used (others can read
- * it, it cannot be written) is named in a warning, and sessions then last only this process.
- */
-function statusSessions(dataDir: string, logger: Logger): Sessions {
-  const path = join(dataDir, "status-session.key");
-  let read: ReturnType<typeof readOrCreateSecret>;
-  try {
-    read = readOrCreateSecret(path);
-  } catch (err) {
-    read = { ok: false, error: (err as Error).message };
-  }
-  if (read.ok && read.value.length >= 32) return new Sessions({ key: read.value });
-  logger.warn(
-    { path, problem: read.ok ? "shorter than 32 characters" : read.error },
-    "status page session key unusable: status page sign-ins will not survive a restart",
-  );
-  return new Sessions({ key: randomBytes(32).toString("base64url") });
 }
