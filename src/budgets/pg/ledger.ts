@@ -157,7 +157,18 @@ export class PgBudgets implements BudgetLedger {
     clearTimeout(this.#timer);
     for (const q of this.#batches.values()) q.close(this.#unavailable("the relay is stopping"));
     await this.#flush();
-    if (this.#down === undefined) await this.#deps.store.leave(this.#now()).catch(() => {});
+    if (this.#down === undefined) {
+      await this.#deps.store
+        .leave(this.#now())
+        .catch((err) =>
+          this.#deps.log(
+            "warn",
+            { store: this.#deps.setup.store.display, problem: String(err) },
+            "could not hand back this relay's reservations at stop: the other relays will once its lease runs out",
+          ),
+        );
+    }
+    // the connection closes next, which ends the LISTEN anyway
     await this.#unlisten?.().catch(() => {});
     await this.#deps.conn.close();
   }

@@ -65,6 +65,7 @@ export async function openPgBudgets(
       pg.startDegraded(whyDown(err));
       return pg;
     }
+    // the start fails with the store's own error below; a close that fails adds nothing to it
     await conn.close().catch(() => {});
     throw storeError(shared, err);
   }

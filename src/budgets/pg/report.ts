@@ -35,6 +35,7 @@ export async function withSharedLedger<T>(
       reset: (peer) => store.resetPeer(peer, Date.now()),
     });
   } finally {
+    // the answer (or the error) is already in hand; a one-off connection that fails to close is gone anyway
     await conn.close().catch(() => {});
   }
 }
@@ -46,6 +47,7 @@ export async function probeSharedStore(shared: SharedStore): Promise<{ tables: b
     const [r] = await conn.sql<{ t: string | null }[]>`select to_regclass('budget_ledger')::text as t`;
     return { tables: !!r?.t };
   } finally {
+    // the answer (or the error) is already in hand; a one-off connection that fails to close is gone anyway
     await conn.close().catch(() => {});
   }
 }
