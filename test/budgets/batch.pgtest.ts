@@ -116,7 +116,8 @@ describe.skipIf(!pg)("group commit on the shared ledger", () => {
     await Bun.sleep(50);
     expect(t3started).toBe(false);
     t2.settle(undefined);
-    await acquired;
+    await acquired; // woken by the NOTIFY (no poll), which reaches the listener too
+    for (let i = 0; i < 100 && notified === 0; i++) await Bun.sleep(20);
     expect(notified).toBe(1);
     t3.settle(undefined);
   });
