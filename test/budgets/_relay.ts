@@ -42,8 +42,21 @@ export function watchConcurrency(r: TestRelay, profile = "echo") {
 }
 
 /** One blocking v1.0 SendMessage as `bot`; returns HTTP status, Retry-After and the JSON body. */
-export async function botSend(r: TestRelay, text: string, extra: Record<string, unknown> = {}) {
-  const res = await fetch(`${r.url}/a2a/echo`, {
+export function botSend(r: TestRelay, text: string, extra: Record<string, unknown> = {}) {
+  return sendAsBot(r.url, text, { message: extra });
+}
+
+/**
+ * One v1.0 SendMessage as `bot` to the relay at `url` (in process, the binary or on Deno):
+ * `message` adds message fields, `params` params fields (`configuration`). HTTP status,
+ * Retry-After and the JSON body.
+ */
+export async function sendAsBot(
+  url: string,
+  text: string,
+  more: { message?: Record<string, unknown>; params?: Record<string, unknown> } = {},
+) {
+  const res = await fetch(`${url}/a2a/echo`, {
     method: "POST",
     headers: {
       "content-type": "application/json",
@@ -55,7 +68,8 @@ export async function botSend(r: TestRelay, text: string, extra: Record<string, 
       id: 1,
       method: "SendMessage",
       params: {
-        message: { messageId: crypto.randomUUID(), role: "ROLE_USER", parts: [{ text }], ...extra },
+        message: { messageId: crypto.randomUUID(), role: "ROLE_USER", parts: [{ text }], ...more.message },
+        ...more.params,
       },
     }),
   });

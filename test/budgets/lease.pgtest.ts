@@ -6,7 +6,7 @@ import { BINARY, startBinary, stopAll, tempDir, waitFor } from "../helpers/binar
 import type { TestRelay } from "../helpers/relay.ts";
 import { adminBudgets, dbOf, fleet, fleetToml, freshDb } from "./_fleet.ts";
 import { startPg } from "./_pg.ts";
-import { BOT_TOKEN } from "./_relay.ts";
+import { BOT_TOKEN, sendAsBot } from "./_relay.ts";
 
 // The compiled binary on the shared store: kill -9 of a relay holding reservations, and the
 // `budget` CLI on the shared ledger. A real PostgreSQL server (skipped only when not installed).
@@ -21,24 +21,10 @@ afterAll(async () => {
 
 /** Start a turn as `bot` and return at once (the turn sleeps `ms`). */
 async function startTurn(url: string, ms: number) {
-  const res = await fetch(`${url}/a2a/echo`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "a2a-version": "1.0",
-      authorization: `Bearer ${BOT_TOKEN}`,
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "SendMessage",
-      params: {
-        message: { messageId: crypto.randomUUID(), role: "ROLE_USER", parts: [{ text: `sleep:${ms} x` }] },
-        configuration: { returnImmediately: true },
-      },
-    }),
+  const { body } = await sendAsBot(url, `sleep:${ms} x`, {
+    params: { configuration: { returnImmediately: true } },
   });
-  return (await res.json()) as { result?: unknown; error?: { code: number } };
+  return body as { result?: unknown; error?: { code: number } };
 }
 
 const reclaimed = async (r: TestRelay) => {

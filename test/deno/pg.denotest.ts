@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { fleet, fleetToml, freshDb } from "../budgets/_fleet.ts";
 import { startPg } from "../budgets/_pg.ts";
-import { BOT_TOKEN, tally } from "../budgets/_relay.ts";
+import { BOT_TOKEN, sendAsBot as send, tally } from "../budgets/_relay.ts";
 import type { TestRelay } from "../helpers/relay.ts";
 import { type DenoRelay, startDenoRelay, stopAllDeno } from "./relay.ts";
 
@@ -18,25 +18,6 @@ afterAll(async () => {
   await stopAllDeno();
   pg?.destroy();
 });
-
-async function send(url: string, text: string) {
-  const res = await fetch(`${url}/a2a/echo`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "a2a-version": "1.0",
-      authorization: `Bearer ${BOT_TOKEN}`,
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "SendMessage",
-      params: { message: { messageId: crypto.randomUUID(), role: "ROLE_USER", parts: [{ text }] } },
-    }),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: JSON-RPC answers are checked field by field
-  return { status: res.status, retryAfter: res.headers.get("retry-after"), body: (await res.json()) as any };
-}
 
 describe.skipIf(!pg)("the shared budget store with relays on Deno", () => {
   test("two Deno relays and a Bun relay: 90 dispatches against max_turns = 20 → exactly 20 run", async () => {
