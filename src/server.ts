@@ -374,8 +374,12 @@ async function start(
         clearTimeout(background);
         release();
         rotation?.stop();
-        await (rotation?.current() ?? listener).stop(false);
+        // the listener stops taking connections now, and closes once the open requests end: a
+        // turn's blocking caller and stream once the turn settles (within the grace), streams
+        // that would outlive the stop when the engine's shutdown says so (http/rpc-stream.ts)
+        const closed = (rotation?.current() ?? listener).stop(false);
         await engine.shutdown(server.shutdown_grace_s * 1000);
+        await closed;
         await push.deliverer.stop();
         await budgets.close();
         await retention?.stop();

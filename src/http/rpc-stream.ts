@@ -27,6 +27,11 @@ export function upstreamMessage(task: Task): Message | undefined {
  * A task's events as a stream. A streaming send ends at a terminal or interrupted state (the
  * caller must answer); a subscription ends only at a terminal one (spec 3.1.6): it goes on across
  * INPUT_REQUIRED and AUTH_REQUIRED while the task is continued.
+ *
+ * When the relay stops, a stream does not hold the stop: one whose task is interrupted (or becomes
+ * so during the stop) ends at once, after its last event; once the engine's shutdown is over (the
+ * grace spent, the turns that could finish settled) every stream still open ends. Nothing is
+ * written to the task: the stream just ends, and the caller subscribes again after the restart.
  */
 export function streamTask(
   engine: Engine,
@@ -52,9 +57,12 @@ export function streamTask(
         for (const h of held ?? []) frame(h.seq, h.event);
         held = undefined;
       };
+      // an interrupted task has no turn to finish while the relay stops: its stream ends
+      let interrupted = false;
       const w = engine.watch(taskId, call.peer.name, (e) => {
         if (isUserMessageEvent(e.event)) return;
-        const settledNow = ends(e.task.status.state);
+        interrupted = isSettled(e.task.status.state);
+        const settledNow = ends(e.task.status.state) || (interrupted && engine.stopping.aborted);
         if (held && settledNow) {
           const message = upstreamMessage(e.task);
           if (message) {
@@ -70,11 +78,23 @@ export function streamTask(
       const first = { task: view(w.task, { historyLength }) };
       if (held) held.push({ seq: w.seq, event: first });
       else frame(w.seq, first);
-      if (ends(w.task.status.state)) {
+      interrupted = isSettled(w.task.status.state);
+      const stop = () => {
         flush();
         end();
-      }
-      return w.stop;
+      };
+      const onStopping = () => {
+        if (interrupted) stop();
+      };
+      if (ends(w.task.status.state) || engine.stopped.aborted) stop();
+      else if (engine.stopping.aborted) onStopping();
+      engine.stopping.addEventListener("abort", onStopping, { once: true });
+      engine.stopped.addEventListener("abort", stop, { once: true });
+      return () => {
+        engine.stopping.removeEventListener("abort", onStopping);
+        engine.stopped.removeEventListener("abort", stop);
+        w.stop();
+      };
     },
   };
 }

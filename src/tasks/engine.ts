@@ -23,6 +23,8 @@ export type { EngineDeps, EventSink, ProfileTarget, SendInput, TurnMessage } fro
 export class Engine {
   readonly #core: EngineCore;
   readonly #inflightDispatch = new Map<string, Promise<Task>>();
+  readonly #stopping = new AbortController();
+  readonly #stopped = new AbortController();
 
   constructor(deps: EngineDeps) {
     const resolved: ResolvedDeps = {
@@ -121,8 +123,29 @@ export class Engine {
     return cancel(this.#core, id, peer);
   }
 
+  /**
+   * Aborted when `shutdown` begins. A stream of a task that will not settle during the stop (one
+   * waiting for input or auth: no turn runs for it, and no new one is taken) ends then.
+   */
+  get stopping(): AbortSignal {
+    return this.#stopping.signal;
+  }
+
+  /**
+   * Aborted when `shutdown` is over: the turns that could finish have sent their last event; what
+   * is still open (a turn left for the next process to resume) ends, so the listener can close.
+   */
+  get stopped(): AbortSignal {
+    return this.#stopped.signal;
+  }
+
   /** Stop taking turns; wait up to `graceMs` for running ones, then fail what is left. */
-  shutdown(graceMs: number): Promise<void> {
-    return shutdown(this.#core, graceMs);
+  async shutdown(graceMs: number): Promise<void> {
+    this.#stopping.abort();
+    try {
+      await shutdown(this.#core, graceMs);
+    } finally {
+      this.#stopped.abort();
+    }
   }
 }
