@@ -6,11 +6,7 @@
 // (pg_stat_statements, nested ones included) and functions. Env: SECONDS (default 5), CONNS (32).
 import { execSync } from "node:child_process";
 import { appendFileSync, readFileSync } from "node:fs";
-import { budgetsFromConfig } from "../src/budgets/index.ts";
-import { connectPg, migratePg } from "../src/budgets/pg/connect.ts";
-import { PgBudgets } from "../src/budgets/pg/ledger.ts";
-import { PgLedgerStore } from "../src/budgets/pg/store.ts";
-import type { BudgetConfig } from "../src/config/schema.ts";
+import { pgLedger } from "../test/budgets/_fleet.ts";
 import { startPg } from "../test/budgets/_pg.ts";
 
 const SECONDS = Number(process.env.SECONDS ?? 5);
@@ -28,19 +24,8 @@ if (PROFILE) {
   pg.start();
   pg.psql("create extension pg_stat_statements");
 }
-const store = { url: pg.url, display: pg.url, key: "budgets.store" };
-const conn = connectPg(store);
-await migratePg(conn.sql);
 const budget = { window: "24h", max_turns: 1e8, max_tokens: 1e9, max_concurrent: 64, max_queued: 1024 };
-const ledger = new PgBudgets({
-  conn,
-  store: new PgLedgerStore(conn.db, conn.sql, crypto.randomUUID()),
-  budgets: budgetsFromConfig({ bot: { budget: budget as BudgetConfig } }),
-  setup: { store, onStoreDown: "refuse", leaseS: 30 },
-  relay: "bench",
-  log: () => {},
-});
-await ledger.start();
+const { ledger } = await pgLedger(pg.url, budget);
 
 /** CPU time (ms) of the cluster's processes so far. */
 function pgCpuMs(): number {

@@ -1,3 +1,8 @@
+import { budgetsFromConfig } from "../../src/budgets/index.ts";
+import { connectPg, migratePg } from "../../src/budgets/pg/connect.ts";
+import { PgBudgets } from "../../src/budgets/pg/ledger.ts";
+import { PgLedgerStore } from "../../src/budgets/pg/store.ts";
+import type { BudgetConfig } from "../../src/config/schema.ts";
 import type { Receiver } from "../../src/receivers/types.ts";
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts";
 import type { PgCluster } from "./_pg.ts";
@@ -72,4 +77,30 @@ export async function adminBudgets(url: string, token: string) {
   const res = await fetch(`${url}/admin/budgets`, { headers: { authorization: `Bearer ${token}` } });
   // biome-ignore lint/suspicious/noExplicitAny: reports are checked field by field
   return ((await res.json()) as any).budgets as any[];
+}
+
+/**
+ * One relay's shared ledger on `url`, in process (no HTTP): peer `bot` with `budget`, migrated
+ * and started (`now`: an injected clock; `pollMs`: how often waiting turns look again).
+ */
+export async function pgLedger(
+  url: string,
+  budget: Partial<BudgetConfig>,
+  opts: { now?: () => number; pollMs?: number } = {},
+) {
+  const store = { url, display: url, key: "budgets.store" };
+  const conn = connectPg(store);
+  await migratePg(conn.sql);
+  const ledgerStore = new PgLedgerStore(conn.db, conn.sql, crypto.randomUUID());
+  const ledger = new PgBudgets({
+    conn,
+    store: ledgerStore,
+    budgets: budgetsFromConfig({ bot: { budget: budget as BudgetConfig } }),
+    setup: { store, onStoreDown: "refuse", leaseS: 30 },
+    relay: "t",
+    log: () => {},
+    ...opts,
+  });
+  await ledger.start();
+  return { ledger, store: ledgerStore };
 }

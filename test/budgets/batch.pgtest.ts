@@ -1,11 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { budgetsFromConfig } from "../../src/budgets/index.ts";
-import { connectPg, migratePg } from "../../src/budgets/pg/connect.ts";
-import { PgBudgets } from "../../src/budgets/pg/ledger.ts";
-import { CHANNEL, PgLedgerStore, type WireOp } from "../../src/budgets/pg/store.ts";
+import { connectPg } from "../../src/budgets/pg/connect.ts";
+import { CHANNEL, type WireOp } from "../../src/budgets/pg/store.ts";
 import type { BudgetConfig } from "../../src/config/schema.ts";
 import type { AdmissionTicket } from "../../src/tasks/admission.ts";
-import { freshDb } from "./_fleet.ts";
+import { freshDb, pgLedger } from "./_fleet.ts";
 import { startPg } from "./_pg.ts";
 
 // Group commit on the shared ledger (a2a_relay_batch): the turns of one peer that arrive while a
@@ -20,27 +18,13 @@ afterAll(async () => {
 
 /** A relay's ledger on `url` whose calls to the store are counted (`calls`: the ops of each). */
 async function ledger(url: string, budget: Partial<BudgetConfig>, pollMs = 250) {
-  const conn = connectPg({ url, display: url, key: "budgets.store" });
-  await migratePg(conn.sql);
-  const store = new PgLedgerStore(conn.db, conn.sql, crypto.randomUUID());
+  const { ledger: b, store } = await pgLedger(url, { window: "1h", max_queued: 64, ...budget }, { pollMs });
   const calls: WireOp[][] = [];
   const batch = store.batch.bind(store);
   store.batch = (g, now, ops) => {
     calls.push(ops);
     return batch(g, now, ops);
   };
-  const b = new PgBudgets({
-    conn,
-    store,
-    budgets: budgetsFromConfig({
-      bot: { budget: { window: "1h", max_queued: 64, ...budget } as BudgetConfig },
-    }),
-    setup: { store: { url, display: url, key: "budgets.store" }, onStoreDown: "refuse", leaseS: 30 },
-    relay: "t",
-    log: () => {},
-    pollMs,
-  });
-  await b.start();
   open.push(b);
   let n = 0;
   const admit = () =>

@@ -1,10 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { budgetsFromConfig } from "../../src/budgets/index.ts";
-import { connectPg, migratePg } from "../../src/budgets/pg/connect.ts";
-import { PgBudgets } from "../../src/budgets/pg/ledger.ts";
-import { PgLedgerStore } from "../../src/budgets/pg/store.ts";
+import type { PgBudgets } from "../../src/budgets/pg/ledger.ts";
 import type { BudgetConfig } from "../../src/config/schema.ts";
-import { freshDb } from "./_fleet.ts";
+import { freshDb, pgLedger } from "./_fleet.ts";
 import { startPg } from "./_pg.ts";
 
 // The running totals of the shared ledger (a2a_relay_totals): rows leave a rolling window as it
@@ -17,22 +14,11 @@ afterAll(async () => {
 });
 
 async function ledger(budget: Partial<BudgetConfig>, clock: { t: number }) {
-  const url = freshDb(pg!);
-  const conn = connectPg({ url, display: url, key: "budgets.store" });
-  await migratePg(conn.sql);
-  const store = new PgLedgerStore(conn.db, conn.sql, crypto.randomUUID());
-  const b = new PgBudgets({
-    conn,
-    store,
-    budgets: budgetsFromConfig({
-      bot: { budget: { window: "1h", max_queued: 16, ...budget } as BudgetConfig },
-    }),
-    setup: { store: { url, display: url, key: "budgets.store" }, onStoreDown: "refuse", leaseS: 30 },
-    relay: "t",
-    now: () => clock.t,
-    log: () => {},
-  });
-  await b.start();
+  const { ledger: b, store } = await pgLedger(
+    freshDb(pg!),
+    { window: "1h", max_queued: 16, ...budget },
+    { now: () => clock.t },
+  );
   open.push(b);
   let n = 0;
   const turn = async (usage?: { inputTokens: number; outputTokens: number }) => {
