@@ -184,7 +184,20 @@ describe("a queued receiver behind a hermes-fleet profile", () => {
       5000,
       "the acknowledgement to be recorded",
     );
+    // a subscriber does not hold the stop: the turn is left for the next process, its stream ends
+    const sub = await fetch(`${r.url}/a2a`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "a2a-version": "1.0", authorization: `Bearer ${LOCAL}` },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "SubscribeToTask", params: { id: task.id } }),
+    });
+    const streamed = sub.text();
+    const t0 = Date.now();
     await r.halt();
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    const frames = sseData(await streamed).map((f) => f.result);
+    expect(frames.map((f) => f.task?.status.state ?? f.statusUpdate?.status.state)).toEqual([
+      "TASK_STATE_WORKING",
+    ]);
     r = await startTestRelay({ port, dir: r.dir, toml: toml(receiver.url), env });
     expect((await r.rpc("GetTask", { id: task.id }, { path: "/a2a" })).body.result.status.state).toBe(
       "TASK_STATE_WORKING",
