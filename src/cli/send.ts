@@ -1,7 +1,14 @@
-import { isSettled, type Message, type Part, type StreamResponse, type TaskState } from "../a2a/types.ts";
+import {
+  isSettled,
+  type Message,
+  type Part,
+  type StreamResponse,
+  type Task,
+  type TaskState,
+} from "../a2a/types.ts";
 import { callScope, connect, timeoutMs } from "../client/connect.ts";
 import { eventLine, messageText, stateName } from "../client/format.ts";
-import { onInterrupt, settled } from "../client/outcome.ts";
+import { finalTask, foldEvent, onInterrupt, settled } from "../client/outcome.ts";
 import { progressDisplay } from "../client/progress.ts";
 import { REACH_HELP, REACH_OPTIONS, reach, reachArgs } from "../client/reach.ts";
 import type { A2AClient, ClientDeps } from "../client/rpc.ts";
@@ -105,14 +112,16 @@ export function sendCommand(deps: ClientDeps = {}): Command {
           io.out(values.json ? `${JSON.stringify(r.task)}\n` : `${r.task.id}\n`);
           return 0;
         }
+        let streamed: Task | undefined;
         const onEvent = (e: StreamResponse) => {
+          streamed = foldEvent(streamed, e);
           if (values.stream) io.out(values.json ? `${JSON.stringify(e)}\n` : `${eventLine(e)}\n`);
           else display?.event(e);
         };
         const direct = await follow(client, message, seen, onEvent, signal);
         display?.end();
         if (direct) return answer(io, direct, values.json && !values.stream);
-        const task = await client.getTask(seen.id ?? "", undefined, { signal });
+        const task = await finalTask(client, seen.id ?? "", streamed, signal);
         return settled(io, task, target, { json: !!values.json, stream: !!values.stream });
       } catch (err) {
         display?.end();

@@ -2,7 +2,7 @@ import type { ListTasksParams, Task } from "../a2a/types.ts";
 import { isSettled, partsText } from "../a2a/types.ts";
 import { type CallScope, callScope, connect } from "../client/connect.ts";
 import { messageText, parseState, stateName, table, taskRow } from "../client/format.ts";
-import { onInterrupt, settled } from "../client/outcome.ts";
+import { finalTask, foldEvent, onInterrupt, settled } from "../client/outcome.ts";
 import { progressDisplay } from "../client/progress.ts";
 import { REACH_HELP, REACH_OPTIONS, reach, reachArgs } from "../client/reach.ts";
 import type { A2AClient, ClientDeps } from "../client/rpc.ts";
@@ -125,13 +125,13 @@ async function watch(
     let task = await client.getTask(id, 0, { signal });
     display.event({ task });
     for (let attempt = 0; !isSettled(task.status.state) && attempt < 4; attempt++) {
+      let streamed: Task | undefined;
       for await (const e of client.subscribe(id, { signal })) {
         display.event(e);
-        const state =
-          "task" in e ? e.task.status.state : "statusUpdate" in e ? e.statusUpdate.status.state : undefined;
-        if (state && isSettled(state)) break;
+        streamed = foldEvent(streamed, e);
+        if (streamed && isSettled(streamed.status.state)) break;
       }
-      task = await client.getTask(id, undefined, { signal });
+      task = await finalTask(client, id, streamed, signal);
     }
     display.end();
     return settled(io, task, "PROFILE", { json: o.json, stream: false });

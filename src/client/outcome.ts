@@ -1,4 +1,4 @@
-import type { Task } from "../a2a/types.ts";
+import { type Artifact, isSettled, type StreamResponse, type Task } from "../a2a/types.ts";
 import { RelayError } from "../errors.ts";
 import { finalText, messageText, stateName } from "./format.ts";
 import type { CliIO } from "./io.ts";
@@ -69,4 +69,44 @@ export async function onInterrupt(
     ].join("\n"),
   );
   return 130;
+}
+
+/**
+ * The task as a stream leaves it (`task` is the stream's first event): status and artifact updates
+ * folded in, for when the relay cannot be asked again (see `finalTask`).
+ */
+export function foldEvent(task: Task | undefined, e: StreamResponse): Task | undefined {
+  if ("task" in e) return e.task;
+  if (!task) return undefined;
+  if ("statusUpdate" in e) return { ...task, status: e.statusUpdate.status };
+  if (!("artifactUpdate" in e)) return task;
+  const { artifact, append } = e.artifactUpdate;
+  const artifacts: Artifact[] = [...(task.artifacts ?? [])];
+  const i = artifacts.findIndex((a) => a.artifactId === artifact.artifactId);
+  if (i < 0) artifacts.push(artifact);
+  else
+    artifacts[i] = append
+      ? { ...artifacts[i]!, parts: [...artifacts[i]!.parts, ...artifact.parts] }
+      : artifact;
+  return { ...task, artifacts };
+}
+
+/**
+ * A followed task once its stream said it settled: the relay's own copy (`GetTask`), or, when the
+ * relay cannot be reached any more (it was stopping: its last turns' streams end just before it
+ * exits), the task as the stream left it.
+ */
+export async function finalTask(
+  client: A2AClient,
+  id: string,
+  streamed: Task | undefined,
+  signal: AbortSignal,
+): Promise<Task> {
+  try {
+    return await client.getTask(id, undefined, { signal });
+  } catch (err) {
+    const gone = err instanceof RelayError && err.reason === "UPSTREAM_UNAVAILABLE" && !signal.aborted;
+    if (gone && streamed && isSettled(streamed.status.state)) return streamed;
+    throw err;
+  }
 }

@@ -14,6 +14,8 @@ export interface Served {
   /** What the relay wrote on stdout (its JSON log lines) and stderr (the banner) so far. */
   stdout(): string;
   stderr(): string;
+  /** The relay process (to signal it and read its exit code). */
+  proc: ReturnType<typeof Bun.spawn>;
   stop(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function serveProcess(
     env,
     stdout: () => text.out,
     stderr: () => text.err,
+    proc,
     async stop() {
       proc.kill("SIGTERM");
       await Promise.race([proc.exited, Bun.sleep(10_000)]);
