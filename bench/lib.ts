@@ -39,7 +39,8 @@ export function startProc(
           pid: child.pid!,
           stop: () =>
             new Promise<void>((r) => {
-              if (child.exitCode !== null) return r();
+              // a process killed by a signal has no exit code, only a signal code
+              if (child.exitCode !== null || child.signalCode !== null) return r();
               child.once("exit", () => r());
               child.kill("SIGTERM");
               setTimeout(() => child.kill("SIGKILL"), 5000).unref();
