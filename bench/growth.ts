@@ -185,6 +185,7 @@ export function growthSvg(g: GrowthResult): string {
   });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${2 * H}" font-family="sans-serif">`,
+    "<title>a2a-relay growth: completed/s and p99 by connections and by tasks stored</title>",
     `<rect width="100%" height="100%" fill="white"/>`,
     ...body,
     "</svg>",
