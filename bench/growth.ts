@@ -4,7 +4,7 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { type Proc, startProc, type WrkResult, wrk } from "./lib.ts";
+import { type Proc, sendEcho, startProc, type WrkResult, wrk } from "./lib.ts";
 
 export interface GrowthPoint {
   /** Connections (the connection sweep) or tasks stored when the run began (the store sweep). */
@@ -79,7 +79,7 @@ export async function runGrowth(o: {
   const dataDir = join(dir, "stored");
   const db = join(dataDir, "relay.db");
   proc = await start(dataDir);
-  await sendOne(proc.url, await token(dataDir));
+  await sendEcho(proc.url, await token(dataDir), "hello bench", "growth: the template task");
   await proc.stop();
   for (const level of o.storedLevels ?? STORED_LEVELS) {
     const stored = storedTasks(db);
@@ -197,25 +197,6 @@ export const growthClean = (g: GrowthResult) =>
   [...g.connections, ...g.storedTasks].every((p) => p.notCompleted === 0);
 
 // internal
-
-/** One completed SendMessage: the task the store sweep copies. */
-async function sendOne(url: string, token: string): Promise<void> {
-  const res = await fetch(`${url}/a2a/echo`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "a2a-version": "1.0", authorization: `Bearer ${token}` },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "SendMessage",
-      params: {
-        message: { messageId: "growth-template", role: "ROLE_USER", parts: [{ text: "hello bench" }] },
-      },
-    }),
-  });
-  const body = await res.text();
-  if (!body.includes("TASK_STATE_COMPLETED"))
-    throw new Error(`growth: the template task did not complete: ${body}`);
-}
 
 function storedTasks(file: string): number {
   const db = new Database(file, { readonly: true });

@@ -182,3 +182,20 @@ export function ensureWrk(): void {
   );
   if (r.status !== 0) throw new Error("wrk is not installed and apt-get could not install it");
 }
+
+/** One blocking SendMessage to the echo profile that must complete; throws naming `what` if not. */
+export async function sendEcho(url: string, token: string, text: string, what: string): Promise<void> {
+  const res = await fetch(`${url}/a2a/echo`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "a2a-version": "1.0", authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "SendMessage",
+      params: { message: { messageId: crypto.randomUUID(), role: "ROLE_USER", parts: [{ text }] } },
+    }),
+  });
+  const body = (await res.json()) as { result?: { task?: { status?: { state?: string } } } };
+  if (body.result?.task?.status?.state !== "TASK_STATE_COMPLETED")
+    throw new Error(`${what}: no completed task (${JSON.stringify(body).slice(0, 300)})`);
+}

@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { median } from "./lib.ts";
+import { median, sendEcho } from "./lib.ts";
 
 /** Median time from spawning the binary on an empty data dir to its first completed SendMessage. */
 export async function coldStartMs(
@@ -33,25 +33,7 @@ export async function coldStartMs(
         });
       });
       const token = readFileSync(join(data, "tokens", "local.token"), "utf8").trim();
-      const res = await fetch(`${url}/a2a/echo`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "a2a-version": "1.0",
-          authorization: `Bearer ${token}`,
-        },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: 1,
-          method: "SendMessage",
-          params: {
-            message: { messageId: crypto.randomUUID(), role: "ROLE_USER", parts: [{ text: "cold" }] },
-          },
-        }),
-      });
-      const body = (await res.json()) as { result?: { task?: { status?: { state?: string } } } };
-      if (body.result?.task?.status?.state !== "TASK_STATE_COMPLETED")
-        throw new Error("cold start: no completed task");
+      await sendEcho(url, token, "cold", "cold start");
       all.push(performance.now() - t0);
     } finally {
       child.kill("SIGKILL");

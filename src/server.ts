@@ -270,7 +270,6 @@ async function start(
   });
 
   let ready = true;
-  const halting = new AbortController();
   // after a failed write with nothing left to retry, readiness asks for a tiny write of its own
   // (the header's user_version): its commit says the database takes writes again
   const probeWrite = () => {
@@ -300,7 +299,7 @@ async function start(
     transcriptRoot: transcriptRoot(server.dataDir),
     activity,
     sessions: logins,
-    stopping: halting.signal,
+    stopping: engine.stopping,
     ready: () => {
       if (!ready) return "shutting down";
       try {
@@ -370,7 +369,6 @@ async function start(
     stop() {
       stopping ??= (async () => {
         ready = false;
-        halting.abort();
         clearTimeout(background);
         release();
         rotation?.stop();
