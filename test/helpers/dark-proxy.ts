@@ -13,6 +13,8 @@ export interface DarkProxy {
   toClient: number;
   toTarget: number;
   setDark(dark: boolean): void;
+  /** Close every open connection on both sides (a client's pooled connections go with them). */
+  cut(): void;
   stop(): void;
 }
 
@@ -64,6 +66,13 @@ export async function startDarkProxy(targetPort: number): Promise<DarkProxy> {
       } else {
         listener = listen(proxy.port);
       }
+    },
+    cut() {
+      for (const p of pairs) {
+        p.client.end();
+        p.target?.end();
+      }
+      pairs.clear();
     },
     stop() {
       listener.stop(true);

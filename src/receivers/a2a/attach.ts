@@ -1,3 +1,4 @@
+import type { Task } from "../../a2a/types.ts";
 import type { Timers } from "../../clock.ts";
 import { sleep } from "../sleep.ts";
 import type { TurnEmitter, TurnResult } from "../types.ts";
@@ -32,6 +33,12 @@ export interface Leg {
   now?: (() => number) | undefined;
   /** The upstream task is known and already runs (a restart): follow it, send nothing. */
   attached?: boolean;
+  /**
+   * The messageId this leg's message carries. A continued task's id is known before its message
+   * is delivered: a re-attach that finds that task still waiting for input without this message
+   * in its history sends the message again instead of taking the old question for the answer.
+   */
+  messageId?: string | undefined;
 }
 
 /** What the turn last saw of the upstream while re-attaching (for the turn's failure text). */
@@ -45,14 +52,21 @@ export async function follow(x: Leg, outage?: (o: Outage | undefined) => void): 
   const backoff = x.backoffMs ?? [500, 1000, 2000, 4000];
   let attempts = 0;
   let since = 0;
+  let resend = false;
   for (;;) {
     try {
-      const sent = attempts > 0 || x.attached;
+      const sent = (attempts > 0 || x.attached) && !resend;
+      resend = false;
       const r = sent && x.st.taskId ? await reattach(x) : await exchange(x);
       outage?.(undefined);
       return r;
     } catch (err) {
       if (x.signal.aborted) throw x.signal.reason;
+      if (err instanceof NotDelivered) {
+        // the path is back and the message never arrived: send it now (same messageId)
+        resend = true;
+        continue;
+      }
       if (!reattachable(err, x, attempts)) throw err;
       const why = (err as UpstreamError).message;
       if (!attempts) {
@@ -73,12 +87,16 @@ async function reattach(x: Leg): Promise<TurnResult> {
   if (wire.subscribe) {
     try {
       // a subscription stays open across an interrupted state: it ends the turn there
+      let first = true;
       for await (const raw of wire.subscribe(id, signal)) {
-        const done = apply(parse(d, raw), st, emit, d.final?.(raw), true);
+        const e = parse(d, raw);
+        if (first && "task" in e) undelivered(x, e.task);
+        first = false;
+        const done = apply(e, st, emit, d.final?.(raw), true);
         if (done) return done;
       }
     } catch (err) {
-      if (signal.aborted || isLinkFailure(err)) throw err;
+      if (signal.aborted || isLinkFailure(err) || err instanceof NotDelivered) throw err;
       // not resubscribable (unsupported, or the task already ended): GetTask tells
     }
   }
@@ -86,6 +104,7 @@ async function reattach(x: Leg): Promise<TurnResult> {
     throw new UpstreamError(`upstream unavailable: cannot follow task ${id} (no GetTask)`, "invalid");
   }
   const t = d.task(await bounded("GetTask", (s) => wire.get!(id, s), signal));
+  undelivered(x, t);
   const done = apply({ task: t }, st, emit);
   if (done) return done;
   throw new UpstreamError(
@@ -98,6 +117,23 @@ async function reattach(x: Leg): Promise<TurnResult> {
 }
 
 // internal
+
+/** A re-attach found that this leg's message never reached the upstream task. */
+class NotDelivered extends Error {}
+
+/**
+ * Throws NotDelivered when `task`, as the upstream has it now, still waits for input (or auth)
+ * and its history, which it sends, lacks this leg's message: the continued turn's send was lost
+ * before the upstream took it, so the question it shows is the previous turn's.
+ */
+function undelivered(x: Leg, task: Task): void {
+  if (!x.messageId || !x.params) return;
+  const state = task.status.state;
+  if (state !== "TASK_STATE_INPUT_REQUIRED" && state !== "TASK_STATE_AUTH_REQUIRED") return;
+  const history = task.history;
+  if (!history?.length || history.some((m) => m.messageId === x.messageId)) return;
+  throw new NotDelivered(`upstream task ${task.id} never got message ${x.messageId}`);
+}
 
 /** A short upstream call within the turn: an answer within 30 s, or a broken connection. */
 const CALL_MS = 30_000;

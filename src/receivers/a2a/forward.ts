@@ -170,6 +170,7 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
             signal: link.signal,
             // streamed whenever the wire can: its first event names the upstream task
             stream: true,
+            messageId: out.messageId,
             timers: opts.timers,
             now: opts.now,
           },
