@@ -95,7 +95,7 @@ export interface Receiver {
    * A task a previous process left running whose turn this receiver can still finish (a queued
    * receiver's post-back, waited for across the restart); undefined: the task failed with it.
    */
-  resume?(task: { taskId: string; peer: string; contextId: string }): Resumed | undefined;
+  resume?(task: { taskId: string; peer: string; contextId: string; message?: Message }): Resumed | undefined;
   /** Work a previous process left for the receiver itself (e.g. upstream cancels to deliver). */
   recover?(): void;
 }

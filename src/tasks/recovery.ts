@@ -20,6 +20,7 @@ export async function recover(core: EngineCore): Promise<number> {
       taskId: row.id,
       peer: row.peer,
       contextId: row.contextId,
+      message: row.task.history?.findLast((m) => m.role === "ROLE_USER"),
     });
     if (!profile || !resumed) return true;
     const live = adopt(row);

@@ -2,7 +2,6 @@ import { textOf } from "../../a2a/types.ts";
 import type { Timers } from "../../clock.ts";
 import type { FetchFn } from "../../fetch.ts";
 import type { SessionStore } from "../../store/sessions.ts";
-import { sleep } from "../sleep.ts";
 import type { Receiver, Turn, TurnResult } from "../types.ts";
 import { follow, type Outage } from "./attach.ts";
 import { UpstreamCancels } from "./cancels.ts";
@@ -11,6 +10,8 @@ import { failed, Progress, TurnFailure } from "./fold.ts";
 import type { Upstream } from "./http.ts";
 import { abortNote, neverReached, postbackResult } from "./outcome.ts";
 import { isQueuedAck, type Postbacks } from "./postbacks.ts";
+import { type ResumedTask, resumeInflight } from "./resume.ts";
+import { afterTurn, type Inflight, saveSession, type UpstreamSession } from "./session.ts";
 import { type Binding, type Wire, wireFor } from "./wire.ts";
 
 export { TurnFailure };
@@ -51,21 +52,10 @@ export interface ForwardOptions {
   now?: (() => number) | undefined;
 }
 
-type UpstreamSession = {
-  contextId?: string | undefined;
-  /** The upstream task waiting for input, and the relay task it belongs to. */
-  taskId?: string;
-  relayTaskId?: string;
-  /** A queued receiver's post-back the relay task waits for, and when its turn cap runs out. */
-  waiting?: { relayTaskId: string; deadline: number };
-  /** The upstream task of a turn in flight: a restarted relay re-attaches to it until `deadline`. */
-  inflight?: { relayTaskId: string; taskId: string; deadline: number; binding?: Binding };
-};
-
 export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver {
   const newId = opts.newId ?? (() => crypto.randomUUID());
   /** The wire to the upstream outside a turn (a cancel, a re-attach after a restart). */
-  const wireOf = async (task: { taskId: string; peer: string; contextId: string }, signal: AbortSignal) => {
+  const wireOf = async (task: ResumedTask, signal: AbortSignal) => {
     const probe = {
       ...task,
       profile: opts.profile,
@@ -120,20 +110,17 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
         if (!state.taskId || opts.dialect.protocol === "hermes-fleet") return;
         emit.metadata?.(state.metadata());
         emit.resumable?.();
-        const inflight = { relayTaskId: turn.taskId, taskId: state.taskId, deadline, binding };
-        void opts
-          .sessions()
-          ?.put(key, state.contextId ?? saved.contextId ?? "", {
-            ...saved,
-            contextId: state.contextId ?? saved.contextId,
-            inflight,
-          } satisfies UpstreamSession)
-          .catch((err) =>
-            opts.log?.(
-              { profile: opts.profile, taskId: turn.taskId, err: String(err) },
-              "could not record the upstream task",
-            ),
-          );
+        const inflight: Inflight = { relayTaskId: turn.taskId, taskId: state.taskId, deadline, binding };
+        if (continuing) inflight.resend = { messageId: out.messageId, request: turn.request };
+        const contextId = state.contextId ?? saved.contextId;
+        void saveSession(
+          opts,
+          key,
+          contextId ?? "",
+          { ...saved, contextId, inflight },
+          turn.taskId,
+          "the upstream task",
+        );
       };
       const out = {
         // starts with the caller's messageId (upstream agents key behaviour and retries on it) and
@@ -216,22 +203,11 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
         emit.abortNote?.(abortNote(state, outage, cancel));
         throw signal.reason;
       }
-      const waiting = result.state === "TASK_STATE_INPUT_REQUIRED" ? state.taskId : undefined;
       if (state.contextId || saved.contextId) {
         // not awaited (a commit round per turn): the writer commits in order, so the session is on
         // disk before the turn's final state, and the conversation's next turn starts after that
-        opts
-          .sessions()
-          ?.put(key, state.contextId ?? "", {
-            contextId: state.contextId,
-            ...(waiting ? { taskId: waiting, relayTaskId: turn.taskId } : {}),
-          } satisfies UpstreamSession)
-          .catch((err) =>
-            opts.log?.(
-              { profile: opts.profile, taskId: turn.taskId, err: String(err) },
-              "could not record the upstream conversation",
-            ),
-          );
+        const after = afterTurn(state.contextId, result, state.taskId, turn.taskId);
+        void saveSession(opts, key, state.contextId ?? "", after, turn.taskId, "the upstream conversation");
       }
       return result;
     },
@@ -240,70 +216,8 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
       const saved = (opts.sessions()?.get(key)?.data ?? {}) as UpstreamSession;
       const inflight = saved.inflight;
       if (inflight?.relayTaskId === task.taskId) {
-        // a forwarded turn in flight when the previous process stopped: follow its upstream task
-        return {
-          deadline: inflight.deadline,
-          async run(emit, signal) {
-            emit.resumable?.();
-            emit.progress(`relay restarted: re-attaching to upstream task ${inflight.taskId}`);
-            let target: Awaited<ReturnType<typeof wireOf>>;
-            for (let attempt = 0; ; attempt++) {
-              try {
-                target = await wireOf(task, signal);
-                break;
-              } catch (err) {
-                if (signal.aborted) throw signal.reason;
-                // the upstream's card cannot be read yet (the path is still down): try again
-                if (!(err instanceof TurnFailure) || err.reason !== "UPSTREAM_UNAVAILABLE") {
-                  return failed(err, undefined);
-                }
-                await sleep(Math.min(500 * 2 ** attempt, 4000), signal, opts.timers);
-              }
-            }
-            const st = new Progress(target.url, opts.dialect.protocol, target.binding);
-            st.taskId = inflight.taskId;
-            st.contextId = saved.contextId;
-            let outage: Outage | undefined;
-            try {
-              const leg = {
-                d: opts.dialect,
-                wire: target.wire,
-                params: undefined,
-                st,
-                emit,
-                signal,
-                stream: true,
-                timers: opts.timers,
-                now: opts.now,
-              };
-              const r = await follow({ ...leg, attached: true }, (o) => {
-                outage = o;
-              });
-              await opts
-                .sessions()
-                ?.put(key, st.contextId ?? "", { contextId: st.contextId } satisfies UpstreamSession)
-                .catch((err) =>
-                  opts.log?.(
-                    { profile: opts.profile, taskId: task.taskId, err: String(err) },
-                    "could not record the upstream conversation",
-                  ),
-                );
-              return r;
-            } catch (err) {
-              if (!signal.aborted) return failed(err, st);
-              emit.metadata?.(st.metadata());
-              if ((signal.reason as { detach?: unknown })?.detach) throw signal.reason;
-              const cancel = await cancels.request({
-                relayTaskId: task.taskId,
-                peer: task.peer,
-                upstreamTaskId: inflight.taskId,
-                since: Date.now(),
-              });
-              emit.abortNote?.(abortNote(st, outage, cancel));
-              throw signal.reason;
-            }
-          },
-        };
+        const deps = { ...opts, wireOf, cancels, timers: opts.timers, now: opts.now };
+        return resumeInflight(deps, task, saved, inflight);
       }
       const fleetCtx = saved.contextId;
       if (!opts.postbacks || saved.waiting?.relayTaskId !== task.taskId || !fleetCtx) return undefined;
