@@ -75,6 +75,33 @@ describe.skipIf(!pg)("group commit on the shared ledger", () => {
     expect((await b.reportFor("bot"))?.used.turns).toBe(5);
   });
 
+  test("one set-based call: the first max_turns admitted, the first max_concurrent of them started, ends counted", async () => {
+    const { b, calls, admit } = await ledger(freshDb(pg!), { max_turns: 7, max_concurrent: 3 }, 60_000);
+    const got = await Promise.allSettled(Array.from({ length: 10 }, admit));
+    expect(calls.map((c) => c.length)).toEqual([10]);
+    const tickets = got.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    expect(tickets.length).toBe(7);
+    for (const r of got.slice(7)) {
+      expect(r.status).toBe("rejected");
+      expect((r as PromiseRejectedResult).reason.data).toMatchObject({ limit: "max_turns", used: 7, max: 7 });
+    }
+    // the first three started at admission (no call to start them)
+    for (const t of tickets.slice(0, 3)) await t.acquire(signal);
+    expect(calls.length).toBe(1);
+    expect(await b.reportFor("bot")).toMatchObject({ used: { turns: 7 }, running: 3, queued: 4 });
+    // a settle with usage and a refund of a reserved turn, in one call: the totals follow
+    tickets[0]!.settle({ inputTokens: 40, outputTokens: 2 });
+    tickets[6]!.refund();
+    await Bun.sleep(100);
+    expect(calls.slice(1).map((c) => c.map((o) => o.k))).toEqual([["f", "f"]]);
+    expect(await b.reportFor("bot")).toMatchObject({ used: { turns: 6, tokens: 42 }, running: 2, queued: 3 });
+    // room for one more turn, started at once (2 of 3 running)
+    const last = await admit();
+    await last.acquire(signal);
+    await expect(admit()).rejects.toMatchObject({ data: { limit: "max_turns" } });
+    for (const t of [...tickets.slice(1, 6), last]) t.refund();
+  });
+
   test("a settle notifies the other relays only when some turn waits for a slot", async () => {
     const url = freshDb(pg!);
     const a = await ledger(url, { max_turns: 100, max_concurrent: 1 });

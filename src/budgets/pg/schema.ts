@@ -1,5 +1,14 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, doublePrecision, index, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  bigserial,
+  doublePrecision,
+  index,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 /**
  * The fleet's budget ledger in PostgreSQL (`[budgets] store`): the SQLite `budget_ledger` plus
@@ -23,13 +32,14 @@ export const pgBudgetLedger = pgTable(
     settledAt: bigint("settled_at", { mode: "number" }),
     /** The relay instance (`budget_relays.id`) that holds a reserved or started turn. */
     holder: text("holder"),
-    ref: text("ref").unique(),
+    ref: text("ref"),
   },
   (t) => [
     index("budget_ledger_peer_ts").on(t.peer, t.ts),
     index("budget_ledger_peer_context").on(t.peer, t.contextId),
     index("budget_ledger_open").on(t.peer, t.state).where(sql`${t.state} in ('reserved', 'started')`),
-    index("budget_ledger_holder").on(t.holder).where(sql`${t.holder} is not null`),
+    // only imported turns have a ref: a partial index is not touched by a dispatch's row
+    uniqueIndex("budget_ledger_ref").on(t.ref).where(sql`${t.ref} is not null`),
   ],
 );
 

@@ -98,7 +98,9 @@ export class PgLedgerStore {
    * profile fields are unused), each operation its own profile's. One result per operation.
    */
   async batch(g: Gates, now: number, ops: WireOp[]): Promise<BatchResult[]> {
-    const rows = await this.#sql<BatchRow[]>`select * from a2a_relay_batch(
+    const rows = setBased(g, ops)
+      ? await this.#turns(g, now, ops)
+      : await this.#sql<BatchRow[]>`select * from a2a_relay_batch(
       ${g.peer}, ${this.instance}, ${now}, ${g.wnd}, ${g.since},
       ${g.maxTurns}, ${g.maxTokens}, ${g.maxCost}, ${g.maxInflight}, ${g.maxConcurrent}, ${g.maxCtx},
       ${JSON.stringify(ops)}::jsonb)`;
@@ -127,6 +129,39 @@ export class PgLedgerStore {
           : {}),
       },
     }));
+  }
+
+  /**
+   * The same call set-based (a2a_relay_turns, drizzle/pg/0005_set_based.sql): the ends as one
+   * UPDATE, the admissions as one INSERT, sent as arrays (no JSON to build or parse).
+   */
+  #turns(g: Gates, now: number, ops: WireOp[]): Promise<BatchRow[]> {
+    const id: number[] = [];
+    const refund: boolean[] = [];
+    const tokens: number[] = [];
+    const cost: number[] = [];
+    const profile: string[] = [];
+    const ctx: string[] = [];
+    const task: string[] = [];
+    const ts: number[] = [];
+    for (const op of ops) {
+      if (op.k === "f") {
+        id.push(op.id);
+        refund.push(op.refund);
+        tokens.push(op.tokens);
+        cost.push(op.cost);
+      } else if (op.k === "a") {
+        profile.push(op.profile);
+        ctx.push(op.ctx);
+        task.push(op.task);
+        ts.push(op.ts);
+      }
+    }
+    return this.#sql<BatchRow[]>`select * from a2a_relay_turns(
+      ${g.peer}, ${this.instance}, ${now}, ${g.wnd}, ${g.since},
+      ${g.maxTurns}, ${g.maxTokens}, ${g.maxCost}, ${g.maxInflight}, ${g.maxConcurrent},
+      ${list(id)}::bigint[], ${list(refund)}::boolean[], ${list(tokens)}::float8[], ${list(cost)}::float8[],
+      ${list(profile)}::text[], ${list(ctx)}::text[], ${list(task)}::text[], ${list(ts)}::bigint[])`;
   }
 
   /** End one open turn of this instance on its own (an unwritten end after an outage). */
@@ -244,6 +279,30 @@ export class PgLedgerStore {
 export const CHANNEL = "a2a_relay_budget";
 
 // internal
+
+/**
+ * Whether a2a_relay_turns can apply `ops`: its ends before its admissions, no start of a waiting
+ * turn, and no limit per conversation or per profile (each admission would need its own counts).
+ */
+function setBased(g: Gates, ops: WireOp[]): boolean {
+  if (g.maxCtx !== null) return false;
+  let admits = false;
+  for (const op of ops) {
+    if (op.k === "s" || (op.k === "f" && admits)) return false;
+    if (op.k === "a") {
+      if (op.pwnd !== null) return false;
+      admits = true;
+    }
+  }
+  return true;
+}
+
+/** An array literal of PostgreSQL (`{1,2}`, `{"a","b\\"c"}`), sent as text and cast in the query. */
+function list(xs: ReadonlyArray<string | number | boolean>): string {
+  const item = (x: string | number | boolean) =>
+    typeof x === "string" ? `"${x.replace(/[\\"]/g, "\\$&")}"` : String(x);
+  return `{${xs.map(item).join(",")}}`;
+}
 
 type Num = string | number | null;
 interface BatchRow {
