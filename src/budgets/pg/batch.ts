@@ -24,7 +24,8 @@ interface Waiter {
 
 /**
  * Group commit for one peer's turns in the shared ledger. While a call for the peer is in flight,
- * the admissions and ends that arrive wait and go together in the next call (a2a_relay_batch):
+ * the admissions and ends that arrive wait and go together in the next call (a2a_relay_batch, or
+ * a2a_relay_turns when it can be set-based: PgLedgerStore.batch):
  * one round trip and one hold of the peer's lock for N turns instead of one or more each.
  *
  * Turns of the peer waiting here for a slot (max_concurrent, or the token/cost gate) ride along:
