@@ -1,15 +1,8 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
-import {
-  createRemoteJWKSet,
-  customFetch,
-  decodeJwt,
-  decodeProtectedHeader,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  jwtVerify,
-} from "jose";
+import type { JWTPayload, JWTVerifyGetKey } from "jose";
 import type { ResolvedPeer } from "../config/load.ts";
 import { ConfigError } from "../errors.ts";
+import { jose } from "./jose.ts";
 import { type Peer, toPeer } from "./peers.ts";
 import type { ReplayGuard } from "./replay.ts";
 
@@ -84,6 +77,7 @@ export class JwtVerifier {
 
   async verify(token: string): Promise<JwtOutcome> {
     if (!JWT_SHAPE.test(token)) return { kind: "not-jwt" };
+    const { decodeJwt, decodeProtectedHeader, jwtVerify } = await jose();
     let unverified: JWTPayload;
     try {
       decodeProtectedHeader(token);
@@ -163,12 +157,20 @@ export class JwtVerifier {
         throw err;
       }
     };
-    return createRemoteJWKSet(new URL(url), {
-      timeoutDuration: this.#opts.jwksTimeoutMs ?? 3_000,
-      cooldownDuration: this.#opts.jwksCooldownMs ?? 30_000,
-      cacheMaxAge: 10 * 60_000,
-      [customFetch]: guarded as never,
-    });
+    // built on the first token to verify (jose loads on first use)
+    let set: JWTVerifyGetKey | undefined;
+    return async (header, token) => {
+      if (!set) {
+        const { createRemoteJWKSet, customFetch } = await jose();
+        set ??= createRemoteJWKSet(new URL(url), {
+          timeoutDuration: this.#opts.jwksTimeoutMs ?? 3_000,
+          cooldownDuration: this.#opts.jwksCooldownMs ?? 30_000,
+          cacheMaxAge: 10 * 60_000,
+          [customFetch]: guarded as never,
+        });
+      }
+      return set(header, token);
+    };
   }
 }
 

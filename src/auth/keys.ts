@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { join } from "node:path";
-import { calculateJwkThumbprint, exportJWK, type JWK } from "jose";
+import type { JWK } from "jose";
+import { jose } from "./jose.ts";
 
 /** This relay's own Ed25519 signing key: signs outbound JWTs and `token mint`; JWKS publishes it. */
 export interface RelayKey {
@@ -28,6 +29,7 @@ export async function relayKeyFromPem(pem: string): Promise<RelayKey> {
   if (privateKey.asymmetricKeyType !== "ed25519") {
     throw new TypeError(`the relay key must be Ed25519, not ${privateKey.asymmetricKeyType}`);
   }
+  const { calculateJwkThumbprint, exportJWK } = await jose();
   const jwk = await exportJWK(createPublicKey(privateKey));
   const kid = await calculateJwkThumbprint(jwk);
   return { kid, privateKey, publicJwk: { ...jwk, kid, alg: "EdDSA", use: "sig" } };

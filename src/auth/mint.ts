@@ -1,4 +1,4 @@
-import { SignJWT } from "jose";
+import { jose } from "./jose.ts";
 import type { RelayKey } from "./keys.ts";
 
 export interface MintClaims {
@@ -17,6 +17,7 @@ export async function mintJwt(key: RelayKey, c: MintClaims): Promise<string> {
   if (!(Number.isInteger(c.ttlS) && c.ttlS >= 1))
     throw new TypeError("ttl must be a whole number of seconds >= 1");
   const iat = Math.floor(c.now / 1000);
+  const { SignJWT } = await jose();
   return new SignJWT(c.profiles ? { profiles: c.profiles } : {})
     .setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: "JWT" })
     .setIssuer(c.iss)
