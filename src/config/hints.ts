@@ -15,12 +15,16 @@ export function didYouMean(word: string, known: Iterable<string>): string | unde
   return best.d <= limit ? best.name : undefined;
 }
 
-/** The keys a config object at `path` accepts (unwrapping optional, default, record). */
+/** The keys a config object at `path` accepts (unwrapping optional, default, lazy, record). */
 export function keysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>): string[] {
   let s: unknown = schema;
   const unwrap = () => {
     for (let i = 0; i < 10; i++) {
-      const def = (s as { def?: { type?: string; innerType?: unknown; in?: unknown } })?.def;
+      const def = (
+        s as {
+          def?: { type?: string; innerType?: unknown; in?: unknown; out?: unknown; getter?: () => unknown };
+        }
+      )?.def;
       if (!def) return;
       if (
         def.innerType &&
@@ -28,7 +32,10 @@ export function keysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>): str
       ) {
         s = def.innerType;
       } else if (def.type === "pipe" && def.in) {
-        s = def.in;
+        // a transform checks what comes in; a section built on first use (schema.ts) what goes out
+        s = (def.out as { def?: { type?: string } } | undefined)?.def?.type === "lazy" ? def.out : def.in;
+      } else if (def.type === "lazy" && def.getter) {
+        s = def.getter();
       } else return;
     }
   };

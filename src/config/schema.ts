@@ -13,6 +13,17 @@ import { parseCidr } from "./proxies.ts";
  */
 export const ONE_OFF = { jitless: true } as const;
 
+/**
+ * A section most configs never have, built on its first parse: zod builds a schema at tens of
+ * microseconds a node in the compiled binary's interpreter, and the relay's start paid for every
+ * node (issue 20). `z.unknown().pipe(...)`: an `.optional()` of a bare `z.lazy` asks the lazy
+ * schema whether it is optional, which builds it. `keysAt` (hints.ts) sees through the wrapper.
+ */
+const onFirstUse = <T extends z.ZodType>(build: () => T) => {
+  let built: T | undefined;
+  return z.unknown().pipe(z.lazy(() => (built ??= build())));
+};
+
 const Port = z.union([z.number().int().min(0).max(65535), z.literal("auto")], {
   error: 'a port number from 0 to 65535, or "auto"',
 });
@@ -74,8 +85,8 @@ const Server = z.strictObject({
     .array(z.string().refine((v) => !!parseCidr(v), 'a CIDR block ("10.0.0.0/8") or an address'))
     .default([]),
   /** TLS in the binary (absent: plain HTTP). */
-  tls: z
-    .strictObject({
+  tls: onFirstUse(() =>
+    z.strictObject({
       /** Both, to serve https; neither, for a relay that only needs fleet_ca_file (TLS offloaded). */
       cert_file: z.string().min(1).optional(),
       key_file: z.string().min(1).optional(),
@@ -84,8 +95,8 @@ const Server = z.strictObject({
       client_ca_file: z.string().min(1).optional(),
       /** Trusted for outbound https (remote and a2a profiles) besides the system roots. */
       fleet_ca_file: z.string().min(1).optional(),
-    })
-    .optional(),
+    }),
+  ).optional(),
 });
 
 /** `"30d"`, `"12h"`, `"1h30m"`, `"90s"`: a duration in milliseconds (units s, m, h, d). */
@@ -121,34 +132,37 @@ const BudgetStore = z.strictObject({
   lease_s: z.number().min(1).max(3600).default(30),
 });
 
-const Jwt = z.strictObject({
-  issuer: z.string().optional(),
-  algorithms: z.array(z.string()).default(["EdDSA"]),
-  public_key_file: z.string().optional(),
-  jwks_url: z.string().url().optional(),
-  secret_env: z.string().optional(),
-  max_ttl_s: z.number().int().min(1).default(900),
-});
+const Jwt = () =>
+  z.strictObject({
+    issuer: z.string().optional(),
+    algorithms: z.array(z.string()).default(["EdDSA"]),
+    public_key_file: z.string().optional(),
+    jwks_url: z.string().url().optional(),
+    secret_env: z.string().optional(),
+    max_ttl_s: z.number().int().min(1).default(900),
+  });
 
 /** `[peers.X.budget.profiles.P]`: limits of one peer on one profile, on top of the peer's. */
-const ProfileBudget = z.strictObject({
-  window: z.string().optional(),
-  max_turns: z.number().int().min(0).optional(),
-  max_tokens: z.number().int().min(0).optional(),
-  max_cost_usd: z.number().min(0).optional(),
-  max_turns_per_context: z.number().int().min(1).optional(),
-});
+const ProfileBudget = () =>
+  z.strictObject({
+    window: z.string().optional(),
+    max_turns: z.number().int().min(0).optional(),
+    max_tokens: z.number().int().min(0).optional(),
+    max_cost_usd: z.number().min(0).optional(),
+    max_turns_per_context: z.number().int().min(1).optional(),
+  });
 
-const Budget = z.strictObject({
-  window: z.string().default("24h"),
-  profiles: z.record(z.string(), ProfileBudget).optional(),
-  max_turns: z.number().int().min(0).optional(),
-  max_tokens: z.number().int().min(0).optional(),
-  max_cost_usd: z.number().min(0).optional(),
-  max_concurrent: z.number().int().min(1).optional(),
-  max_queued: z.number().int().min(0).default(16),
-  max_turns_per_context: z.number().int().min(1).optional(),
-});
+const Budget = () =>
+  z.strictObject({
+    window: z.string().default("24h"),
+    profiles: z.record(z.string(), ProfileBudget()).optional(),
+    max_turns: z.number().int().min(0).optional(),
+    max_tokens: z.number().int().min(0).optional(),
+    max_cost_usd: z.number().min(0).optional(),
+    max_concurrent: z.number().int().min(1).optional(),
+    max_queued: z.number().int().min(0).default(16),
+    max_turns_per_context: z.number().int().min(1).optional(),
+  });
 
 const Peer = z.strictObject({
   profiles: z.array(z.string()).default(["*"]),
@@ -156,17 +170,18 @@ const Peer = z.strictObject({
   token_env: z.string().optional(),
   token_file: z.string().optional(),
   admin: z.boolean().default(false),
-  jwt: Jwt.optional(),
-  budget: Budget.optional(),
+  jwt: onFirstUse(Jwt).optional(),
+  budget: onFirstUse(Budget).optional(),
   push_hosts: z.array(z.string()).optional(),
   /** Identify this peer by its verified client certificate (mutual TLS), without a credential. */
-  tls: z
-    .strictObject({ subject: z.string().min(1).optional(), san: z.string().min(1).optional() })
-    .refine(
-      (t) => t.subject !== undefined || t.san !== undefined,
-      'set subject ("CN=host-a") or san ("DNS:host-a")',
-    )
-    .optional(),
+  tls: onFirstUse(() =>
+    z
+      .strictObject({ subject: z.string().min(1).optional(), san: z.string().min(1).optional() })
+      .refine(
+        (t) => t.subject !== undefined || t.san !== undefined,
+        'set subject ("CN=host-a") or san ("DNS:host-a")',
+      ),
+  ).optional(),
 });
 
 const HANDLERS = ["opencode", "claude", "codex", "gemini", "agy", "a2a", "llm", "echo"] as const;
@@ -253,12 +268,12 @@ type ProfileKind = "cli" | "a2a" | "remote" | "llm" | "echo";
 const CLI_HANDLERS: ReadonlySet<string> = new Set(["opencode", "claude", "codex", "gemini", "agy"]);
 const kindOf = (handler: string | undefined): ProfileKind =>
   handler === undefined ? "remote" : CLI_HANDLERS.has(handler) ? "cli" : (handler as ProfileKind);
-const BY_KIND = Object.fromEntries(
-  Object.entries(KEYS).map(([kind, keys]) => [
-    kind,
-    FlatProfile.pick(Object.fromEntries(keys.map((k) => [k, true])) as Record<keyof ProfileConfig, true>),
-  ]),
-) as unknown as Record<ProfileKind, z.ZodType<Partial<ProfileConfig>>>;
+/** The schema of one kind of profile, picked on first use (a config rarely has every kind). */
+const BY_KIND: Partial<Record<ProfileKind, z.ZodType<Partial<ProfileConfig>>>> = {};
+const kindSchema = (kind: ProfileKind): z.ZodType<Partial<ProfileConfig>> =>
+  (BY_KIND[kind] ??= FlatProfile.pick(
+    Object.fromEntries(KEYS[kind].map((k) => [k, true])) as Record<keyof ProfileConfig, true>,
+  ) as unknown as z.ZodType<Partial<ProfileConfig>>);
 /** What a profile holds for the keys its kind does not take (the shape every receiver reads). */
 const DEFAULTS = (({ handler: _, ...d }) => d)(FlatProfile.parse({ handler: "echo" }, ONE_OFF));
 /** Keys whose misplacement has a more useful message than "another handler's key". */
@@ -296,7 +311,7 @@ const Profile = z.unknown().transform((v, ctx): ProfileConfig => {
     });
     delete input[key];
   }
-  const r = BY_KIND[kind].safeParse(input, ONE_OFF);
+  const r = kindSchema(kind).safeParse(input, ONE_OFF);
   for (const issue of r.error?.issues ?? []) ctx.addIssue({ ...issue });
   if (!r.success || Object.keys(input).length !== Object.keys(v as object).length) return z.NEVER;
   return { ...DEFAULTS, ...r.data } as ProfileConfig;
@@ -366,7 +381,7 @@ export type ServerConfig = z.infer<typeof Server>;
 export type StoreConfig = z.infer<typeof Store>;
 export type PeerConfig = z.infer<typeof Peer>;
 export type ProfileConfig = z.infer<typeof FlatProfile>;
-export type BudgetConfig = z.infer<typeof Budget>;
+export type BudgetConfig = z.infer<ReturnType<typeof Budget>>;
 export type BudgetStoreConfig = z.infer<typeof BudgetStore>;
 
 /** Embedded defaults: one `echo` profile. The `local` peer is added by load.ts. */

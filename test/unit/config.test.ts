@@ -39,6 +39,34 @@ describe("config", () => {
     expect(m).toContain("unknown key(s): typo");
   });
 
+  test("sections built on first use (TLS, a peer's jwt and budget) name the key and hint at typos", () => {
+    const text = [
+      "[server.tls]",
+      'min_versoin = "1.3"',
+      "[peers.a]",
+      'token_env = "A_TOKEN"',
+      "[peers.a.jwt]",
+      'secret_env = "A_SECRET"',
+      "max_ttl_s = 0",
+      "[peers.a.budget]",
+      "max_turns = -1",
+      "[peers.a.budget.profiles.echo]",
+      "max_tokns = 5",
+      "[peers.a.tls]",
+    ].join("\n");
+    let m = "";
+    try {
+      parseConfig(text, {}, { file: "t.toml", machine: { cwd: dir, home: dir, hostname: "h", uid: 0 } });
+    } catch (e) {
+      m = (e as Error).message;
+    }
+    expect(m).toContain("server.tls: unknown key(s): min_versoin (did you mean min_version?)");
+    expect(m).toContain("peers.a.jwt.max_ttl_s");
+    expect(m).toContain("peers.a.budget.max_turns");
+    expect(m).toContain("peers.a.budget.profiles.echo: unknown key(s): max_tokns (did you mean max_tokens?)");
+    expect(m).toContain('peers.a.tls: set subject ("CN=host-a") or san ("DNS:host-a")');
+  });
+
   test("a missing workdir and an unknown profile in a peer are refused", () => {
     expect(() =>
       loadConfig({ file: file("w.toml", '[profiles.c]\nhandler = "echo"\nworkdir = "/nope/x"\n'), env }),
