@@ -58,6 +58,8 @@ export class Budgets implements BudgetLedger {
   /** After a restart: refund turns that never started, count those that were running. */
   recover(): Promise<{ refunded: number; settled: number }> {
     const now = this.#now();
+    // nothing open (a clean stop, or no budgets): no write transaction on the way to listening
+    if (!this.#deps.store.hasOpen()) return Promise.resolve({ refunded: 0, settled: 0 });
     return this.#deps.writer.run(() => this.#deps.store.recover(now));
   }
 

@@ -132,6 +132,15 @@ export class LedgerStore {
       .run();
   }
 
+  /** Whether any turn is still `reserved` or `started` (what `recover` would settle). */
+  hasOpen(): boolean {
+    return (
+      this.#db.get<unknown[] | undefined>(
+        sql`SELECT 1 FROM ${budgetLedger} WHERE ${budgetLedger.state} IN ('reserved', 'started') LIMIT 1`,
+      ) !== undefined
+    );
+  }
+
   /**
    * After a restart: a turn still `reserved` never started (refund it); one `started` ran with
    * unknown usage (it counts as a turn with no tokens).
