@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import type { PgBudgets } from "../../src/budgets/pg/ledger.ts";
 import type { BudgetConfig } from "../../src/config/schema.ts";
-import { freshDb, pgLedger } from "./_fleet.ts";
+import { dbOf, freshDb, pgLedger } from "./_fleet.ts";
 import { startPg } from "./_pg.ts";
 
 // The running totals of the shared ledger (a2a_relay_totals): rows leave a rolling window as it
@@ -14,8 +14,9 @@ afterAll(async () => {
 });
 
 async function ledger(budget: Partial<BudgetConfig>, clock: { t: number }) {
+  const url = freshDb(pg!);
   const { ledger: b, store } = await pgLedger(
-    freshDb(pg!),
+    url,
     { window: "1h", max_queued: 16, ...budget },
     { now: () => clock.t },
   );
@@ -41,7 +42,7 @@ async function ledger(budget: Partial<BudgetConfig>, clock: { t: number }) {
     }
     return "admitted";
   };
-  return { b, turn, refused, store };
+  return { b, turn, refused, store, url };
 }
 
 describe.skipIf(!pg)("the shared ledger's running totals", () => {
@@ -78,6 +79,27 @@ describe.skipIf(!pg)("the shared ledger's running totals", () => {
     clock.t += 2 * 3_600_000;
     await turn({ inputTokens: 5, outputTokens: 5 });
     expect((await b.reportFor("bot"))?.used).toEqual({ turns: 1, tokens: 10, cost_usd: 0 });
+  });
+
+  test("reports read the summed use: from the totals, less the rows that left since, or from the rows", async () => {
+    const clock = { t: Date.UTC(2026, 0, 1, 12) };
+    const { b, turn, url } = await ledger({ max_turns: 3 }, clock);
+    const used = async () => (await b.reportFor("bot"))?.used;
+    await turn({ inputTokens: 7, outputTokens: 0 });
+    clock.t += 40 * 60_000;
+    await turn({ inputTokens: 5, outputTokens: 0 });
+    expect(await used()).toEqual({ turns: 2, tokens: 12, cost_usd: 0 });
+    clock.t += 30 * 60_000; // the first left the window; no admission moved the totals since
+    expect(await used()).toEqual({ turns: 1, tokens: 5, cost_usd: 0 });
+    await turn({ inputTokens: 1, outputTokens: 0 });
+    await turn({ inputTokens: 1, outputTokens: 0 });
+    // max_turns reached in a rolling window: it frees up when the oldest counted turn leaves
+    const r = await b.reportFor("bot");
+    expect(r?.used).toEqual({ turns: 3, tokens: 7, cost_usd: 0 });
+    expect(r?.exceeded.max_turns).toBe(new Date(clock.t - 30 * 60_000 + 3_600_000).toISOString());
+    // without totals (as after a reset, or for another window) the rows are summed
+    pg!.psql("DELETE FROM budget_totals", dbOf(url));
+    expect((await b.reportFor("bot"))?.used).toEqual({ turns: 3, tokens: 7, cost_usd: 0 });
   });
 
   test("pruning keeps every row a running total still counts", async () => {

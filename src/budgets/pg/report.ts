@@ -1,18 +1,26 @@
 import type { SharedStore } from "../../config/budget-store.ts";
-import { type BudgetReport, type PeerBudget, reportFrom } from "../usage.ts";
+import type { UseSource } from "../tally.ts";
+import { type BudgetReport, type PeerBudget, reportFrom, windowLimits } from "../usage.ts";
 import { windowStart } from "../window.ts";
-import { rowsSource } from "./check.ts";
 import { connectPg, migratePg } from "./connect.ts";
 import { PgLedgerStore } from "./store.ts";
 
-/** A peer's report from the shared ledger: use in its windows, and its turns running or queued fleet-wide. */
+/**
+ * A peer's report from the shared ledger: use in its window, and its turns running or queued
+ * fleet-wide. The use is read summed (the relay refreshes every report each lease_s / 3, so
+ * reading the window's rows grew with the window); the rows are read only when a limit is
+ * reached in a rolling window, to say when it frees up.
+ */
 export async function pgReport(store: PgLedgerStore, b: PeerBudget, now: number): Promise<BudgetReport> {
-  const since = Math.min(
-    windowStart(b.window, now),
-    ...[...b.profiles.values()].map((p) => windowStart(p.window, now)),
+  const since = windowStart(b.window, now);
+  const r = await store.reportUse(b.peer, b.window.text, since);
+  const reached = windowLimits(b).some((l) =>
+    l.field === "turns" ? r.use.turns + 1 > l.max : r.use[l.field] >= l.max,
   );
-  const r = await store.reportRows(b.peer, since);
-  return { ...reportFrom(b, now, rowsSource(r.rows), r.resetAt), running: r.running, queued: r.queued };
+  const rows = reached && b.window.kind === "rolling" ? (await store.reportRows(b.peer, since)).rows : [];
+  // reportFrom asks for the use of the peer's window at `now` (since), and for the rows of a limit reached
+  const source: UseSource = { sums: () => ({ ...r.use }), rows: (s) => rows.filter((x) => x.ts >= s) };
+  return { ...reportFrom(b, now, source, r.resetAt), running: r.running, queued: r.queued };
 }
 
 /**
