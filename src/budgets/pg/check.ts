@@ -111,7 +111,7 @@ export function refusalError(b: PeerBudget, r: Refusal, now: number, rows: UseRo
 }
 
 /** Committed use from rows read once (reports, refusals). */
-export function rowsSource(rows: readonly UseRow[]): UseSource {
+function rowsSource(rows: readonly UseRow[]): UseSource {
   const inWindow = (since: number) => rows.filter((r) => r.ts >= since);
   return {
     sums: (since) => {
