@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { int, nonEmpty, num, onFirstUse, someText, someUrl, text } from "./leaves.ts";
 import { parseCidr } from "./proxies.ts";
 
 /**
@@ -12,26 +13,6 @@ import { parseCidr } from "./proxies.ts";
  * than it saves: measured, 12 ms of the compiled binary's start.
  */
 export const ONE_OFF = { jitless: true } as const;
-
-/**
- * A section most configs never have, built on its first parse: zod builds a schema at tens of
- * microseconds a node in the compiled binary's interpreter, and the relay's start paid for every
- * node (issue 20). `z.unknown().pipe(...)`: an `.optional()` of a bare `z.lazy` asks the lazy
- * schema whether it is optional, which builds it. `keysAt` (hints.ts) sees through the wrapper.
- */
-const onFirstUse = <T extends z.ZodType>(build: () => T) => {
-  let built: T | undefined;
-  return z.unknown().pipe(z.lazy(() => (built ??= build())));
-};
-
-/**
- * `num(min, max)`, and `int(min, max)` for a whole number: `z.number().int().min(a).max(b)` in one
- * step. Zod clones the whole schema for each step, tens of microseconds each in the compiled
- * binary's interpreter, and the config's numbers are most of its nodes (issue 20).
- */
-const num = (min: number, max?: number, whole = false) =>
-  z.number().check(...(whole ? [z.int()] : []), z.gte(min), ...(max === undefined ? [] : [z.lte(max)]));
-const int = (min: number, max?: number) => num(min, max, true);
 
 const Port = z.union([int(0, 65535), z.literal("auto")], {
   error: 'a port number from 0 to 65535, or "auto"',
@@ -48,13 +29,13 @@ export const DEFAULT_BANDS: Record<string, string> = {
 };
 
 const Server = z.strictObject({
-  id: z.string().min(1).optional(),
+  id: nonEmpty,
   host: z.string().min(1).default("127.0.0.1"),
   port: Port.default(9200),
   band: z.string().default("relay"),
-  name: z.string().optional(),
-  public_url: z.string().url().optional(),
-  data_dir: z.string().optional(),
+  name: someText,
+  public_url: someUrl,
+  data_dir: someText,
   max_body_bytes: int(1024).default(1024 * 1024),
   /** Turns that may wait behind a running one on the same conversation. */
   max_context_queue: int(0, 10_000).default(16),
@@ -93,13 +74,13 @@ const Server = z.strictObject({
   tls: onFirstUse(() =>
     z.strictObject({
       /** Both, to serve https; neither, for a relay that only needs fleet_ca_file (TLS offloaded). */
-      cert_file: z.string().min(1).optional(),
-      key_file: z.string().min(1).optional(),
+      cert_file: nonEmpty,
+      key_file: nonEmpty,
       min_version: z.enum(["1.2", "1.3"]).default("1.2"),
       /** Require a client certificate signed by this CA (mutual TLS). */
-      client_ca_file: z.string().min(1).optional(),
+      client_ca_file: nonEmpty,
       /** Trusted for outbound https (remote and a2a profiles) besides the system roots. */
-      fleet_ca_file: z.string().min(1).optional(),
+      fleet_ca_file: nonEmpty,
     }),
   ).optional(),
 });
@@ -129,9 +110,9 @@ const Store = z.strictObject({
 /** `[budgets]`: where the budget ledger lives (default: this relay's SQLite database). */
 const BudgetStore = z.strictObject({
   /** `postgres://user@host:5432/db`: one ledger for every relay that names the same store. */
-  store: z.string().min(1).optional(),
+  store: nonEmpty,
   /** The environment variable holding the store's password (never in the config file). */
-  password_env: z.string().min(1).optional(),
+  password_env: nonEmpty,
   on_store_down: z.enum(["refuse", "local"]).default("refuse"),
   /** A relay silent this long loses its reservations (handed back by another relay). */
   lease_s: num(1, 3600).default(30),
@@ -139,18 +120,18 @@ const BudgetStore = z.strictObject({
 
 const Jwt = () =>
   z.strictObject({
-    issuer: z.string().optional(),
-    algorithms: z.array(z.string()).default(["EdDSA"]),
-    public_key_file: z.string().optional(),
-    jwks_url: z.string().url().optional(),
-    secret_env: z.string().optional(),
+    issuer: someText,
+    algorithms: z.array(text).default(["EdDSA"]),
+    public_key_file: someText,
+    jwks_url: someUrl,
+    secret_env: someText,
     max_ttl_s: int(1).default(900),
   });
 
 /** `[peers.X.budget.profiles.P]`: limits of one peer on one profile, on top of the peer's. */
 const ProfileBudget = () =>
   z.strictObject({
-    window: z.string().optional(),
+    window: someText,
     max_turns: int(0).optional(),
     max_tokens: int(0).optional(),
     max_cost_usd: num(0).optional(),
@@ -160,7 +141,7 @@ const ProfileBudget = () =>
 const Budget = () =>
   z.strictObject({
     window: z.string().default("24h"),
-    profiles: z.record(z.string(), ProfileBudget()).optional(),
+    profiles: z.record(text, ProfileBudget()).optional(),
     max_turns: int(0).optional(),
     max_tokens: int(0).optional(),
     max_cost_usd: num(0).optional(),
@@ -170,18 +151,18 @@ const Budget = () =>
   });
 
 const Peer = z.strictObject({
-  profiles: z.array(z.string()).default(["*"]),
-  default_profile: z.string().optional(),
-  token_env: z.string().optional(),
-  token_file: z.string().optional(),
+  profiles: z.array(text).default(["*"]),
+  default_profile: someText,
+  token_env: someText,
+  token_file: someText,
   admin: z.boolean().default(false),
   jwt: onFirstUse(Jwt).optional(),
   budget: onFirstUse(Budget).optional(),
-  push_hosts: z.array(z.string()).optional(),
+  push_hosts: z.array(text).optional(),
   /** Identify this peer by its verified client certificate (mutual TLS), without a credential. */
   tls: onFirstUse(() =>
     z
-      .strictObject({ subject: z.string().min(1).optional(), san: z.string().min(1).optional() })
+      .strictObject({ subject: nonEmpty, san: nonEmpty })
       .refine(
         (t) => t.subject !== undefined || t.san !== undefined,
         'set subject ("CN=host-a") or san ("DNS:host-a")',
@@ -194,35 +175,35 @@ const HANDLERS = ["opencode", "claude", "codex", "gemini", "agy", "a2a", "llm", 
 /** Every key a profile may have; which of them a profile takes depends on its handler (below). */
 const FlatProfile = z.strictObject({
   handler: z.enum(HANDLERS).optional(),
-  description: z.string().optional(),
-  workdir: z.string().optional(),
-  model: z.string().optional(),
+  description: someText,
+  workdir: someText,
+  model: someText,
   turn_timeout_s: num(0.01, 86_400).default(300),
-  command: z.string().optional(),
-  args: z.array(z.string()).default([]),
-  env: z.record(z.string(), z.string()).default({}),
+  command: someText,
+  args: z.array(text).default([]),
+  env: z.record(text, text).default({}),
   // a2a
-  url: z.string().url().optional(),
-  lease: z.string().optional(),
+  url: someUrl,
+  lease: someText,
   protocol: z.enum(["1.0", "0.3", "hermes-fleet"]).default("1.0"),
-  token_env: z.string().optional(),
+  token_env: someText,
   binding: z.enum(["auto", "jsonrpc", "rest"]).default("auto"),
   /** hermes-fleet: the peer whose post-backs settle tasks its receiver acked with "[queued]". */
-  reply_peer: z.string().optional(),
+  reply_peer: someText,
   /** https upstreams (a2a and remote): trust this CA too; a client certificate for mTLS upstreams. */
-  ca_file: z.string().min(1).optional(),
-  client_cert_file: z.string().min(1).optional(),
-  client_key_file: z.string().min(1).optional(),
+  ca_file: nonEmpty,
+  client_cert_file: nonEmpty,
+  client_key_file: nonEmpty,
   // remote relay
-  remote: z.string().url().optional(),
-  remote_profile: z.string().optional(),
+  remote: someUrl,
+  remote_profile: someText,
   /** "cert": no Authorization header; the client certificate (client_cert_file) identifies this relay. */
   auth: z.enum(["jwt", "token", "cert"]).default("jwt"),
   // llm
-  base_url: z.string().url().optional(),
-  api_key_env: z.string().optional(),
-  system_prompt: z.string().optional(),
-  system_prompt_file: z.string().optional(),
+  base_url: someUrl,
+  api_key_env: someText,
+  system_prompt: someText,
+  system_prompt_file: someText,
   max_tokens: int(1).optional(),
   temperature: num(0, 2).optional(),
   // echo
@@ -327,7 +308,7 @@ export const ConfigSchema = z
     server: Server.default(Server.parse({}, ONE_OFF)),
     store: Store.default(Store.parse({}, ONE_OFF)),
     budgets: BudgetStore.default(BudgetStore.parse({}, ONE_OFF)),
-    ports: z.strictObject({ bands: z.record(z.string(), Band).default({}) }).default({ bands: {} }),
+    ports: z.strictObject({ bands: z.record(text, Band).default({}) }).default({ bands: {} }),
     peers: z
       .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "peer names use A-Z a-z 0-9 . _ -"), Peer)
       .optional(),
