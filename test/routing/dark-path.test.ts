@@ -5,7 +5,14 @@ import { join } from "node:path";
 import { netReason, neverConnected } from "../../src/receivers/a2a/reach.ts";
 import { type DarkProxy, startDarkProxy } from "../helpers/dark-proxy.ts";
 import { until } from "../helpers/until.ts";
-import { freePort, type RoutingRelay, startRoutingRelay, v1Message } from "./_relay.ts";
+import {
+  freePort,
+  hostAToml,
+  type RoutingRelay,
+  startHostB,
+  startRoutingRelay,
+  v1Message,
+} from "./_relay.ts";
 import type { Json } from "./_sdk.ts";
 
 /**
@@ -20,36 +27,19 @@ let b: RoutingRelay;
 let proxy: DarkProxy;
 let a: RoutingRelay;
 
-const configA = (far: string) => `
-[server]
-id = "host-a"
-connect_timeout_s = 1
-shutdown_grace_s = 1
-[profiles.far]
-remote = "${far}"
-remote_profile = "echo"
-auth = "token"
-[profiles.far-short]
+const configA = (far: string) =>
+  hostAToml(
+    far,
+    `[profiles.far-short]
 remote = "${far}"
 remote_profile = "echo"
 auth = "token"
 turn_timeout_s = 2
-`;
+`,
+  );
 
 beforeAll(async () => {
-  b = await startRoutingRelay({
-    env: { A2A_OC_TOKEN_HOST_A: PAIR },
-    toml: `
-[server]
-id = "host-b"
-keepalive_s = 0.5
-shutdown_grace_s = 1
-[peers.host-a]
-profiles = ["*"]
-[profiles.echo]
-handler = "echo"
-`,
-  });
+  b = await startHostB(PAIR);
   proxy = await startDarkProxy(Number(new URL(b.url).port));
   a = await startRoutingRelay({ env: { A2A_OC_TOKEN_HOST_B: PAIR }, toml: configA(proxy.url) });
 });

@@ -4,7 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type DarkProxy, startDarkProxy } from "../helpers/dark-proxy.ts";
 import { until } from "../helpers/until.ts";
-import { freePort, type RoutingRelay, startRoutingRelay, v1Message } from "./_relay.ts";
+import {
+  freePort,
+  hostAToml,
+  type RoutingRelay,
+  startHostB,
+  startRoutingRelay,
+  v1Message,
+} from "./_relay.ts";
 import type { Json } from "./_sdk.ts";
 
 /**
@@ -19,31 +26,10 @@ const PAIR = "pair-secret-between-a-and-b";
 let b: RoutingRelay;
 let proxy: DarkProxy;
 
-const configA = (far: string) => `
-[server]
-id = "host-a"
-connect_timeout_s = 1
-shutdown_grace_s = 1
-[profiles.far]
-remote = "${far}"
-remote_profile = "echo"
-auth = "token"
-`;
+const configA = (far: string) => hostAToml(far);
 
 beforeAll(async () => {
-  b = await startRoutingRelay({
-    env: { A2A_OC_TOKEN_HOST_A: PAIR },
-    toml: `
-[server]
-id = "host-b"
-keepalive_s = 0.5
-shutdown_grace_s = 1
-[peers.host-a]
-profiles = ["*"]
-[profiles.echo]
-handler = "echo"
-`,
-  });
+  b = await startHostB(PAIR);
   proxy = await startDarkProxy(Number(new URL(b.url).port));
 });
 afterAll(async () => {
