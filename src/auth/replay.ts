@@ -9,11 +9,13 @@ export interface ReplayGuard {
 
 /**
  * The `jwt_replay` table. A token is judged at once: refused if its id is in the table or waiting
- * to be written by this process; otherwise its id is queued into the group-commit writer and the
- * request goes on without waiting for that commit (measured: awaiting it added a commit round to
- * every JWT request). The writer commits in order, so the id is on disk no later than anything
- * the request itself writes (its task): a crash cannot leave a recorded task whose token may be
- * replayed. Expired rows are pruned at most once per `pruneEveryMs`.
+ * to be written by this process; otherwise its id rides into the group-commit writer's next
+ * commit and the request goes on without waiting for it (measured: awaiting it added a commit
+ * round to every JWT request; a commit of its own split every request's writes in two whenever
+ * the task waited for a budget store's answer). Riders go first into the next transaction, so the
+ * id is on disk no later than anything the request itself writes (its task): a crash cannot leave
+ * a recorded task whose token may be replayed. Expired rows are pruned at most once per
+ * `pruneEveryMs`.
  */
 export class SqliteReplayGuard implements ReplayGuard {
   #lastPrune = Number.NEGATIVE_INFINITY;
@@ -33,7 +35,7 @@ export class SqliteReplayGuard implements ReplayGuard {
     this.#pending.add(key);
     const forget = () => this.#pending.delete(key);
     this.writer
-      .run(() => {
+      .ride(() => {
         const t = this.now();
         if (t - this.#lastPrune >= this.pruneEveryMs) {
           this.#lastPrune = t;

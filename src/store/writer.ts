@@ -15,6 +15,9 @@ type Op = {
  */
 export class Writer {
   #queue: Op[] = [];
+  /** Writes waiting for the next commit that happens anyway (see `ride`). */
+  #riders: Op[] = [];
+  #rideTimer: ReturnType<typeof setTimeout> | undefined;
   #scheduled = false;
   #closed = false;
   readonly #conn: SqliteConnection;
@@ -63,6 +66,32 @@ export class Writer {
   }
 
   /**
+   * Queue a write that does not call for a commit of its own: it goes first into the next
+   * transaction (the one of a `run` queued meanwhile), or into one of its own after `maxDelayMs`
+   * when nothing else is written. For a write that only has to be on disk no later than what the
+   * same request writes next (a JWT id before its task, even when the task waits for a budget
+   * store's answer): it saves a commit per request.
+   */
+  ride<T>(fn: () => T, after?: (value: T) => void, maxDelayMs = 20): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    return new Promise<T>((resolve, reject) => {
+      this.#riders.push({
+        fn,
+        after: after as ((v: unknown) => void) | undefined,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
+      if (this.#rideTimer === undefined) {
+        this.#rideTimer = setTimeout(() => {
+          this.#rideTimer = undefined;
+          this.flush();
+        }, maxDelayMs);
+        this.#rideTimer.unref?.();
+      }
+    });
+  }
+
+  /**
    * Inside an op: run `fn` just before this transaction commits, once per `key`; a later deferral
    * with the same key replaces it (the latest snapshot of a row wins, so a row changed by several
    * ops in one transaction is written once). Dropped if the op that deferred it fails.
@@ -75,7 +104,13 @@ export class Writer {
   /** Commit everything queued now. Safe to call directly (shutdown, tests). */
   flush(): void {
     this.#scheduled = false;
-    const batch = this.#queue;
+    let batch = this.#queue;
+    if (this.#riders.length > 0) {
+      batch = [...this.#riders, ...batch];
+      this.#riders = [];
+      clearTimeout(this.#rideTimer);
+      this.#rideTimer = undefined;
+    }
     if (batch.length === 0) return;
     this.#queue = [];
     const results: Array<{ ok: boolean; value: unknown }> = [];
