@@ -29,7 +29,7 @@ export async function pushMethod(
   // a peer that may not use push hears so first, whatever task it names (as the SDK answers)
   if (!push.enabledFor(call.peer)) throw pushNotSupported(call.peer);
   const v1 = call.dialect === "1.0";
-  const p = parse(v1 ? V1[kind] : V03[kind], call.params) as Record<string, unknown>;
+  const p = parse(paramsOf(v1, kind), call.params) as Record<string, unknown>;
   const taskId = String(v1 ? p.taskId : kind === "create" ? p.taskId : p.id);
   engine.snapshot(taskId, call.peer); // -32001 unless this peer owns the task
   switch (kind) {
@@ -76,18 +76,25 @@ export function pushConfigOf(params: unknown): unknown {
 
 // internal
 
-const Id = IdSchema;
-const V1 = {
-  create: z.object({ taskId: Id }).passthrough(),
-  get: z.object({ taskId: Id, id: Id }),
-  list: z.object({ taskId: Id }).passthrough(),
-  delete: z.object({ taskId: Id, id: Id }),
-};
-const V03 = {
-  create: z.object({ taskId: Id, pushNotificationConfig: z.record(z.string(), z.unknown()) }),
-  get: z.object({ id: Id, pushNotificationConfigId: Id.optional() }).passthrough(),
-  list: z.object({ id: Id }).passthrough(),
-  delete: z.object({ id: Id, pushNotificationConfigId: Id }),
+/** The params of each push method in each dialect, built at the first push call (not at start). */
+let schemas: Record<"v1" | "v03", Record<PushMethod, z.ZodType>> | undefined;
+const paramsOf = (v1: boolean, kind: PushMethod): z.ZodType => {
+  const Id = IdSchema;
+  schemas ??= {
+    v1: {
+      create: z.object({ taskId: Id }).passthrough(),
+      get: z.object({ taskId: Id, id: Id }),
+      list: z.object({ taskId: Id }).passthrough(),
+      delete: z.object({ taskId: Id, id: Id }),
+    },
+    v03: {
+      create: z.object({ taskId: Id, pushNotificationConfig: z.record(z.string(), z.unknown()) }),
+      get: z.object({ id: Id, pushNotificationConfigId: Id.optional() }).passthrough(),
+      list: z.object({ id: Id }).passthrough(),
+      delete: z.object({ id: Id, pushNotificationConfigId: Id }),
+    },
+  };
+  return schemas[v1 ? "v1" : "v03"][kind];
 };
 
 function parse(schema: z.ZodType, value: unknown): unknown {
