@@ -4,8 +4,7 @@
 // the p50 of admit + start, and CPU per turn of this process and of the PostgreSQL server
 // (postmaster and its children, from /proc). PROFILE=1 also prints the top statements
 // (pg_stat_statements, nested ones included) and functions. Env: SECONDS (default 5), CONNS (32).
-import { execSync } from "node:child_process";
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { pgLedger } from "../test/budgets/_fleet.ts";
 import { startPg } from "../test/budgets/_pg.ts";
 
@@ -26,20 +25,6 @@ if (PROFILE) {
 }
 const budget = { window: "24h", max_turns: 1e8, max_tokens: 1e9, max_concurrent: 64, max_queued: 1024 };
 const { ledger } = await pgLedger(pg.url, budget);
-
-/** CPU time (ms) of the cluster's processes so far. */
-function pgCpuMs(): number {
-  const pid = Number(readFileSync(`${pg!.dir}/data/postmaster.pid`, "utf8").split("\n")[0]);
-  const kids = execSync(`pgrep -P ${pid}`).toString().trim().split("\n").map(Number);
-  let ticks = 0;
-  for (const p of [pid, ...kids]) {
-    try {
-      const f = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ");
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {} // exited meanwhile
-  }
-  return ticks * 10;
-}
 
 let n = 0;
 let stop = false;
@@ -66,12 +51,12 @@ await Bun.sleep(1000); // warm-up
 lat.length = 0;
 const n0 = n;
 const cpu0 = process.cpuUsage();
-const pg0 = pgCpuMs();
+const pg0 = pg.cpuMs();
 const t0 = performance.now();
 await Bun.sleep(SECONDS * 1000);
 const turns = n - n0;
 const cpu = process.cpuUsage(cpu0);
-const pgMs = pgCpuMs() - pg0;
+const pgMs = pg.cpuMs() - pg0;
 const secs = (performance.now() - t0) / 1000;
 stop = true;
 await Promise.all(loops);

@@ -10,6 +10,8 @@ type Row = {
   errors: number;
   runsWithErrors?: number;
   cpuUsPerRequest?: number;
+  /** relay-budget-pg: CPU of the PostgreSQL cluster per request. */
+  storeCpuUsPerRequest?: number;
   idleRssMiB?: number;
   loadRssMiB: number;
 };
@@ -47,6 +49,8 @@ export function renderMarkdown(r: Results): string {
   );
   const check = (ok: boolean | undefined) =>
     ok === undefined || Number.isNaN(Number(ok)) ? "n/a" : ok ? "met" : "**missed**";
+  // issue 17: what admission through the shared ledger on PostgreSQL adds to the SQLite one
+  const pgAdded = (s["relay-budget-pg"]?.p50ms ?? Number.NaN) - (s["relay-budget"]?.p50ms ?? Number.NaN);
   const lines = [
     "# Benchmark results",
     "",
@@ -73,6 +77,8 @@ export function renderMarkdown(r: Results): string {
     `| auth + budget cost vs relay echo | ${f(authCost * 100, 0)}% | ≤ 20% | ${check(authCost <= 0.2)} |`,
     `| … of which JWT auth (relay-jwt vs relay echo) | ${f(cost(s["relay-jwt"], s["relay-echo"]) * 100, 0)}% | | |`,
     `| … of which budgets (relay-budget vs relay-jwt) | ${f(cost(s["relay-budget"], s["relay-jwt"]) * 100, 0)}% | | |`,
+    `| relay-budget-pg vs relay-budget: added p50 (${r.settings.connections} conn) | ${f(pgAdded, 2)} ms | ≤ 1 ms | ${check(Number.isNaN(pgAdded) ? undefined : pgAdded <= 1)} |`,
+    `| … throughput ratio; relay CPU added; PostgreSQL server CPU per request | ${f(ratio(s["relay-budget-pg"], s["relay-budget"]), 2)}; ${f((s["relay-budget-pg"]?.cpuUsPerRequest ?? Number.NaN) - (s["relay-budget"]?.cpuUsPerRequest ?? Number.NaN), 0)} µs; ${f(s["relay-budget-pg"]?.storeCpuUsPerRequest, 0)} µs | | |`,
     `| one EdDSA JWT verification with jose (bench process) | ${f(r.eddsaVerifyUs, 0)} µs | | |`,
     `| relay echo vs ceiling | ${f(ratio(s["relay-echo"], s.ceiling) * 100, 1)}% | | |`,
     `| cold start to first completed SendMessage (median of 20) | ${f(r.coldStartMs.median)} ms | ≤ 60 ms | ${check(r.coldStartMs.median <= 60)} |`,

@@ -41,6 +41,8 @@ interface Target {
   runs: WrkResult[];
   /** CPU time (user + system, all threads) of the server process per request, per run (µs). */
   cpuUs: number[];
+  /** The same of the PostgreSQL cluster a target's budgets are on (relay-budget-pg). */
+  storeCpuUs?: number[];
 }
 
 function relay(name: string, toml?: string): Promise<Proc> {
@@ -135,6 +137,7 @@ try {
     if (name === "relay-budget-pg" && !store) continue;
     const t = await add(name, () => relay(name, jwtConfig(budget, store)), "/a2a/echo");
     if (!t) continue;
+    if (store) t.storeCpuUs = [];
     t.prepare = async () => {
       // enough single-use tokens for this run: twice the fastest rate seen on the unauthenticated
       // echo target or this one (a run that ran out would count refusals as answers)
@@ -165,6 +168,7 @@ try {
     for (const t of order) {
       const extra = t.prepare ? await t.prepare() : {};
       const cpu0 = cpuMs(t.proc.pid);
+      const store0 = t.storeCpuUs && pg ? pg.cpuMs() : 0;
       const r = await wrk(
         t.proc.url,
         t.path,
@@ -178,6 +182,7 @@ try {
       );
       t.runs.push(r);
       t.cpuUs.push(((cpuMs(t.proc.pid) - cpu0) * 1000) / (r.rps * SECONDS));
+      if (t.storeCpuUs && pg) t.storeCpuUs.push(((pg.cpuMs() - store0) * 1000) / (r.rps * SECONDS));
       console.log(
         `round ${round + 1} ${t.name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} completed/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  not completed ${r.errors + r.non2xx + r.failed}${clean(r) ? "" : "  (kept out of the medians)"}`,
       );
@@ -188,7 +193,7 @@ try {
     for (const t of targets) {
       const ok = t.runs.filter(clean);
       console.log(
-        `${t.name}: ${median(ok.map((r) => r.rps)).toFixed(0)} completed/s, p50 ${median(ok.map((r) => r.p50ms)).toFixed(2)} ms, p99 ${median(ok.map((r) => r.p99ms)).toFixed(2)} ms, server CPU ${median(t.cpuUs).toFixed(0)} µs/request`,
+        `${t.name}: ${median(ok.map((r) => r.rps)).toFixed(0)} completed/s, p50 ${median(ok.map((r) => r.p50ms)).toFixed(2)} ms, p99 ${median(ok.map((r) => r.p99ms)).toFixed(2)} ms, server CPU ${median(t.cpuUs).toFixed(0)} µs/request${t.storeCpuUs ? `, PostgreSQL CPU ${median(t.storeCpuUs).toFixed(0)} µs/request` : ""}`,
       );
     }
     await Promise.all(procs.map((p) => p.stop()));
@@ -237,6 +242,7 @@ try {
           errors: t.runs.reduce((n, r) => n + r.errors + r.non2xx + r.failed, 0),
           runsWithErrors: t.runs.length - ok.length,
           cpuUsPerRequest: median(t.cpuUs),
+          ...(t.storeCpuUs ? { storeCpuUsPerRequest: median(t.storeCpuUs) } : {}),
           idleRssMiB: t.idleRss,
           loadRssMiB: t.loadRss,
           runs: t.runs,

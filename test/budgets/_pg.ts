@@ -1,5 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +29,8 @@ export interface PgCluster {
   destroy(): void;
   /** Run SQL as the superuser through psql (in database `db`, default `relay`). */
   psql(sql: string, db?: string): string;
+  /** CPU time (user + system, ms) of the server's processes so far (postmaster and its children). */
+  cpuMs(): number;
 }
 
 export let skipReason = "";
@@ -80,6 +90,21 @@ export async function startPg(): Promise<PgCluster | undefined> {
         "-Atc",
         sql,
       ]);
+    },
+    cpuMs() {
+      const pid = Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]);
+      const kids = spawnSync("pgrep", ["-P", String(pid)], { encoding: "utf8" })
+        .stdout.trim()
+        .split("\n");
+      let ticks = 0;
+      for (const p of [pid, ...kids.filter(Boolean).map(Number)]) {
+        try {
+          // utime and stime: fields 14 and 15 of stat (11 and 12 after "pid (comm) "), in clock ticks
+          const f = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ");
+          ticks += Number(f[11]) + Number(f[12]);
+        } catch {} // exited meanwhile, or no /proc: 0
+      }
+      return ticks * 10;
     },
   };
   cluster.start();
