@@ -280,6 +280,18 @@ export const dataDirUnwritable = (path: string, err: unknown) => {
     data: { path },
   });
 };
+/** relay.db is there but SQLite cannot read it (not a database, or damaged): start refuses. */
+export const storeUnreadable = (path: string, err: unknown) => {
+  const why = String((err as Error)?.message ?? err).split("\n")[0];
+  return new RelayError({
+    code: -32000,
+    reason: "STORE_UNREADABLE",
+    message: `${path} is not a readable relay database (${why}): restore it from a backup, or move it (with its -wal and -shm files) aside to start with an empty store; the tasks and budget use it holds stay in the moved file`,
+    status: 500,
+    exitCode: 2,
+    data: { path },
+  });
+};
 /** No port of the band could be claimed (`detail` says why each was skipped). */
 export const bandFull = (band: string, first: number, last: number, detail: string) =>
   new RelayError({

@@ -1,8 +1,11 @@
-import { dataDirUnwritable, RelayError } from "../errors.ts";
+import { dataDirUnwritable, RelayError, storeUnreadable } from "../errors.ts";
 import type { Runtime } from "../runtime/index.ts";
 import { openStore, type Store } from "../store/db.ts";
 
-/** Open the database; one that cannot be opened or written (permissions, read-only) exits 2 naming it. */
+/**
+ * Open the database; one that cannot be opened or written (permissions, read-only), or that is not
+ * a database SQLite can read (damaged, or another file), exits 2 naming it and what to do.
+ */
 export function openOrExplain(runtime: Runtime, dbPath: string, synchronous: "NORMAL" | "FULL"): Store {
   try {
     return openStore(runtime, dbPath, { synchronous });
@@ -11,6 +14,8 @@ export function openOrExplain(runtime: Runtime, dbPath: string, synchronous: "NO
     const msg = String((err as Error)?.message ?? err);
     if (/readonly|read-only|unable to open|cannot open|permission|EACCES|EROFS|EPERM/i.test(msg))
       throw dataDirUnwritable(dbPath, new Error(msg));
+    if (/not a database|malformed|SQLITE_NOTADB|SQLITE_CORRUPT/i.test(msg))
+      throw storeUnreadable(dbPath, err);
     throw err;
   }
 }

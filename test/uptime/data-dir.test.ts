@@ -170,6 +170,22 @@ describe("the compiled binary", () => {
     expect(r.err).not.toContain("unexpected error");
   }, 60_000);
 
+  test("a relay.db that is not a database exits 2 with one line naming it and what to do", async () => {
+    const data = tempDir("a2a-relay-notdb-");
+    const db = join(data, "relay.db");
+    writeFileSync(db, Buffer.alloc(8192, 0x5a), { mode: 0o600 });
+    const r = await runToExit([], { A2A_RELAY_HOME: data });
+    expect(r.code).toBe(2);
+    const lines = r.err.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("STORE_UNREADABLE");
+    expect(lines[0]).toContain(db);
+    expect(lines[0]).toContain("move it");
+    expect(r.err).not.toContain("unexpected error");
+    // nothing was written over it
+    expect(readFileSync(db).equals(Buffer.alloc(8192, 0x5a))).toBe(true);
+  }, 60_000);
+
   const asNobody = process.getuid?.() === 0 && spawnSync("setpriv", ["--version"]).status === 0;
   if (!asNobody) console.log("skipping the non-root data dir cases: they need root and setpriv");
   const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
