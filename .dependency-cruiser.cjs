@@ -3,7 +3,7 @@
  * part of `npm test` (scripts/check-deps.mjs reads the result and also fails on a cycle between folders).
  * Lower layers never import higher ones, and no module imports itself back.
  */
-const BASE = "^src/(a2a|config)/|^src/(errors|ids|logger|log-sink|version|fetch|clock|prom-text|metrics)[.]ts$";
+const BASE = "^src/(a2a|config)/|^src/(errors|host-errors|ids|logger|log-sink|version|fetch|clock|prom-text|metrics)[.]ts$";
 const DOMAIN = "^src/(auth|brief|routing|receivers|tasks|transcripts|push|budgets)/";
 const FRONT = "^src/(http|status|client|cli|server)/|^src/(server|main|tls-rotation|deno-permissions)[.]ts$";
 

@@ -1,4 +1,5 @@
-import { bandFull, ConfigError, leaseHeld } from "../errors.ts";
+import { ConfigError } from "../errors.ts";
+import { bandFull, leaseHeld } from "../host-errors.ts";
 import type { Listener, Runtime, SqliteConnection } from "../runtime/index.ts";
 import { type LeaseRow, openLeaseDb, retryLocked, withWriteLock } from "./db.ts";
 import { isAlive, linuxProc, type ProcFs, selfIdentity } from "./liveness.ts";

@@ -1,5 +1,6 @@
 import type { Config } from "../config/load.ts";
-import { ConfigError, leaseHeld, RelayError } from "../errors.ts";
+import { ConfigError, RelayError } from "../errors.ts";
+import { leaseHeld } from "../host-errors.ts";
 import type { Listener, Runtime, ServeOptions } from "../runtime/index.ts";
 import { checkLeaseName, claimPort, type Lease } from "./claim.ts";
 import { findLease } from "./list.ts";

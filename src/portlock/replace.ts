@@ -1,4 +1,5 @@
-import { ConfigError, replaceTimedOut } from "../errors.ts";
+import { ConfigError } from "../errors.ts";
+import { replaceTimedOut } from "../host-errors.ts";
 import { currentRuntime, type Runtime } from "../runtime/index.ts";
 import type { Lease } from "./claim.ts";
 import { type LeaseRow, openLeaseDbIfExists } from "./db.ts";

@@ -1,4 +1,5 @@
-import { dataDirUnwritable, RelayError, storeUnreadable } from "../errors.ts";
+import { RelayError } from "../errors.ts";
+import { dataDirUnwritable, storeUnreadable } from "../host-errors.ts";
 import type { Runtime } from "../runtime/index.ts";
 import { openStore, type Store } from "../store/db.ts";
 

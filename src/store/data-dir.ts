@@ -12,7 +12,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { dataDirLocked, dataDirUnwritable } from "../errors.ts";
+import { dataDirLocked, dataDirUnwritable } from "../host-errors.ts";
 import { isAlive, linuxProc, type ProcessIdentity, type ProcFs, selfIdentity } from "../portlock/index.ts";
 
 /**
