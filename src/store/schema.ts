@@ -60,7 +60,11 @@ export const sessions = sqliteTable(
     dataJson: text("data_json"),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.profile, t.peer, t.contextId] })],
+  // updated_at: retention finds idle conversations without reading every one
+  (t) => [
+    primaryKey({ columns: [t.profile, t.peer, t.contextId] }),
+    index("sessions_updated").on(t.updatedAt),
+  ],
 );
 
 /** JWT ids already accepted, remembered until the token expires (replay protection). */

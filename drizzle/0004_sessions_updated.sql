@@ -1,0 +1,1 @@
+CREATE INDEX `sessions_updated` ON `sessions` (`updated_at`);
