@@ -3,11 +3,10 @@
 // reads the process's CPU time (the sum of /proc/PID/task/*/schedstat) at the banner and after the
 // first completed SendMessage. On a shared machine wall clock follows the other processes' load;
 // the CPU time of the relay itself moves far less. Linux only (/proc).
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { median, sendEcho } from "./lib.ts";
+import { median, sendEcho, spawnServe } from "./lib.ts";
 
 /** CPU time of a running process so far, in ms (threads that already exited are not counted). */
 function cpuMs(pid: number): number {
@@ -26,23 +25,9 @@ type Run = { cpuBanner: number; cpuFirst: number; wallBanner: number; wallFirst:
 
 async function coldRun(bin: string, dir: string): Promise<Run> {
   const t0 = performance.now();
-  const child = spawn(bin, ["serve", "--port", "0", "--data-dir", dir], {
-    env: { ...process.env, A2A_RELAY_LOCK_DIR: join(dir, "locks") },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const { child, banner } = spawnServe(bin, dir, join(dir, "locks"));
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => reject(new Error(`${bin}: no banner within 10 s`)), 10_000);
-      child.stderr.on("data", (d: Buffer) => {
-        out += d.toString();
-        const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-    });
+    const url = await banner;
     const cpuBanner = cpuMs(child.pid!);
     const wallBanner = performance.now() - t0;
     const token = readFileSync(join(dir, "tokens", "local.token"), "utf8").trim();

@@ -1,6 +1,7 @@
 // Helpers for the benchmark: start servers as processes, drive them with wrk, read RSS.
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcessByStdio, spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import type { Readable } from "node:stream";
 
 export interface Proc {
   name: string;
@@ -181,6 +182,35 @@ export function ensureWrk(): void {
     },
   );
   if (r.status !== 0) throw new Error("wrk is not installed and apt-get could not install it");
+}
+
+/**
+ * `bin serve --port 0` on `dataDir` (port leases under `lockDir`), as a cold start: `banner`
+ * resolves to the URL its banner names on stderr (stdout carries only log lines), or rejects after
+ * 10 s. The caller kills `child`.
+ */
+export function spawnServe(
+  bin: string,
+  dataDir: string,
+  lockDir: string,
+): { child: ChildProcessByStdio<null, null, Readable>; banner: Promise<string> } {
+  const child = spawn(bin, ["serve", "--port", "0", "--data-dir", dataDir], {
+    env: { ...process.env, A2A_RELAY_LOCK_DIR: lockDir },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const banner = new Promise<string>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`${bin}: no banner within 10 s`)), 10_000);
+    child.stderr.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+  });
+  return { child, banner };
 }
 
 /** One blocking SendMessage to the echo profile that must complete; throws naming `what` if not. */

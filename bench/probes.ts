@@ -1,8 +1,7 @@
 // One-off probes: cold start of the binary and time to the first event of a streamed task.
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { median, sendEcho } from "./lib.ts";
+import { median, sendEcho, spawnServe } from "./lib.ts";
 
 /** Median time from spawning the binary on an empty data dir to its first completed SendMessage. */
 export async function coldStartMs(
@@ -14,24 +13,9 @@ export async function coldStartMs(
   for (let i = 0; i < runs; i++) {
     const data = join(dir, String(i));
     const t0 = performance.now();
-    const child = spawn(bin, ["serve", "--port", "0", "--data-dir", data], {
-      env: { ...process.env, A2A_RELAY_LOCK_DIR: join(dir, "locks") },
-      // the banner goes to stderr (stdout carries only log lines)
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const { child, banner } = spawnServe(bin, data, join(dir, "locks"));
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        const timer = setTimeout(() => reject(new Error("cold start: no banner within 10 s")), 10_000);
-        child.stderr.on("data", (d: Buffer) => {
-          out += d.toString();
-          const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1]!);
-          }
-        });
-      });
+      const url = await banner;
       const token = readFileSync(join(data, "tokens", "local.token"), "utf8").trim();
       await sendEcho(url, token, "cold", "cold start");
       all.push(performance.now() - t0);
