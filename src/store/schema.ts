@@ -24,6 +24,15 @@ export const tasks = sqliteTable(
   ],
 );
 
+/**
+ * How many tasks are in each state: kept by triggers on `tasks` (migration 0005), so the
+ * `a2a_relay_tasks{state}` gauge reads a handful of rows instead of every task at each scrape.
+ */
+export const taskCounts = sqliteTable("task_counts", {
+  state: text("state").primaryKey(),
+  n: integer("n").notNull(),
+});
+
 /** The task event log: one row per change, numbered per task (SSE `id:`). */
 export const taskEvents = sqliteTable(
   "task_events",
