@@ -4,7 +4,7 @@
 // BENCH_CONNECTIONS (32), BENCH_ONLY (comma-separated target names: run just those, print the
 // summary, write no results), BENCH_GROWTH_SECONDS (per growth level, default 5; 0 skips it).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { VERSION } from "../src/version.ts";
@@ -285,4 +285,7 @@ try {
 } finally {
   await Promise.all(procs.map((p) => p.stop()));
   pg?.destroy();
+  // the growth levels leave GiBs of databases behind (1M stored tasks: ~5 GiB); BENCH_KEEP=1 keeps them
+  if (process.env.BENCH_KEEP) console.log(`kept ${work}`);
+  else rmSync(work, { recursive: true, force: true });
 }
