@@ -18,7 +18,9 @@ import { until } from "./until.ts";
  * depends on the text it gets:
  *   `ask: Q`     → INPUT_REQUIRED asking Q; the next message on that task completes with `got: TEXT`
  *                  (a next message starting `as-is:` finds its task re-announced as it stands, still
- *                  INPUT_REQUIRED, before WORKING: what the TCK's SUTs and many executors do)
+ *                  INPUT_REQUIRED, before WORKING: what the TCK's SUTs and many executors do;
+ *                  one starting `later:` is taken, and so in the task's history, 1.5 s before its
+ *                  executor publishes anything)
  *   `slow`       → WORKING, then waits until canceled (or 20 s)
  *   `direct: X`  → answers with a direct Message `X` (no task)
  *   `fail: X`    → FAILED with X
@@ -170,6 +172,8 @@ class TestExecutor implements AgentExecutor {
       bus.finished();
       return;
     }
+    // the SDK has put the message in the task's history already; the executor is slow to start
+    if (ctx.task && text.startsWith("later:")) await new Promise((r) => setTimeout(r, 1500));
     const task: Task = {
       id: taskId,
       contextId,

@@ -95,5 +95,24 @@ turn_timeout_s = 30
       const got = agent.received.slice(before);
       expect(got.map((r) => [r.text, r.taskId])).toEqual([["Ada", upstreamTask]]);
     });
+
+    test("that reached the upstream task but was not taken up yet is waited for, not answered with the old question", async () => {
+      const first = await send("ask: your name?");
+      expect(first.status.state).toBe("TASK_STATE_INPUT_REQUIRED");
+      const upstreamTask = first.metadata.upstream.taskId;
+      const before = agent.received.length;
+      const ref = { taskId: first.id, contextId: first.contextId };
+      await send("later: Ada", ref, { returnImmediately: true });
+      // the upstream task has the message in its history, still INPUT_REQUIRED with the old
+      // question, and its executor has not started on it: the connection breaks now
+      await until(() => agent.received.length > before || undefined, 5000, "the follow-up to arrive");
+      proxy.cut();
+
+      const done = await settled(first.id);
+      expect(done.status.state).toBe("TASK_STATE_COMPLETED");
+      expect(done.status.message.parts[0].text).toBe("got: later: Ada");
+      const got = agent.received.slice(before);
+      expect(got.map((r) => [r.text, r.taskId])).toEqual([["later: Ada", upstreamTask]]);
+    });
   });
 }

@@ -90,8 +90,13 @@ async function reattach(x: Leg): Promise<TurnResult> {
       let first = true;
       for await (const raw of wire.subscribe(id, signal)) {
         const e = parse(d, raw);
-        if (first && "task" in e) undelivered(x, e.task);
+        const opening = first && "task" in e;
         first = false;
+        if (opening) {
+          undelivered(x, e.task);
+          // the task as it stood before it took up this message: its events follow
+          if (unanswered(x, e.task)) continue;
+        }
         const done = apply(e, st, emit, d.final?.(raw), true);
         if (done) return done;
       }
@@ -105,6 +110,15 @@ async function reattach(x: Leg): Promise<TurnResult> {
   }
   const t = d.task(await bounded("GetTask", (s) => wire.get!(id, s), signal));
   undelivered(x, t);
+  if (unanswered(x, t)) {
+    throw new UpstreamError(
+      `upstream task ${id} has message ${x.messageId} and has not answered it yet`,
+      "unavailable",
+      undefined,
+      undefined,
+      "lost",
+    );
+  }
   const done = apply({ task: t }, st, emit);
   if (done) return done;
   throw new UpstreamError(
@@ -133,6 +147,26 @@ function undelivered(x: Leg, task: Task): void {
   const history = task.history;
   if (!history?.length || history.some((m) => m.messageId === x.messageId)) return;
   throw new NotDelivered(`upstream task ${task.id} never got message ${x.messageId}`);
+}
+
+/**
+ * Whether `task` still waits for input (or auth) with the question this leg's message answers:
+ * the message is the last in its history and the question it shows is older (earlier in that
+ * history). The upstream took the message and has not started on it yet (an SDK agent stores it
+ * before its executor runs), so the turn waits for what comes next rather than take the old
+ * question for the answer. A status message missing from the history tells nothing: taken as is.
+ */
+function unanswered(x: Leg, task: Task): boolean {
+  if (!x.messageId) return false;
+  const state = task.status.state;
+  if (state !== "TASK_STATE_INPUT_REQUIRED" && state !== "TASK_STATE_AUTH_REQUIRED") return false;
+  const history = task.history ?? [];
+  const mine = history.findIndex((m) => m.messageId === x.messageId);
+  if (mine < 0 || mine !== history.length - 1) return false;
+  const asked = task.status.message?.messageId;
+  if (!asked) return false;
+  const at = history.findIndex((m) => m.messageId === asked);
+  return at >= 0 && at < mine;
 }
 
 /** A short upstream call within the turn: an answer within 30 s, or a broken connection. */
