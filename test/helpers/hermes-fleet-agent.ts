@@ -1,9 +1,11 @@
 import { currentRuntime } from "../../src/runtime/index.ts";
 
 /**
- * A fake older-Hermes fleet node: header-less `SendMessage` (or `message/send`) whose message has no
- * `messageId`, answered after the "turn" with `{"kind":"message","message":{…}}`; HTTP 401
- * `{"error": …}` for a bad token. It numbers the turns of each context, so multi-turn is visible:
+ * A fake older-Hermes fleet node, on the wire as the a2a_fleet plugin's `server.py` is: `SendMessage`
+ * (or `message/send`) answered after the "turn" with `{"kind":"message","message":{…}}` (no
+ * `messageId`), whatever the request's message carries; -32601 for `SendStreamingMessage` and every
+ * other method; HTTP 401 `{"error": …}` for a bad token; its public card at
+ * `/.well-known/agent-card.json`. It numbers the turns of each context, so multi-turn is visible:
  * the answer to "hi" on the 2nd turn of context C is `turn 2 in C: hi`.
  *
  * It can also *call out*, as a Hermes profile does: `fleetSend` speaks the same dialect to a relay,
@@ -12,7 +14,12 @@ import { currentRuntime } from "../../src/runtime/index.ts";
  */
 export interface FleetAgent {
   url: string;
-  received: Array<{ text: string; contextId: string | undefined; headers: Record<string, string> }>;
+  received: Array<{
+    text: string;
+    contextId: string | undefined;
+    messageId: unknown;
+    headers: Record<string, string>;
+  }>;
   /** The texts this node received per context, in order (its view of each conversation). */
   history(contextId: string): string[];
   /** Follow-ups sent by `forward` and what became of each. */
@@ -58,6 +65,9 @@ export function startHermesFleetAgent(opts: {
     hostname: opts.hostname ?? "127.0.0.1",
     port: opts.port ?? 0,
     async fetch(req) {
+      if (req.method === "GET" && new URL(req.url).pathname === "/.well-known/agent-card.json") {
+        return Response.json(fleetCard(new URL(req.url).origin));
+      }
       if (req.headers.get("authorization") !== `Bearer ${opts.token}`) {
         return Response.json({ error: "invalid or missing bearer token" }, { status: 401 });
       }
@@ -66,16 +76,22 @@ export function startHermesFleetAgent(opts: {
         method?: unknown;
         params?: { message?: { messageId?: unknown; parts?: Array<{ text?: string }>; contextId?: string } };
       } | null;
-      const m = body?.params?.message;
-      if (!body || (body.method !== "SendMessage" && body.method !== "message/send") || !m || m.messageId) {
+      if (!body) return Response.json({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } });
+      if (body.method !== "SendMessage" && body.method !== "message/send") {
         return Response.json({
           jsonrpc: "2.0",
-          id: body?.id ?? null,
-          error: { code: -32600, message: "not the fleet dialect" },
+          id: body.id ?? null,
+          error: { code: -32601, message: `Method ${JSON.stringify(body.method)} not implemented in v0.1` },
         });
       }
+      const m = body.params?.message ?? {};
       const text = m.parts?.find((p) => typeof p.text === "string")?.text ?? "";
-      received.push({ text, contextId: m.contextId, headers: Object.fromEntries(req.headers) });
+      received.push({
+        text,
+        contextId: m.contextId,
+        messageId: m.messageId,
+        headers: Object.fromEntries(req.headers),
+      });
       const ctx = m.contextId ?? `fleet-${crypto.randomUUID()}`;
       const n = (turns.get(ctx) ?? 0) + 1;
       turns.set(ctx, n);
@@ -117,6 +133,23 @@ export function startHermesFleetAgent(opts: {
       await Promise.allSettled([...pending]);
       await listener.stop(true);
     },
+  };
+}
+
+/** The card `server.py` serves: v0.3-style (`url`, no `supportedInterfaces`), no streaming. */
+function fleetCard(base: string) {
+  return {
+    name: "fleet-node",
+    description: "Hermes Agent profile exposed as an A2A v0.1 fleet member.",
+    url: `${base}/jsonrpc`,
+    version: "0.1.0",
+    protocolVersion: "1.0",
+    capabilities: { streaming: false, pushNotifications: false, stateTransitionHistory: false },
+    defaultInputModes: ["text", "text/plain"],
+    defaultOutputModes: ["text", "text/plain"],
+    securitySchemes: { bearerAuth: { type: "http", scheme: "bearer" } },
+    security: [{ bearerAuth: [] }],
+    skills: [{ id: "echo", name: "Echo", description: "echoes", tags: ["v0.1"], examples: ["ping"] }],
   };
 }
 

@@ -17,6 +17,17 @@ url = "${node.url}"
 protocol = "hermes-fleet"
 token_env = "FLEET_TOKEN"
 
+[profiles.fleet-as-v1]
+handler = "a2a"
+url = "${node.url}"
+token_env = "FLEET_TOKEN"
+
+[profiles.fleet-as-v03]
+handler = "a2a"
+url = "${node.url}"
+protocol = "0.3"
+token_env = "FLEET_TOKEN"
+
 [profiles.fleet-badauth]
 handler = "a2a"
 url = "${node.url}"
@@ -45,6 +56,7 @@ describe("an older Hermes fleet node behind an a2a profile (protocol = hermes-fl
     const seen = node.received.at(-1)!;
     expect(seen.contextId).toBe(fleetCtx);
     expect(seen.headers["a2a-version"]).toBeUndefined();
+    expect(seen.messageId).toBeUndefined();
     expect(seen.headers.authorization).toBe("Bearer fleet-token");
   });
 
@@ -79,4 +91,17 @@ describe("an older Hermes fleet node behind an a2a profile (protocol = hermes-fl
     expect(text).toContain("invalid or missing bearer token");
     expect(text).not.toContain("nope");
   });
+
+  for (const profile of ["fleet-as-v1", "fleet-as-v03"]) {
+    test(`a node behind a profile without protocol = "hermes-fleet" (${profile}): the failure says to set it`, async () => {
+      const r = await relay.rpc(
+        "SendMessage",
+        { message: { messageId: crypto.randomUUID(), role: "ROLE_USER", parts: [{ text: "hi" }] } },
+        { path: `/a2a/${profile}` },
+      );
+      const t = r.body.result.task;
+      expect(t.status.state).toBe("TASK_STATE_FAILED");
+      expect(t.status.message.parts[0].text).toContain('set protocol = "hermes-fleet"');
+    });
+  }
 });

@@ -81,8 +81,27 @@ export function parse(d: Dialect, raw: unknown): StreamResponse {
   try {
     return d.event(raw);
   } catch (err) {
+    if (d.protocol !== "hermes-fleet" && fleetAnswer(raw)) {
+      throw new UpstreamError(
+        `upstream unavailable: it answers in the older Hermes fleet dialect ({"kind": "message", "message": …} with no messageId); set protocol = "hermes-fleet" on this profile`,
+        "invalid",
+      );
+    }
     throw new UpstreamError(`upstream unavailable: unexpected answer (${whatIsWrong(err)})`, "invalid");
   }
+}
+
+/** The answer of an older Hermes fleet node (the a2a_fleet plugin's server and receivers). */
+function fleetAnswer(raw: unknown): boolean {
+  const r = raw as { kind?: unknown; message?: { messageId?: unknown } } | null;
+  return (
+    typeof r === "object" &&
+    r !== null &&
+    r.kind === "message" &&
+    typeof r.message === "object" &&
+    r.message !== null &&
+    r.message.messageId === undefined
+  );
 }
 
 /**
