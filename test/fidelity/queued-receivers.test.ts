@@ -36,6 +36,12 @@ url = "${url}/jsonrpc"
 protocol = "hermes-fleet"
 reply_peer = "oc-receiver"
 turn_timeout_s = 1
+[profiles.oc-mid]
+handler = "a2a"
+url = "${url}/jsonrpc"
+protocol = "hermes-fleet"
+reply_peer = "oc-receiver"
+turn_timeout_s = 4
 `;
 const env = { A2A_OC_TOKEN_LOCAL: LOCAL, A2A_OC_TOKEN_OC_RECEIVER: OC };
 
@@ -154,6 +160,9 @@ describe("a queued receiver behind a hermes-fleet profile", () => {
     ).body.result.task;
     expect(task.status.state).toBe("TASK_STATE_FAILED");
     expect(task.status.message.parts[0].text).toContain("turn exceeded");
+    // says what the relay saw: an acknowledgement, then no post-back (not an upstream task state)
+    expect(task.status.message.parts[0].text).toContain("acknowledged the turn and posted no answer back");
+    expect(task.status.message.parts[0].text).not.toContain("TASK_STATE_SUBMITTED");
     const ctx = (await receiver.log()).received.find((x) => x.text === "hold too long")!.contextId;
     // the profile's reply URL is /a2a/oc: post back to oc-short's by hand, as its receiver would
     const late = await fleet("/a2a/oc-short/jsonrpc", "agent", "done: hold too long", ctx, OC);
@@ -213,5 +222,36 @@ describe("a queued receiver behind a hermes-fleet profile", () => {
     );
     expect(done.status.message.parts[0].text).toBe("done: hold over a restart");
     expect(done.artifacts[0].parts[0].text).toBe("done: hold over a restart");
+  });
+
+  test("a post-back that never comes after a restart: the turn cap's failure says so", async () => {
+    const task = (
+      await r.rpc(
+        "SendMessage",
+        { message: userMessage("hold, never released"), configuration: { returnImmediately: true } },
+        { path: "/a2a/oc-mid" },
+      )
+    ).body.result.task;
+    await waitFor(
+      async () =>
+        (
+          await r.rpc("GetTask", { id: task.id }, { path: "/a2a" })
+        ).body.result.status.message?.parts[0].text.endsWith("[queued]"),
+      3000,
+      "the acknowledgement to be recorded",
+    );
+    await r.halt();
+    r = await startTestRelay({ port, dir: r.dir, toml: toml(receiver.url), env });
+    const failed = await waitFor(
+      async () => {
+        const t = (await r.rpc("GetTask", { id: task.id }, { path: "/a2a" })).body.result;
+        return t.status.state === "TASK_STATE_FAILED" ? t : undefined;
+      },
+      8000,
+      "the turn cap",
+    );
+    const text: string = failed.status.message.parts[0].text;
+    expect(text).toContain("counted from before the restart");
+    expect(text).toContain("acknowledged the turn and posted no answer back");
   });
 });

@@ -8,7 +8,7 @@ import { UpstreamCancels } from "./cancels.ts";
 import type { Dialect } from "./dialect.ts";
 import { failed, Progress, TurnFailure } from "./fold.ts";
 import type { Upstream } from "./http.ts";
-import { abortNote, neverReached, postbackResult } from "./outcome.ts";
+import { abortNote, neverReached, postbackNote, postbackResult } from "./outcome.ts";
 import { isQueuedAck, type Postbacks } from "./postbacks.ts";
 import { type ResumedTask, resumeInflight } from "./resume.ts";
 import { afterTurn, type Inflight, saveSession, type UpstreamSession } from "./session.ts";
@@ -200,7 +200,9 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
               since: Date.now(),
             })
           : undefined;
-        emit.abortNote?.(abortNote(state, outage, cancel));
+        emit.abortNote?.(
+          late && out.contextId ? postbackNote(out.contextId, up.url) : abortNote(state, outage, cancel),
+        );
         throw signal.reason;
       }
       if (state.contextId || saved.contextId) {
@@ -231,6 +233,7 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
             text = await slot.wait(signal);
           } catch (err) {
             slot.close(true);
+            if (signal.aborted) emit.abortNote?.(postbackNote(fleetCtx));
             throw err;
           }
           slot.close(false);

@@ -38,6 +38,17 @@ export function abortNote(
   return `${task}: ${seen}; ${cancelText}`;
 }
 
+/**
+ * A turn that ran out (or was canceled) waiting for a queued receiver's post-back. The receiver
+ * acknowledged the turn; its answer never came. The a2a_fleet receivers try a post-back three
+ * times within about two seconds (a relay down or restarting then misses it) and log
+ * "GIVING UP … result is LOST".
+ */
+export function postbackNote(contextId: string, url?: string): string {
+  const who = url ? `the queued receiver at ${safeUrl(url)}` : "the queued receiver";
+  return `${who} acknowledged the turn and posted no answer back for conversation ${contextId} (a receiver that could not deliver its post-back logs "result is LOST")`;
+}
+
 /** A queued receiver's post-back as the turn's outcome: its answer, or FAILED when it was busy. */
 export function postbackResult(text: string, st: Progress): TurnResult {
   if (isBusyReply(text)) {
