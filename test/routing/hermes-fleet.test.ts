@@ -5,9 +5,12 @@ import { resultJson, sdkClientFor, sdkSend } from "./_sdk.ts";
 
 let node: FleetAgent;
 let relay: RoutingRelay;
+// a node that takes connections and never answers (a receiver hung in its shutdown, seen live)
+let hung: ReturnType<typeof Bun.listen>;
 
 beforeAll(async () => {
   node = startHermesFleetAgent({ token: "fleet-token" });
+  hung = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   relay = await startRoutingRelay({
     env: { FLEET_TOKEN: "fleet-token", WRONG_TOKEN: "nope" },
     toml: `
@@ -28,6 +31,13 @@ url = "${node.url}"
 protocol = "0.3"
 token_env = "FLEET_TOKEN"
 
+[profiles.fleet-hung]
+handler = "a2a"
+url = "http://127.0.0.1:${hung.port}/jsonrpc"
+protocol = "hermes-fleet"
+token_env = "FLEET_TOKEN"
+turn_timeout_s = 1
+
 [profiles.fleet-badauth]
 handler = "a2a"
 url = "${node.url}"
@@ -39,6 +49,7 @@ token_env = "WRONG_TOKEN"
 afterAll(async () => {
   await relay?.stop();
   await node?.stop();
+  hung?.stop(true);
 });
 
 describe("an older Hermes fleet node behind an a2a profile (protocol = hermes-fleet)", () => {
@@ -104,4 +115,16 @@ describe("an older Hermes fleet node behind an a2a profile (protocol = hermes-fl
       expect(t.status.message.parts[0].text).toContain('set protocol = "hermes-fleet"');
     });
   }
+
+  test("a node that takes the dispatch and never answers: the turn cap's failure says so", async () => {
+    const r = await relay.rpc(
+      "SendMessage",
+      { message: { messageId: crypto.randomUUID(), role: "ROLE_USER", parts: [{ text: "anyone?" }] } },
+      { path: "/a2a/fleet-hung" },
+    );
+    const text: string = r.body.result.task.status.message.parts[0].text;
+    expect(text).toContain("turn exceeded");
+    expect(text).toContain("took the dispatch and never answered it");
+    expect(text).not.toContain("TASK_STATE_SUBMITTED");
+  });
 });

@@ -25,6 +25,10 @@ export function abortNote(
   cancel: "delivered" | "pending" | undefined,
 ) {
   const where = safeUrl(st.url);
+  // a fleet node answers its dispatch or nothing: it has no task to follow or cancel
+  if (st.protocol === "hermes-fleet" && !outage) {
+    return `the fleet node at ${where} took the dispatch and never answered it (it has no task to cancel)`;
+  }
   const task = st.taskId ? `upstream task ${st.taskId} at ${where}` : `the upstream at ${where}`;
   const seen = outage
     ? `unreachable for ${Math.round((Date.now() - outage.since) / 1000)} s (${outage.why})`
