@@ -76,7 +76,8 @@ export function startHermesFleetAgent(opts: {
         method?: unknown;
         params?: { message?: { messageId?: unknown; parts?: Array<{ text?: string }>; contextId?: string } };
       } | null;
-      if (!body) return Response.json({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } });
+      if (!body)
+        return Response.json({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } });
       if (body.method !== "SendMessage" && body.method !== "message/send") {
         return Response.json({
           jsonrpc: "2.0",

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { TCPSocketListener } from "bun";
 import { type FleetAgent, startHermesFleetAgent } from "../helpers/hermes-fleet-agent.ts";
 import { type RoutingRelay, startRoutingRelay, v03Message } from "./_relay.ts";
 import { resultJson, sdkClientFor, sdkSend } from "./_sdk.ts";
@@ -6,7 +7,7 @@ import { resultJson, sdkClientFor, sdkSend } from "./_sdk.ts";
 let node: FleetAgent;
 let relay: RoutingRelay;
 // a node that takes connections and never answers (a receiver hung in its shutdown, seen live)
-let hung: ReturnType<typeof Bun.listen>;
+let hung: TCPSocketListener;
 
 beforeAll(async () => {
   node = startHermesFleetAgent({ token: "fleet-token" });
