@@ -159,6 +159,7 @@ export class Metrics {
     tasksByState: () => Array<{ state: string; n: number }>;
     queueDepth: () => number;
     subscribers: () => number;
+    walBytes: () => number;
   }) {
     this.registry.add(
       new Gauge("a2a_relay_tasks", "Tasks in the database by state", undefined, (g) => {
@@ -179,6 +180,14 @@ export class Metrics {
         "Live task subscriptions (streams and blocking calls)",
         undefined,
         (g) => g.set({}, opts.subscribers()),
+      ),
+    );
+    this.registry.add(
+      new Gauge(
+        "a2a_relay_wal_bytes",
+        "Size of relay.db's write-ahead log (grows when checkpoints cannot keep up with writes)",
+        undefined,
+        (g) => g.set({}, opts.walBytes()),
       ),
     );
   }

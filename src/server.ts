@@ -192,7 +192,7 @@ async function start(
     health.committed();
   };
   writer.onFailure = (err) => health.failed(err);
-  const stopDiskWatch = health.watchDisk(server.dataDir, config.store.min_free_mb);
+  const stopDiskWatch = health.watchDisk(server.dataDir, config.store.min_free_mb, `${dbPath}-wal`);
   const budgets = await createBudgets({
     setup: config.budgets,
     budgets: budgetLimits,
@@ -267,6 +267,7 @@ async function start(
     tasksByState: () => repo.countByState(),
     queueDepth: () => engine.queues.depth,
     subscribers: () => engine.bus.size,
+    walBytes: () => health.walBytes,
   });
 
   let ready = true;

@@ -15,6 +15,7 @@ describe("metrics in the Prometheus text format", () => {
       tasksByState: () => [{ state: "TASK_STATE_COMPLETED", n: 4 }],
       queueDepth: () => depth,
       subscribers: () => 0,
+      walBytes: () => 41_943_040,
     });
     const text = await m.registry.metrics();
     expect(m.registry.contentType).toBe("text/plain; version=0.0.4; charset=utf-8");
@@ -35,7 +36,8 @@ describe("metrics in the Prometheus text format", () => {
     expect(text).toContain("a2a_relay_queue_depth 1\n");
     depth = 0;
     expect(await m.registry.metrics()).toContain("a2a_relay_queue_depth 0\n");
-    expect(text.endsWith("a2a_relay_subscribers 0\n")).toBe(true);
+    expect(text).toContain("a2a_relay_subscribers 0\n");
+    expect(text.endsWith("a2a_relay_wal_bytes 41943040\n")).toBe(true);
   });
 
   test("label values are escaped", async () => {

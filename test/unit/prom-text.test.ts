@@ -110,6 +110,7 @@ describe("prom-text.ts against prom-client", () => {
       ],
       queueDepth: () => 2,
       subscribers: () => 0,
+      walBytes: () => 4096,
     });
     scraped("a2a_relay_tasks", "Tasks in the database by state", ["state"], (g) => {
       g.set({ state: "TASK_STATE_COMPLETED" }, 4);
@@ -123,6 +124,12 @@ describe("prom-text.ts against prom-client", () => {
     );
     scraped("a2a_relay_subscribers", "Live task subscriptions (streams and blocking calls)", [], (g) =>
       g.set(0),
+    );
+    scraped(
+      "a2a_relay_wal_bytes",
+      "Size of relay.db's write-ahead log (grows when checkpoints cannot keep up with writes)",
+      [],
+      (g) => g.set(4096),
     );
     ours.tlsCerts([{ file: "/etc/relay/cert.pem", notAfter: 1_900_000_000_500 }]);
     scraped(
