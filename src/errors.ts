@@ -327,6 +327,19 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * The relay stopped while a blocking caller that cannot follow a task (the fleet dialect) waited:
+ * the turn goes on in the next process, where the task has its answer.
+ */
+export const relayStopped = (taskId: string) =>
+  new RelayError({
+    code: -32049,
+    reason: "RELAY_STOPPED",
+    message: `the relay stopped before task ${taskId} ended; the turn goes on when it starts again: a2a-relay tasks get ${taskId}`,
+    // 200 as every fleet answer: the plugin's client shows a JSON-RPC error whole, other statuses cut
+    data: { taskId },
+  });
+
 /** A turn that ended FAILED/REJECTED/CANCELED, for dialects that can only answer with a message. */
 export const taskFailed = (taskId: string, state: string, text: string) =>
   new RelayError({

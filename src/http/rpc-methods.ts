@@ -3,6 +3,7 @@ import { HermesParams, hermesAnswer, isAgentRole, messageFromHermes } from "../a
 import type { Dialect } from "../a2a/jsonrpc.ts";
 import {
   GetTaskParamsSchema,
+  isSettled,
   isTerminal,
   ListTasksParamsSchema,
   type SendMessageParams,
@@ -22,6 +23,7 @@ import {
   methodNotFound,
   pushNotSupported,
   type RelayError,
+  relayStopped,
   taskFailed,
   taskNotFound,
   unsupportedOperation,
@@ -211,6 +213,8 @@ async function sendMessage(engine: Engine, call: RpcCall): Promise<RpcOutcome> {
   if (refused) throw refused;
   if (call.dialect === "hermes") {
     const { state } = settled.status;
+    // the relay stopped first (the turn goes on in the next process): this caller cannot follow it
+    if (!isSettled(state)) throw relayStopped(settled.id);
     if (state !== "TASK_STATE_COMPLETED" && state !== "TASK_STATE_INPUT_REQUIRED") {
       throw taskFailed(settled.id, stateToV03(state), textOf(settled.status.message?.parts ?? []));
     }

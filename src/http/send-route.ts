@@ -85,6 +85,8 @@ function finalText(t: Task): string {
 }
 
 function statusOf(t: Task): number {
+  // the relay stopped before the turn ended: it goes on in the next process
+  if (!isSettled(t.status.state)) return 202;
   switch (t.status.state) {
     case "TASK_STATE_FAILED":
     case "TASK_STATE_REJECTED":

@@ -104,7 +104,7 @@ export class Engine {
   }
 
   waitSettled(id: string, peer: string, signal?: AbortSignal): Promise<Task> {
-    return waitSettled(this.#core, id, peer, signal);
+    return waitSettled(this.#core, id, peer, signal, this.#stopped.signal);
   }
 
   get(id: string, peer: string, historyLength?: number): Task {

@@ -31,25 +31,42 @@ export function watch(
   return { task, seq, stop };
 }
 
-/** Resolve with the task once it reaches a terminal or interrupted state (or `signal` aborts). */
-export function waitSettled(core: EngineCore, id: string, peer: string, signal?: AbortSignal): Promise<Task> {
+/**
+ * Resolve with the task once it reaches a terminal or interrupted state (or `signal` aborts). When
+ * `stopped` aborts first (the relay stopped; the turn goes on in the next process), resolve with the
+ * task as it stands, so that the caller is answered and the listener can close.
+ */
+export function waitSettled(
+  core: EngineCore,
+  id: string,
+  peer: string,
+  signal?: AbortSignal,
+  stopped?: AbortSignal,
+): Promise<Task> {
   return new Promise((resolve, reject) => {
     let stop = () => {};
     const finish = (t: Task) => {
       stop();
       signal?.removeEventListener("abort", onAbort);
+      stopped?.removeEventListener("abort", onStopped);
       resolve(t);
     };
     const onAbort = () => {
       stop();
+      stopped?.removeEventListener("abort", onStopped);
       reject(signal?.reason);
     };
+    let latest: Task | undefined;
+    const onStopped = () => finish(latest ?? w.task);
     const w = watch(core, id, peer, (e) => {
+      latest = e.task;
       if (isSettled(e.task.status.state)) finish(e.task);
     });
     stop = w.stop;
     if (isSettled(w.task.status.state)) return finish(w.task);
+    if (stopped?.aborted) return onStopped();
     signal?.addEventListener("abort", onAbort, { once: true });
+    stopped?.addEventListener("abort", onStopped, { once: true });
   });
 }
 

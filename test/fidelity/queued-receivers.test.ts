@@ -254,4 +254,45 @@ describe("a queued receiver behind a hermes-fleet profile", () => {
     expect(text).toContain("counted from before the restart");
     expect(text).toContain("acknowledged the turn and posted no answer back");
   });
+
+  test("a relay stopped while blocking callers wait for post-backs answers them and exits", async () => {
+    const v1 = r.rpc("SendMessage", { message: userMessage("hold for a v1.0 caller") }, { path: "/a2a/oc" });
+    const fleetCaller = fleet("/a2a/oc/jsonrpc", "user", "hold for a fleet caller");
+    const ctxs = await waitFor(
+      async () => {
+        const got = (await receiver.log()).received;
+        const a = got.find((x) => x.text === "hold for a v1.0 caller")?.contextId;
+        const b = got.find((x) => x.text === "hold for a fleet caller")?.contextId;
+        return a && b ? [a, b] : undefined;
+      },
+      5000,
+      "the receiver to get both dispatches",
+    );
+    await Bun.sleep(200); // the acknowledgements recorded: both turns wait for their post-backs
+    const t0 = Date.now();
+    await r.halt();
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    // the v1.0 caller gets the task as it stands, to follow later
+    const task = (await v1).body.result.task;
+    expect(task.status.state).toBe("TASK_STATE_WORKING");
+    // the fleet caller cannot follow a task: a JSON-RPC error that says what happened and where
+    const { status, body: f } = await fleetCaller;
+    // HTTP 200, as the plugin's client shows a JSON-RPC error whole (other statuses it cuts short)
+    expect(status).toBe(200);
+    expect(f.error.code).toBe(-32049);
+    expect(f.error.message).toContain("relay stopped");
+    expect(f.error.message).toMatch(/tasks get \S+/);
+    // the next process settles both with the post-backs
+    r = await startTestRelay({ port, dir: r.dir, toml: toml(receiver.url), env });
+    for (const c of ctxs) expect(await receiver.release(c)).toBe(true);
+    const done = await waitFor(
+      async () => {
+        const t = (await r.rpc("GetTask", { id: task.id }, { path: "/a2a" })).body.result;
+        return t.status.state === "TASK_STATE_COMPLETED" ? t : undefined;
+      },
+      5000,
+      "the post-back to settle the task",
+    );
+    expect(done.status.message.parts[0].text).toBe("done: hold for a v1.0 caller");
+  }, 20_000);
 });
