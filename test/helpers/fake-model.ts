@@ -10,7 +10,8 @@ import type { Socket } from "node:net";
  * EDIT-FILE, to edit it (second turn, reading it first where the CLI requires that). It answers
  * with the CLI's own file tool, then with a final text ("created notes.txt" / "edited
  * notes.txt"). Modes: ok, 401, 500, hang (never answers), close (drops the connection). On the
- * Gemini API a prompt containing HOLD-MODEL is never answered either.
+ * Gemini API a prompt containing HOLD-MODEL is never answered either, and one containing
+ * `ASK-REMOTE agent: question` asks a remote A2A agent through the CLI's invoke_agent tool.
  */
 
 export type FakeMode = "ok" | "401" | "500" | "hang" | "close";
@@ -112,6 +113,19 @@ function decide(tools: Tool[], items: Item[], log: FakeRequest, everything: stri
   const dir = /in (\/[^\s:"\\]+): read and change files/.exec(everything)?.[1];
   const abs = dir ? `${dir}/${FILE}` : FILE;
   const steps: Action[] = [];
+  // `ASK-REMOTE agent: q1 || q2`: each question in turn to a remote A2A agent through the Gemini
+  // CLI's invoke_agent tool, then a final text quoting the answers as the tool returned them
+  const remote = /ASK-REMOTE ([\w-]+): (.+)/.exec(prompt);
+  if (remote && names.includes("invoke_agent")) {
+    const questions = remote[2]!.split(" || ");
+    const answers = items.slice(last + 1).filter((x) => x.kind === "result");
+    const action: Action =
+      done < questions.length
+        ? { kind: "tool", tool: "invoke_agent", args: { agent_name: remote[1], prompt: questions[done] } }
+        : { kind: "text", text: `remote answered: ${answers.map((a) => a.text).join(" | ")}` };
+    log.reply = action.kind === "tool" ? `tool:${action.tool}` : `text:${action.text}`;
+    return action;
+  }
   if (write && !/NOTOOL/.test(prompt)) {
     if (edit && read)
       steps.push({
@@ -326,7 +340,8 @@ function geminiApi(res: ServerResponse, body: Record<string, J>, log: FakeReques
   if (method === "countTokens") return json(res, { totalTokens: USAGE.in });
   const items: Item[] = (body.contents ?? []).map((c: J) => {
     const parts = c.parts ?? [];
-    if (parts.some((p: J) => p.functionResponse)) return { kind: "result", text: "" };
+    const fr = parts.find((p: J) => p.functionResponse)?.functionResponse;
+    if (fr) return { kind: "result", text: JSON.stringify(fr.response ?? {}) };
     if (c.role === "user") return { kind: "user", text: parts.map((p: J) => p.text ?? "").join("\n") };
     return { kind: "other", text: "" };
   });
