@@ -91,7 +91,7 @@ export async function pgLedger(
   const store = { url, display: url, key: "budgets.store" };
   const conn = connectPg(store);
   await migratePg(conn.sql);
-  const ledgerStore = new PgLedgerStore(conn.db, conn.sql, crypto.randomUUID());
+  const ledgerStore = new PgLedgerStore(conn.db, conn.sql, crypto.randomUUID(), conn.calls);
   const ledger = new PgBudgets({
     conn,
     store: ledgerStore,

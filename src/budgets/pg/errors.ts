@@ -3,32 +3,43 @@ import { ConfigError } from "../../errors.ts";
 
 /**
  * Whether `err` means the store cannot be reached (as opposed to a refusal or a bug): no SQLSTATE
- * (a socket error, a timeout, a closed connection) or a connection/shutdown/resource class.
+ * (a socket error, a timeout, a closed connection) or a connection/shutdown/resource class. Both
+ * clients name their errors PostgresError: postgres.js puts the SQLSTATE in `code`; Bun's client
+ * puts it in `errno` (code ERR_POSTGRES_SERVER_ERROR) and says ERR_POSTGRES_CONNECTION_… or
+ * …_TIMEOUT when it could not connect or lost the connection.
  */
 export function isStoreDown(err: unknown): boolean {
   const e = err as { code?: unknown; name?: string } | undefined;
   if (!e || typeof e !== "object") return false;
-  const code = typeof e.code === "string" ? e.code : "";
-  if (e.name === "PostgresError") return /^(08|57P|53|58)/.test(code);
-  return true;
+  if (e.name !== "PostgresError") return true;
+  const code = sqlState(e);
+  if (code.startsWith("ERR_POSTGRES_")) return /CONNECTION|TIMEOUT|CLOSED/.test(code);
+  return /^(08|57P|53|58)/.test(code);
 }
 
-/** One line on why a store operation failed, without the URL (postgres.js never puts it there). */
+/** One line on why a store operation failed, without the URL (neither client puts it there). */
 export function whyDown(err: unknown): string {
-  const e = err as { code?: unknown; message?: string } | undefined;
+  const e = err as { code?: unknown; errno?: unknown; message?: string } | undefined;
   const msg = String(e?.message ?? err).split("\n")[0] ?? "";
-  return typeof e?.code === "string" && !msg.includes(e.code) ? `${e.code}: ${msg}` : msg;
+  const code = e && typeof e === "object" ? sqlState(e) : "";
+  return code && !msg.includes(code) ? `${code}: ${msg}` : msg;
+}
+
+/** The SQLSTATE of a server's error (either client), else the client's own code. */
+function sqlState(e: { code?: unknown; errno?: unknown }): string {
+  if (e.code === "ERR_POSTGRES_SERVER_ERROR" && typeof e.errno === "string") return e.errno;
+  return typeof e.code === "string" ? e.code : "";
 }
 
 /** Why the store cannot be used, naming the key and the store (never its password). */
 export function storeError(store: SharedStore, err: unknown): ConfigError {
-  const e = err as { code?: string };
+  const code = err && typeof err === "object" ? sqlState(err) : "";
   const hint =
-    e?.code === "28P01" || e?.code === "28000"
+    code === "28P01" || code === "28000"
       ? " (check the user and the password: budgets.password_env)"
-      : e?.code === "3D000"
+      : code === "3D000"
         ? " (create the database first)"
-        : e?.code === "42501"
+        : code === "42501"
           ? " (the role needs CREATE on the schema for the first start, see the README)"
           : "";
   return new ConfigError(

@@ -22,7 +22,7 @@ export async function openPgBudgets(
   // <relay>/<data dir>/<process>: one process holds a data dir, so a restart may hand back the
   // open turns of the instances before it at once (recover)
   const prefix = `${o.relay}/${createHash("sha256").update(o.dataDir).digest("hex").slice(0, 12)}/`;
-  const store = new PgLedgerStore(conn.db, conn.sql, `${prefix}${randomUUID()}`);
+  const store = new PgLedgerStore(conn.db, conn.sql, `${prefix}${randomUUID()}`, conn.calls);
   const fallback =
     o.setup.onStoreDown === "local"
       ? new LocalFallback({

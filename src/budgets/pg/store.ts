@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type postgres from "postgres";
 import type { Reservation, Sums } from "../store.ts";
 import type { UseRow } from "../tally.ts";
-import type { PgDb } from "./connect.ts";
+import type { PgCalls, PgDb } from "./connect.ts";
 
 /** A peer's committed use as one admission or start sees it, read under the peer's lock. */
 export interface PeerUse {
@@ -83,12 +83,15 @@ export interface BatchResult {
 export class PgLedgerStore {
   readonly db: PgDb;
   readonly #sql: postgres.Sql;
+  /** The client of `batch` (PgConnection.calls); `client` when not given. */
+  readonly #calls: PgCalls;
   /** This process's instance id: the holder of the rows it reserves. */
   readonly instance: string;
 
-  constructor(db: PgDb, client: postgres.Sql, instance: string) {
+  constructor(db: PgDb, client: postgres.Sql, instance: string, calls?: PgCalls) {
     this.db = db;
     this.#sql = client;
+    this.#calls = calls ?? (client as unknown as PgCalls);
     this.instance = instance;
   }
 
@@ -100,10 +103,10 @@ export class PgLedgerStore {
   async batch(g: Gates, now: number, ops: WireOp[]): Promise<BatchResult[]> {
     const rows = setBased(g, ops)
       ? await this.#turns(g, now, ops)
-      : await this.#sql<BatchRow[]>`select * from a2a_relay_batch(
+      : ((await this.#calls`select * from a2a_relay_batch(
       ${g.peer}, ${this.instance}, ${now}, ${g.wnd}, ${g.since},
       ${g.maxTurns}, ${g.maxTokens}, ${g.maxCost}, ${g.maxInflight}, ${g.maxConcurrent}, ${g.maxCtx},
-      ${JSON.stringify(ops)}::jsonb)`;
+      ${JSON.stringify(ops)}::text::jsonb)`) as BatchRow[]);
     if (rows.length !== ops.length)
       throw new Error(`a2a_relay_batch returned ${rows.length} of ${ops.length} rows`);
     const n = (v: Num) => Number(v ?? 0);
@@ -135,7 +138,7 @@ export class PgLedgerStore {
    * The same call set-based (a2a_relay_turns, drizzle/pg/0005_set_based.sql): the ends as one
    * UPDATE, the admissions as one INSERT, sent as arrays (no JSON to build or parse).
    */
-  #turns(g: Gates, now: number, ops: WireOp[]): Promise<BatchRow[]> {
+  async #turns(g: Gates, now: number, ops: WireOp[]): Promise<BatchRow[]> {
     const id: number[] = [];
     const refund: boolean[] = [];
     const tokens: number[] = [];
@@ -157,11 +160,11 @@ export class PgLedgerStore {
         ts.push(op.ts);
       }
     }
-    return this.#sql<BatchRow[]>`select * from a2a_relay_turns(
+    return (await this.#calls`select * from a2a_relay_turns(
       ${g.peer}, ${this.instance}, ${now}, ${g.wnd}, ${g.since},
       ${g.maxTurns}, ${g.maxTokens}, ${g.maxCost}, ${g.maxInflight}, ${g.maxConcurrent},
       ${list(id)}::bigint[], ${list(refund)}::boolean[], ${list(tokens)}::float8[], ${list(cost)}::float8[],
-      ${list(profile)}::text[], ${list(ctx)}::text[], ${list(task)}::text[], ${list(ts)}::bigint[])`;
+      ${list(profile)}::text[], ${list(ctx)}::text[], ${list(task)}::text[], ${list(ts)}::bigint[])`) as BatchRow[];
   }
 
   /** End one open turn of this instance on its own (an unwritten end after an outage). */
