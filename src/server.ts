@@ -295,7 +295,7 @@ async function start(
       postbacks,
       replyPeer: (profile) =>
         Object.hasOwn(config.profiles, profile) ? config.profiles[profile]?.reply_peer : undefined,
-      log: (fields, msg) => logger.info(fields, msg),
+      log: (fields, msg, warn) => (warn ? logger.warn(fields, msg) : logger.info(fields, msg)),
     },
     transcriptRoot: transcriptRoot(server.dataDir),
     activity,

@@ -249,6 +249,21 @@ function postback(call: RpcCall, params: z.infer<typeof HermesParams>): unknown 
       return { kind: "message", message: { role: "agent", parts: [{ text: note }], contextId } };
     }
   }
+  const expected = r?.replyPeer(call.profile);
+  const waiting = r && contextId ? r.postbacks.refuse(call.profile, contextId, call.peer.name) : undefined;
+  if (r && waiting && expected) {
+    // a task does wait here: the receiver posts back with another peer's credential (its
+    // hermes_auth_token_env); the a2a_fleet receivers do not read the error, so say it in the log
+    r.log(
+      { ...fields, taskId: waiting, replyPeer: expected },
+      `post-back refused: task ${waiting} waits for it from reply_peer "${expected}", not from peer "${call.peer.name}" (check the receiver's hermes_auth_token_env)`,
+      true,
+    );
+    throw invalidParams(
+      `message.role is agent: task ${waiting} on profile "${call.profile}" waits for a post-back in context "${contextId}" from its reply_peer "${expected}", not from peer "${call.peer.name}": post back with that peer's credential`,
+      "message.role",
+    );
+  }
   r?.log(fields, "agent message refused: no task waits for it");
   throw invalidParams(
     `message.role is agent: an agent's message is not a user turn, and no task on profile "${call.profile}" waits for a post-back in context "${contextId ?? "(none)"}" from peer "${call.peer.name}" (post-backs come from the profile's reply_peer)`,

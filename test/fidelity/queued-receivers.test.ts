@@ -295,4 +295,40 @@ describe("a queued receiver behind a hermes-fleet profile", () => {
     );
     expect(done.status.message.parts[0].text).toBe("done: hold for a v1.0 caller");
   }, 20_000);
+
+  test("a post-back with another peer's credential is refused naming the reply_peer it needs", async () => {
+    const task = (
+      await r.rpc(
+        "SendMessage",
+        {
+          message: userMessage("hold for a misconfigured post-back"),
+          configuration: { returnImmediately: true },
+        },
+        { path: "/a2a/oc-mid" },
+      )
+    ).body.result.task;
+    const ctx = await waitFor(
+      async () =>
+        (await receiver.log()).received.find((x) => x.text === "hold for a misconfigured post-back")
+          ?.contextId,
+      5000,
+      "the receiver to get the dispatch",
+    );
+    await Bun.sleep(200); // the acknowledgement recorded: the task waits for its post-back
+    // the receiver configured with the calling peer's token instead of its own
+    const wrong = await fleet("/a2a/oc-mid/jsonrpc", "agent", "done: forged", ctx, LOCAL);
+    expect(wrong.body.error.code).toBe(-32602);
+    expect(wrong.body.error.message).toContain(`task ${task.id}`);
+    expect(wrong.body.error.message).toContain('reply_peer "oc-receiver", not from peer "local"');
+    // the task still waits; at its turn cap its failure names the refused post-back
+    const failed = await waitFor(
+      async () => {
+        const t = (await r.rpc("GetTask", { id: task.id }, { path: "/a2a" })).body.result;
+        return t.status.state === "TASK_STATE_FAILED" ? t : undefined;
+      },
+      8000,
+      "the turn cap",
+    );
+    expect(failed.status.message.parts[0].text).toContain('a post-back came as peer "local"');
+  });
 });

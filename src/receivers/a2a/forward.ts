@@ -201,7 +201,9 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
             })
           : undefined;
         emit.abortNote?.(
-          late && out.contextId ? postbackNote(out.contextId, up.url) : abortNote(state, outage, cancel),
+          late && out.contextId
+            ? postbackNote(out.contextId, up.url, slot?.refusedFrom())
+            : abortNote(state, outage, cancel),
         );
         throw signal.reason;
       }
@@ -233,7 +235,7 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
             text = await slot.wait(signal);
           } catch (err) {
             slot.close(true);
-            if (signal.aborted) emit.abortNote?.(postbackNote(fleetCtx));
+            if (signal.aborted) emit.abortNote?.(postbackNote(fleetCtx, undefined, slot.refusedFrom()));
             throw err;
           }
           slot.close(false);

@@ -48,9 +48,12 @@ export function abortNote(
  * times within about two seconds (a relay down or restarting then misses it) and log
  * "GIVING UP … result is LOST".
  */
-export function postbackNote(contextId: string, url?: string): string {
+export function postbackNote(contextId: string, url?: string, refusedFrom?: string): string {
   const who = url ? `the queued receiver at ${safeUrl(url)}` : "the queued receiver";
-  return `${who} acknowledged the turn and posted no answer back for conversation ${contextId} (a receiver that could not deliver its post-back logs "result is LOST")`;
+  const why = refusedFrom
+    ? `; a post-back came as peer "${refusedFrom}", not as the profile's reply_peer, and was refused (check the receiver's hermes_auth_token_env)`
+    : ' (a receiver that could not deliver its post-back logs "result is LOST")';
+  return `${who} acknowledged the turn and posted no answer back for conversation ${contextId}${why}`;
 }
 
 /** A queued receiver's post-back as the turn's outcome: its answer, or FAILED when it was busy. */

@@ -22,6 +22,8 @@ interface Slot {
   /** A post-back that came before the turn started waiting (a fast receiver). */
   early?: string;
   resolve?: (text: string) => void;
+  /** A peer other than the reply_peer that posted back for it (refused). */
+  refused?: string;
 }
 
 /** Post-backs that came after their task ended are remembered this long (answered, not run). */
@@ -51,6 +53,7 @@ export class Postbacks {
             resolve(text);
           };
         }),
+      refusedFrom: () => slot.refused,
       close: (late) => {
         if (this.#slots.get(key) === slot) this.#slots.delete(key);
         if (late) {
@@ -59,6 +62,16 @@ export class Postbacks {
         }
       },
     };
+  }
+
+  /**
+   * A post-back for (profile, contextId) from a peer that is not the reply_peer: the waiting task,
+   * if one waits (it remembers the peer, for its failure at the turn cap).
+   */
+  refuse(profile: string, contextId: string, peer: string): string | undefined {
+    const slot = this.#slots.get(keyOf(profile, contextId));
+    if (slot) slot.refused = peer;
+    return slot?.taskId;
   }
 
   /** A post-back for (profile, contextId): settles the waiting turn, or says why it could not. */
@@ -80,6 +93,8 @@ export class Postbacks {
 export interface PostbackSlot {
   /** Resolves with the post-back's text; rejects when `signal` aborts (cancel, turn cap). */
   wait(signal: AbortSignal): Promise<string>;
+  /** The peer (not the reply_peer) whose post-back for this slot was refused, if any. */
+  refusedFrom(): string | undefined;
   /** Release the slot; `late`: the task ended without its post-back (remember it as late). */
   close(late: boolean): void;
 }
@@ -89,8 +104,8 @@ export interface Replies {
   postbacks: Postbacks;
   /** The `reply_peer` of a profile (undefined: it takes no post-backs). */
   replyPeer(profile: string): string | undefined;
-  /** Told of every post-back taken or refused (a log line). */
-  log(fields: Record<string, unknown>, msg: string): void;
+  /** Told of every post-back taken or refused (a log line; `warn` for a likely misconfiguration). */
+  log(fields: Record<string, unknown>, msg: string, warn?: boolean): void;
 }
 
 // internal
