@@ -62,6 +62,8 @@ export interface StartOptions {
   replace?: boolean;
   /** SSE keepalive comments, and whitespace before a slow fleet-dialect answer (default 15 s). */
   keepaliveMs?: number;
+  /** The longest silence before a slow fleet-dialect answer (default 10 s; see http/app.ts). */
+  fleetQuietMs?: number;
 }
 
 /** How often the worker copies the WAL back into the database (see store/checkpointer.ts). */
@@ -291,6 +293,7 @@ async function start(
     push: push.service,
     upstreamCards: routing.cards,
     keepaliveMs: opts.keepaliveMs ?? server.keepalive_s * 1000,
+    ...(opts.fleetQuietMs ? { fleetQuietMs: opts.fleetQuietMs } : {}),
     replies: {
       postbacks,
       replyPeer: (profile) =>

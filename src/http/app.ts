@@ -187,6 +187,9 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
       engine,
       profiles,
       keepaliveMs,
+      // the a2a_fleet client's read timeout is 30 s: its whitespace comes well within, whatever
+      // keepalive_s an operator chose for relays (up to 300 s)
+      fleetQuietMs: Math.min(keepaliveMs, deps.fleetQuietMs ?? 10_000),
       onOutcome: countOk,
       onInternal,
       push: deps.push,

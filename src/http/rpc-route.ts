@@ -16,6 +16,8 @@ interface RpcRouteOptions {
   engine: Engine;
   profiles: ReadonlySet<string>;
   keepaliveMs: number;
+  /** Whitespace before a slow fleet-dialect answer at least this often. */
+  fleetQuietMs: number;
   /** Told each request's outcome ("ok"; errors are counted where they are rendered). */
   onOutcome?: (method: string, outcome: string) => void;
   push?: PushService | undefined;
@@ -77,7 +79,7 @@ export function rpcHandler(opts: RpcRouteOptions) {
     });
     // the a2a_fleet client gives up after 30 s without a byte: a fleet answer that takes longer
     // is preceded by whitespace (valid before JSON) every keepalive interval
-    const outcome = dialect === "hermes" ? await beforeKeepalive(pending, opts.keepaliveMs) : await pending;
+    const outcome = dialect === "hermes" ? await beforeKeepalive(pending, opts.fleetQuietMs) : await pending;
     if (outcome === undefined) {
       const json = Promise.resolve(pending).then(
         (o) => {
@@ -91,7 +93,7 @@ export function rpcHandler(opts: RpcRouteOptions) {
           return JSON.stringify(rpcErrorBody(c, e));
         },
       );
-      return new Response(whitespaceUntil(json, opts.keepaliveMs), {
+      return new Response(whitespaceUntil(json, opts.fleetQuietMs), {
         status: 200,
         headers: { "content-type": "application/json" },
       });

@@ -33,6 +33,8 @@ export interface AppDeps {
   /** Ready but degraded (the shared budget store is down): why. */
   degraded?: () => string | undefined;
   keepaliveMs?: number;
+  /** The longest silence before a slow fleet-dialect answer (default 10 s; see server.ts). */
+  fleetQuietMs?: number;
   /** Push notifications (absent: the push methods answer -32003). */
   push?: PushService;
   /** Upstream cards: forwarded profiles' cards show the upstream's skills (absent: the local entry). */

@@ -7,18 +7,25 @@ import { startTestRelay, type TestRelay } from "../helpers/relay.ts";
  */
 
 let r: TestRelay;
+// keepalive_s far above the client's 30 s: the fleet whitespace keeps its own bound (here 100 ms)
+let slow: TestRelay;
 beforeAll(async () => {
   r = await startTestRelay({ keepaliveMs: 100 });
+  slow = await startTestRelay({ keepaliveMs: 60_000, fleetQuietMs: 100 });
 });
 afterAll(async () => {
   await r?.stop();
+  await slow?.stop();
 });
 
-async function fleetTimed(text: string): Promise<{ status: number; body: string; gaps: number[] }> {
+async function fleetTimed(
+  text: string,
+  relay: TestRelay = r,
+): Promise<{ status: number; body: string; gaps: number[] }> {
   const t0 = performance.now();
-  const res = await fetch(`${r.url}/a2a/echo/jsonrpc`, {
+  const res = await fetch(`${relay.url}/a2a/echo/jsonrpc`, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${r.token}` },
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${relay.token}` },
     body: JSON.stringify({
       jsonrpc: "2.0",
       id: "k1",
@@ -59,4 +66,11 @@ test("a fast fleet answer is plain JSON; a failed slow turn is -32046 after the 
   const err = JSON.parse(failed.body).error;
   expect(err.code).toBe(-32046);
   expect(err.message).toContain("broke");
+});
+
+test("a keepalive_s longer than the client's 30 s does not silence a slow fleet answer", async () => {
+  const { body, gaps } = await fleetTimed("sleep:700 slow answer", slow);
+  expect(body).toMatch(/^ +\{/);
+  expect(JSON.parse(body).result.message.parts[0].text).toBe("slow answer");
+  expect(Math.max(...gaps)).toBeLessThan(400);
 });

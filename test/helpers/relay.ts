@@ -38,6 +38,7 @@ export async function startTestRelay(
     port?: number;
     dir?: string;
     keepaliveMs?: number;
+    fleetQuietMs?: number;
   } = {},
 ): Promise<TestRelay> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "a2a-relay-test-"));
@@ -51,6 +52,7 @@ export async function startTestRelay(
   const relay = await startRelay(config, currentRuntime(), createLogger("silent"), {
     env,
     ...(opts.keepaliveMs ? { keepaliveMs: opts.keepaliveMs } : {}),
+    ...(opts.fleetQuietMs ? { fleetQuietMs: opts.fleetQuietMs } : {}),
   });
   // a config of its own may give peer `local` its token through the environment
   const token =
