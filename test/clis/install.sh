@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the pinned coding CLIs the real-CLI suite drives into .cache/clis (gitignored), outside the
+# Install the pinned coding CLIs (and Google's ADK) the real-software suite drives into .cache/clis (gitignored), outside the
 # project's own dependencies. Skips the install when every pinned version is present. Prints the
 # time and disk use, and checks that each CLI's binary actually runs.
 set -euo pipefail
@@ -11,6 +11,8 @@ declare -A PINS=(
   [@openai/codex]=0.169.0
   [@google/gemini-cli]=0.61.0
   [@google/gemini-cli-a2a-server]=0.25.2
+  [@google/adk]=2.0.0
+  [express]=5.1.0
 )
 mkdir -p "$PREFIX"
 # npm 11 reviews install scripts (opencode and codex pick their platform binary at install): these
@@ -24,14 +26,17 @@ cat >"$PREFIX/package.json" <<'JSON'
     "@anthropic-ai/claude-code": "2.1.332",
     "@openai/codex": "0.169.0",
     "@google/gemini-cli": "0.61.0",
-    "@google/gemini-cli-a2a-server": "0.25.2"
+    "@google/gemini-cli-a2a-server": "0.25.2",
+    "@google/adk": "2.0.0",
+    "express": "5.1.0"
   },
   "allowScripts": {
     "opencode-ai": true,
     "@anthropic-ai/claude-code": true,
     "@openai/codex": true,
     "@google/gemini-cli": true,
-    "@google/gemini-cli-a2a-server": false
+    "@google/gemini-cli-a2a-server": false,
+    "@google/adk": false
   }
 }
 JSON
@@ -63,6 +68,9 @@ for exe in opencode claude codex gemini; do
     fail=1
   fi
 done
+# Google's Agent Development Kit (an A2A server and client in one library; express for its server)
+ADK=$PREFIX/node_modules/@google/adk/dist/esm/index.js
+if [ -f "$ADK" ]; then echo "adk: $(installed_version @google/adk)"; else echo "adk: $ADK is missing" >&2; fail=1; fi
 # the Gemini CLI's A2A server has no --version: its bundled entry must be there
 A2A_SERVER=$PREFIX/node_modules/@google/gemini-cli-a2a-server/dist/a2a-server.mjs
 if [ -f "$A2A_SERVER" ]; then

@@ -57,7 +57,8 @@ export class Progress {
   last: Message | undefined;
   /** A v1.0 interrupted state seen last: the result if the stream closes now. */
   pending: TurnResult | undefined;
-  artifacts: Part[][] = [];
+  /** The turn's artifacts by id, as the updates left them (an `append` adds, else replaces). */
+  artifacts = new Map<string, Part[]>();
   constructor(
     readonly url: string,
     readonly protocol: string,
@@ -172,7 +173,11 @@ export function apply(
   if ("artifactUpdate" in e) {
     const u = e.artifactUpdate;
     st.taskId ??= u.taskId;
-    st.artifacts.push(u.artifact.parts);
+    // an agent that streams a partial text, then the whole under the same id (append: false, as
+    // Google's ADK does), answers with the whole, once
+    const id = u.artifact.artifactId || `#${st.artifacts.size}`;
+    const prev = st.artifacts.get(id);
+    st.artifacts.set(id, prev && u.append ? [...prev, ...u.artifact.parts] : u.artifact.parts);
     emit.artifact(u.artifact, {
       ...(u.append !== undefined ? { append: u.append } : {}),
       ...(u.lastChunk !== undefined ? { lastChunk: u.lastChunk } : {}),
@@ -186,10 +191,10 @@ export function apply(
     st.contextId = e.task.contextId || st.contextId;
     const answer = lastAgentMessage(e.task.history);
     if (answer) st.last = answer;
-    if (isSettled(status.state) && !st.artifacts.length) {
+    if (isSettled(status.state) && !st.artifacts.size) {
       // a blocking answer: its artifacts were never streamed
       for (const a of e.task.artifacts ?? []) emit.artifact(a, { lastChunk: true });
-      st.artifacts = (e.task.artifacts ?? []).map((a) => a.parts);
+      st.artifacts = new Map((e.task.artifacts ?? []).map((a, i) => [a.artifactId || `#${i}`, a.parts]));
     }
   } else {
     st.taskId ??= e.statusUpdate.taskId;
@@ -254,7 +259,7 @@ function withUsage(r: TurnResult, metadata: Record<string, unknown> | undefined)
  * input-required, as the Gemini CLI's A2A server does, said everything before).
  */
 function settled(state: string, message: Message | undefined, st: Progress): TurnResult {
-  const produced = st.artifacts.flat();
+  const produced = [...st.artifacts.values()].flat();
   const parts = message?.parts.length ? message.parts : produced.length ? produced : (st.last?.parts ?? []);
   const metadata = st.metadata();
   switch (state) {
