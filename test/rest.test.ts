@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ClientFactory, ClientFactoryOptions, RestTransportFactory } from "@a2a-js/sdk/client";
+import { bearerFetch } from "./helpers/bearer-fetch.ts";
 import { startTestRelay, type TestRelay, userMessage } from "./helpers/relay.ts";
 
 let r: TestRelay;
@@ -8,14 +9,10 @@ const TERMINAL_COMPLETED = 3; // ts-proto enum value of TASK_STATE_COMPLETED
 
 beforeAll(async () => {
   r = await startTestRelay();
-  const fetchImpl = (input: string | URL | Request, init?: RequestInit) => {
-    const headers = new Headers(init?.headers);
-    headers.set("authorization", `Bearer ${r.token}`);
-    return fetch(input, { ...init, headers });
-  };
+  const fetchImpl = bearerFetch(r.token);
   const factory = new ClientFactory(
     ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
-      transports: [new RestTransportFactory({ fetchImpl: fetchImpl as typeof fetch })],
+      transports: [new RestTransportFactory({ fetchImpl })],
       preferredTransports: ["HTTP+JSON"],
     }),
   );

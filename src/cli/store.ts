@@ -6,7 +6,7 @@ import { parseDuration } from "../config/schema.ts";
 import { UsageError } from "../errors.ts";
 import { currentRuntime } from "../runtime/index.ts";
 import { openStore } from "../store/db.ts";
-import { prune, storeStats } from "../store/retention.ts";
+import { prune, storeStats, transactionWrite } from "../store/retention.ts";
 import { pruneTranscripts, transcriptRoot } from "../transcripts/index.ts";
 import { type Command, flags } from "./io.ts";
 
@@ -69,17 +69,7 @@ export const store: Command = {
       const counts = await prune(s.conn, {
         cutoff: now - ms,
         ledgerCutoff: (peer) => ledgerHorizon(budgets.get(peer), now, now - ms),
-        write: async (fn) => {
-          s.conn.exec("BEGIN IMMEDIATE");
-          try {
-            const v = fn();
-            s.conn.exec("COMMIT");
-            return v;
-          } catch (err) {
-            s.conn.exec("ROLLBACK");
-            throw err;
-          }
-        },
+        write: transactionWrite(s.conn),
       });
       const files = pruneTranscripts(transcriptRoot(config.server.dataDir), now - ms);
       io.out(

@@ -36,6 +36,24 @@ export interface PruneOptions {
  * their plans): a pass runs inside the writer's transaction, so a statement that read every row
  * would hold every request behind it (at 1M stored tasks, ~1 s each pass).
  */
+/**
+ * `write` for a pass outside a running relay (the CLI's `store prune`, tests): each batch in a
+ * plain transaction of its own on `conn`.
+ */
+export function transactionWrite(conn: { exec(sql: string): void }): PruneOptions["write"] {
+  return async (fn) => {
+    conn.exec("BEGIN IMMEDIATE");
+    try {
+      const v = fn();
+      conn.exec("COMMIT");
+      return v;
+    } catch (err) {
+      conn.exec("ROLLBACK");
+      throw err;
+    }
+  };
+}
+
 export const PRUNE_SQL = {
   // `+state`: without it SQLite (no statistics) picks tasks_state and reads every terminal task,
   // then sorts them; the range on updated_at is what bounds the read

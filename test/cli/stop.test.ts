@@ -2,6 +2,7 @@ import { afterAll, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { until } from "../helpers/until.ts";
 import { runCli, type Served, serveProcess } from "./_serve.ts";
 
 /**
@@ -26,7 +27,16 @@ test("SIGTERM while `tasks watch` and `send` follow running turns: both end with
   const id = started.out.trim();
   const watch = runCli(["tasks", "watch", id, ...via], r.env);
   const sent = runCli(["send", "echo", "sleep:20000 also too long", ...via], r.env);
-  await Bun.sleep(700); // the watch has read the task and subscribed
+  // both follow their task's stream (the watch has read the task and subscribed; the send's own
+  // stream is open): a fixed sleep here was too short on a loaded machine
+  await until(
+    async () => {
+      const m = await (await fetch(`${r!.url}/metrics`)).text();
+      return Number(/^a2a_relay_subscribers (\d+)$/m.exec(m)?.[1] ?? 0) >= 2;
+    },
+    10_000,
+    "the watch and the send to subscribe",
+  );
   const t0 = Date.now();
   r.proc.kill("SIGTERM");
   const code = await Promise.race([r.proc.exited, Bun.sleep(8_000).then(() => "still running")]);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Server } from "node:http";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
+import { bearerFetch } from "../helpers/bearer-fetch.ts";
 import { type FakeModel, startFakeModel } from "../helpers/fake-model.ts";
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts";
 import { resultJson, sdkClientFor, sdkSend } from "../routing/_sdk.ts";
@@ -65,14 +66,7 @@ afterAll(async () => {
 
 /** ADK's RemoteA2AAgent on relay profile `profile`, run by an InMemoryRunner: one session. */
 async function remoteSession(profile: string) {
-  const fetchImpl: typeof fetch = Object.assign(
-    (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
-      const headers = new Headers(init?.headers);
-      headers.set("authorization", `Bearer ${r.token}`);
-      return fetch(input, { ...init, headers });
-    },
-    { preconnect: fetch.preconnect },
-  );
+  const fetchImpl = bearerFetch(r.token);
   const remote = new adk.RemoteA2AAgent({
     name: "relay_agent",
     agentCard: `${r.url}/a2a/${profile}/`,

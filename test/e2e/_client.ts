@@ -5,20 +5,14 @@ import {
   ClientFactoryOptions,
   JsonRpcTransportFactory,
 } from "@a2a-js/sdk/client";
+import { bearerFetch } from "../helpers/bearer-fetch.ts";
 import type { RelayProcess } from "../helpers/binary.ts";
 
 /** Shared by the e2e files: the official SDK client, plain-fetch JSON-RPC and SSE reading. */
 
 /** The official SDK client (v1.0 JSON-RPC), authenticating through an injected fetch. */
 export async function sdkClient(r: RelayProcess, base = `${r.url}/a2a/echo/`): Promise<Client> {
-  const fetchImpl: typeof fetch = Object.assign(
-    (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
-      const headers = new Headers(init?.headers);
-      headers.set("authorization", `Bearer ${r.token}`);
-      return fetch(input, { ...init, headers });
-    },
-    { preconnect: fetch.preconnect },
-  );
+  const fetchImpl = bearerFetch(r.token);
   const factory = new ClientFactory(
     ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
       transports: [new JsonRpcTransportFactory({ fetchImpl })],

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { bearerFetch } from "../helpers/bearer-fetch.ts";
 import { startTestRelay, type TestRelay, userMessage } from "../helpers/relay.ts";
 
 /**
@@ -150,11 +151,7 @@ describe("one card every client can read", () => {
     const { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory } = await import(
       "@a2a-js/sdk/client"
     );
-    const auth: typeof fetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
-      const headers = new Headers(init?.headers);
-      headers.set("authorization", `Bearer ${r.token}`);
-      return fetch(input, { ...init, headers });
-    }) as typeof fetch;
+    const auth = bearerFetch(r.token);
     const factory = new ClientFactory(
       ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
         transports: [new JsonRpcTransportFactory({ fetchImpl: auth })],

@@ -13,6 +13,7 @@ import {
   ClientFactoryOptions,
   JsonRpcTransportFactory,
 } from "@a2a-js/sdk-v03/client";
+import { bearerFetch } from "../helpers/bearer-fetch.ts";
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts";
 import { type Sdk03Agent, startSdk03Agent } from "../helpers/sdk03-agent.ts";
 import { until } from "../helpers/until.ts";
@@ -52,14 +53,7 @@ afterAll(async () => {
 });
 
 async function client03(profile: string): Promise<Client> {
-  const fetchImpl: typeof fetch = Object.assign(
-    (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
-      const headers = new Headers(init?.headers);
-      headers.set("authorization", `Bearer ${relay.token}`);
-      return fetch(input, { ...init, headers });
-    },
-    { preconnect: fetch.preconnect },
-  );
+  const fetchImpl = bearerFetch(relay.token);
   const factory = new ClientFactory(
     ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
       transports: [new JsonRpcTransportFactory({ fetchImpl })],

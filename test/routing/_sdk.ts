@@ -6,6 +6,7 @@ import {
   JsonRpcTransportFactory,
   RestTransportFactory,
 } from "@a2a-js/sdk/client";
+import { bearerFetch } from "../helpers/bearer-fetch.ts";
 
 /**
  * The official SDK client (v1.0) against `base` (a card base URL), with an optional bearer token,
@@ -16,14 +17,7 @@ export async function sdkClientFor(
   token?: string,
   binding: "jsonrpc" | "rest" = "jsonrpc",
 ): Promise<Client> {
-  const fetchImpl: typeof fetch = Object.assign(
-    (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
-      const headers = new Headers(init?.headers);
-      if (token) headers.set("authorization", `Bearer ${token}`);
-      return fetch(input, { ...init, headers });
-    },
-    { preconnect: fetch.preconnect },
-  );
+  const fetchImpl = bearerFetch(token);
   const factory = new ClientFactory(
     ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
       ...(binding === "rest"

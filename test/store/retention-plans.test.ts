@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { currentRuntime } from "../../src/runtime/index.ts";
 import { openStore } from "../../src/store/db.ts";
-import { PRUNE_SQL, prune } from "../../src/store/retention.ts";
+import { PRUNE_SQL, prune, transactionWrite } from "../../src/store/retention.ts";
 
 /**
  * A retention pass runs inside the writer's transaction, so each of its statements must be
@@ -80,12 +80,7 @@ describe("each statement of a retention pass reads a bounded range", () => {
       "INSERT INTO sessions (profile, peer, context_id, session_id, data_json, updated_at) VALUES ('x', 'p', 'c1', 's', '{}', ?), ('x', 'p', 'c2', 's', ?, ?)",
       [old, JSON.stringify({ waiting: { relayTaskId: "t", deadline: now } }), old],
     );
-    const write = async <T>(fn: () => T) => {
-      c.exec("BEGIN IMMEDIATE");
-      const v = fn();
-      c.exec("COMMIT");
-      return v;
-    };
+    const write = transactionWrite(c);
     const counts = await prune(c, { cutoff: now - 1000, ledgerCutoff: () => now - 1000, write, batch: 1 });
     expect(counts).toMatchObject({ tasks: 1, sessions: 1, ledger: 2 });
     const ids = c.query<{ id: string }>("SELECT id FROM tasks ORDER BY id").map((r) => r.id);
@@ -119,12 +114,7 @@ describe("each statement of a retention pass reads a bounded range", () => {
         [ts, state],
       );
     c.query("INSERT INTO budget_resets (peer, after_id, reset_at) VALUES ('a', 3, ?)", [now]);
-    const write = async <T>(fn: () => T) => {
-      c.exec("BEGIN IMMEDIATE");
-      const v = fn();
-      c.exec("COMMIT");
-      return v;
-    };
+    const write = transactionWrite(c);
     // every window still counts them: only the reset lets the settled and refunded ones go
     const counts = await prune(c, { cutoff: 0, ledgerCutoff: () => 0, write });
     expect(counts.ledger).toBe(2);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { currentRuntime } from "../../src/runtime/index.ts";
 import { openStore } from "../../src/store/db.ts";
-import { prune, storeStats } from "../../src/store/retention.ts";
+import { prune, storeStats, transactionWrite } from "../../src/store/retention.ts";
 import { cli } from "../cli/_run.ts";
 import { startTestRelay, type TestRelay, userMessage } from "../helpers/relay.ts";
 
@@ -15,20 +15,6 @@ afterEach(async () => {
   await r?.stop();
   r = undefined;
 });
-
-const plainWrite =
-  (conn: { exec(s: string): void }) =>
-  async <T>(fn: () => T) => {
-    conn.exec("BEGIN IMMEDIATE");
-    try {
-      const v = fn();
-      conn.exec("COMMIT");
-      return v;
-    } catch (e) {
-      conn.exec("ROLLBACK");
-      throw e;
-    }
-  };
 
 describe("store prune and stats while the relay runs", () => {
   test("--older-than 0s removes every terminal task; a running one stays; GetTask of a pruned one is -32001", async () => {
@@ -75,7 +61,7 @@ describe("the retention pass", () => {
     const counts = await prune(store.conn, {
       cutoff: Date.now() - 60_000,
       ledgerCutoff: () => 0,
-      write: plainWrite(store.conn),
+      write: transactionWrite(store.conn),
     });
     store.close();
     expect(counts.tasks).toBe(1);
@@ -98,12 +84,14 @@ describe("the retention pass", () => {
       row("hourly", now - 2 * 3_600_000, "reserved"); // open: stays
       row("forever", now - 100 * 86_400_000, "settled"); // a total window: stays
       const horizon: Record<string, number> = { hourly: now - 3_600_000, forever: 0 };
-      return prune(s.conn, { cutoff: now, ledgerCutoff: (p) => horizon[p]!, write: plainWrite(s.conn) }).then(
-        (c) => {
-          expect(c.ledger).toBe(1);
-          expect(storeStats(s.conn).budgetLedger).toBe(3);
-        },
-      );
+      return prune(s.conn, {
+        cutoff: now,
+        ledgerCutoff: (p) => horizon[p]!,
+        write: transactionWrite(s.conn),
+      }).then((c) => {
+        expect(c.ledger).toBe(1);
+        expect(storeStats(s.conn).budgetLedger).toBe(3);
+      });
     } finally {
       setTimeout(() => {
         s.close();
@@ -136,7 +124,7 @@ describe("the retention pass", () => {
       const pagesAfter: number[] = [];
       for (let cycle = 0; cycle < 4; cycle++) {
         fill(2000, cycle);
-        await prune(s.conn, { cutoff: cycle + 1, ledgerCutoff: () => 0, write: plainWrite(s.conn) });
+        await prune(s.conn, { cutoff: cycle + 1, ledgerCutoff: () => 0, write: transactionWrite(s.conn) });
         s.conn.exec("PRAGMA wal_checkpoint(TRUNCATE)");
         pagesAfter.push(storeStats(s.conn).pages as number);
       }

@@ -6,7 +6,7 @@ import type { Task, TaskState } from "../../src/a2a/types.ts";
 import { currentRuntime } from "../../src/runtime/index.ts";
 import { openStore } from "../../src/store/db.ts";
 import { MIGRATIONS } from "../../src/store/migrations.ts";
-import { prune } from "../../src/store/retention.ts";
+import { prune, transactionWrite } from "../../src/store/retention.ts";
 import { TaskRepo } from "../../src/tasks/repo.ts";
 
 /**
@@ -76,17 +76,7 @@ describe("task counts by state", () => {
       cutoff: 10_000,
       ledgerCutoff: () => 0,
       batch: 5,
-      write: async (fn) => {
-        store.conn.exec("BEGIN IMMEDIATE");
-        try {
-          const r = fn();
-          store.conn.exec("COMMIT");
-          return r;
-        } catch (err) {
-          store.conn.exec("ROLLBACK");
-          throw err;
-        }
-      },
+      write: transactionWrite(store.conn),
     });
     expect(pruned.tasks).toBe(12);
     expect(kept(repo)).toEqual({ TASK_STATE_SUBMITTED: 10, TASK_STATE_WORKING: 8 });
