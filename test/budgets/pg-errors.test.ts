@@ -21,6 +21,7 @@ describe("the shared store's errors, from either client", () => {
       ),
     ).toBe(true);
     expect(isStoreDown(bun("ERR_POSTGRES_CONNECTION_CLOSED", "Connection closed"))).toBe(true);
+    expect(isStoreDown(bun("ERR_POSTGRES_TLS_NOT_AVAILABLE", "Server does not support SSL"))).toBe(true);
     expect(
       isStoreDown(
         bun("ERR_POSTGRES_SERVER_ERROR", "terminating connection due to administrator command", "57P01"),

@@ -5,7 +5,7 @@ import { ConfigError } from "../../errors.ts";
  * Whether `err` means the store cannot be reached (as opposed to a refusal or a bug): no SQLSTATE
  * (a socket error, a timeout, a closed connection) or a connection/shutdown/resource class. Both
  * clients name their errors PostgresError: postgres.js puts the SQLSTATE in `code`; Bun's client
- * puts it in `errno` (code ERR_POSTGRES_SERVER_ERROR) and says ERR_POSTGRES_CONNECTION_… or
+ * puts it in `errno` (code ERR_POSTGRES_SERVER_ERROR) and says ERR_POSTGRES_CONNECTION_…, …_TLS_… or
  * …_TIMEOUT when it could not connect or lost the connection.
  */
 export function isStoreDown(err: unknown): boolean {
@@ -13,7 +13,7 @@ export function isStoreDown(err: unknown): boolean {
   if (!e || typeof e !== "object") return false;
   if (e.name !== "PostgresError") return true;
   const code = sqlState(e);
-  if (code.startsWith("ERR_POSTGRES_")) return /CONNECTION|TIMEOUT|CLOSED/.test(code);
+  if (code.startsWith("ERR_POSTGRES_")) return /CONNECTION|TIMEOUT|CLOSED|TLS/.test(code);
   return /^(08|57P|53|58)/.test(code);
 }
 
