@@ -258,12 +258,18 @@ describe("a queued receiver behind a hermes-fleet profile", () => {
   test("a relay stopped while blocking callers wait for post-backs answers them and exits", async () => {
     const v1 = r.rpc("SendMessage", { message: userMessage("hold for a v1.0 caller") }, { path: "/a2a/oc" });
     const fleetCaller = fleet("/a2a/oc/jsonrpc", "user", "hold for a fleet caller");
+    const plain = fetch(`${r.url}/send/oc`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${LOCAL}` },
+      body: "hold for a /send caller",
+    });
     const ctxs = await waitFor(
       async () => {
         const got = (await receiver.log()).received;
         const a = got.find((x) => x.text === "hold for a v1.0 caller")?.contextId;
         const b = got.find((x) => x.text === "hold for a fleet caller")?.contextId;
-        return a && b ? [a, b] : undefined;
+        const c = got.find((x) => x.text === "hold for a /send caller")?.contextId;
+        return a && b && c ? [a, b, c] : undefined;
       },
       5000,
       "the receiver to get both dispatches",
@@ -282,6 +288,10 @@ describe("a queued receiver behind a hermes-fleet profile", () => {
     expect(f.error.code).toBe(-32049);
     expect(f.error.message).toContain("relay stopped");
     expect(f.error.message).toMatch(/tasks get \S+/);
+    // /send: 202 (accepted, not done) with the task's id and state
+    const sent = await plain;
+    expect(sent.status).toBe(202);
+    expect(sent.headers.get("a2a-task-state")).toBe("working");
     // the next process settles both with the post-backs
     r = await startTestRelay({ port, dir: r.dir, toml: toml(receiver.url), env });
     for (const c of ctxs) expect(await receiver.release(c)).toBe(true);
