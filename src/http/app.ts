@@ -141,10 +141,12 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
     "/.well-known/agent-card.json",
     "/.well-known/agent.json",
     "/a2a/.well-known/agent-card.json",
+    "/a2a/.well-known/agent.json",
   ]) {
     app.get(path, (c) => sendCard(c, relayCard(c)));
   }
-  app.get("/a2a/:profile/.well-known/agent-card.json", async (c) => {
+  // agent.json: where clients of A2A before v0.3 (the SDK's 0.2 releases) read a card
+  app.get("/a2a/:profile/.well-known/:card{agent-card\\.json|agent\\.json}", async (c) => {
     const name = c.req.param("profile");
     const p = Object.hasOwn(config.profiles, name) ? config.profiles[name] : undefined;
     if (!p) return c.json({ error: `unknown profile "${name}"` }, 404);
