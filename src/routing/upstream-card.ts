@@ -65,10 +65,15 @@ export class UpstreamCards {
 
   async #read(url: string): Promise<UpstreamCard | undefined> {
     try {
-      const res = await this.#fetch(url, {
-        headers: { "A2A-Version": "1.0", accept: "application/json" },
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
+      const get = (u: string) =>
+        this.#fetch(u, {
+          headers: { "A2A-Version": "1.0", accept: "application/json" },
+          signal: AbortSignal.timeout(this.#timeoutMs),
+        });
+      let res = await get(url);
+      // an agent of A2A before v0.3 (the SDK's 0.2 releases) serves its card as agent.json only
+      if (res.status === 404 && url.endsWith(CARD))
+        res = await get(`${url.slice(0, -CARD.length)}agent.json`);
       if (!res.ok) return undefined;
       const card = (await res.json()) as Record<string, unknown>;
       if (typeof card !== "object" || card === null) return undefined;
@@ -95,6 +100,8 @@ export function cardUrl(name: string, p: ProfileConfig, resolvedUrl?: string): s
 }
 
 // internal
+
+const CARD = "agent-card.json";
 
 function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);

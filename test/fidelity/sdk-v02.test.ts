@@ -2,22 +2,28 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { A2AClient } from "@a2a-js/sdk-v02/client";
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts";
 import { type SdkAgent, startSdkAgent } from "../helpers/sdk-agent.ts";
+import { type Sdk03Agent, startSdk03Agent } from "../helpers/sdk03-agent.ts";
+import { resultJson, sdkClientFor, sdkSend } from "../routing/_sdk.ts";
 
 /**
  * A client of A2A before v0.3: the official SDK's 0.2.5 release (installed as `@a2a-js/sdk-v02`;
  * VoltAgent's A2A server still depends on 0.2). It reads a card at `<base>/.well-known/agent.json`,
  * the name before `agent-card.json`; the relay served that name only at its root, so this client
  * could not reach any profile. It has no fetch of its own: the global one carries the token here.
+ * And an agent on the 0.2 SDK behind a `protocol = "0.3"` profile (the wire is the same): its card
+ * is only at agent.json, where the relay now looks for the skills the profile card lists.
  */
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON-RPC results of the old SDK
 type Json = any;
 let agent: SdkAgent;
+let agent02: Sdk03Agent;
 let r: TestRelay;
 const realFetch = globalThis.fetch;
 
 beforeAll(async () => {
   agent = await startSdkAgent();
+  agent02 = await startSdk03Agent({ sdk: "0.2" });
   r = await startTestRelay({
     toml: `
 [peers.local]
@@ -28,6 +34,10 @@ handler = "echo"
 [profiles.sdk]
 handler = "a2a"
 url = "${agent.rpcUrl}"
+[profiles.up02]
+handler = "a2a"
+url = "${agent02.rpcUrl}"
+protocol = "0.3"
 `,
     env: { A2A_OC_TOKEN_LOCAL: "local-token-0123456789abcdef" },
   });
@@ -44,6 +54,7 @@ afterAll(async () => {
   globalThis.fetch = realFetch;
   await r.stop();
   await agent.stop();
+  await agent02.stop();
 });
 
 const send = (text: string, extra: object = {}): Json => ({
@@ -86,5 +97,26 @@ describe("the SDK's 0.2 client", () => {
     const res = await realFetch(`${r.url}/a2a/.well-known/agent.json`);
     expect(res.status).toBe(200);
     expect(((await res.json()) as Json).url).toBe(`${r.url}/a2a`);
+  });
+});
+
+describe('an agent on the SDK\'s 0.2 server behind a protocol = "0.3" profile', () => {
+  test("the v1.0 client through the relay: an answer, input-required and its answer on the same task", async () => {
+    const c = await sdkClientFor(`${r.url}/a2a/up02/`, r.token);
+    const t = resultJson(await c.sendMessage(sdkSend("hello 0.2 agent"))).task;
+    expect(t.status.message.parts[0].text).toBe("echo: hello 0.2 agent");
+    const q = resultJson(await c.sendMessage(sdkSend("ask: colour?"))).task;
+    expect(q.status.state).toBe("TASK_STATE_INPUT_REQUIRED");
+    const a = resultJson(
+      await c.sendMessage(sdkSend("red", { message: { taskId: q.id, contextId: q.contextId } })),
+    ).task;
+    expect(a.status.message.parts[0].text).toBe("got: red");
+    const asked = agent02.received.filter((m) => m.text === "ask: colour?" || m.text === "red");
+    expect(asked[1]!.taskId).toBe(asked[0]!.taskId);
+  });
+
+  test("the profile card lists the agent's skills, read from its agent.json", async () => {
+    const card: Json = await (await realFetch(`${r.url}/a2a/up02/.well-known/agent-card.json`)).json();
+    expect(card.skills.map((s: Json) => s.name)).toEqual(["Echo"]);
   });
 });

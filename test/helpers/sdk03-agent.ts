@@ -1,12 +1,8 @@
 import type { AddressInfo } from "node:net";
+import * as server02 from "@a2a-js/sdk-v02/server";
 import type { AgentCard, Message, Task, TaskState } from "@a2a-js/sdk-v03";
-import {
-  type AgentExecutor,
-  DefaultRequestHandler,
-  type ExecutionEventBus,
-  InMemoryTaskStore,
-  type RequestContext,
-} from "@a2a-js/sdk-v03/server";
+import type { AgentExecutor, ExecutionEventBus, RequestContext } from "@a2a-js/sdk-v03/server";
+import * as server03 from "@a2a-js/sdk-v03/server";
 import { A2AExpressApp } from "@a2a-js/sdk-v03/server/express";
 import express from "express";
 import { until } from "./until.ts";
@@ -14,7 +10,8 @@ import { until } from "./until.ts";
 /**
  * An A2A v0.3 agent built on the last v0.3 release of the official SDK (`@a2a-js/sdk` 0.3.14,
  * installed as `@a2a-js/sdk-v03`): what agents written before v1.0 run. JSON-RPC at `rpcUrl`,
- * its card at `/.well-known/agent-card.json`. By text:
+ * its card at `/.well-known/agent-card.json`. With `sdk: "0.2"`, the same agent on the SDK's
+ * 0.2.5 release (`@a2a-js/sdk-v02`), its card at `/.well-known/agent.json` only. By text:
  *   `ask: Q`      → input-required asking Q; the next message on that task completes `got: TEXT`
  *   `slow`        → working, then waits until canceled (or 20 s)
  *   anything else → working, an artifact `echo` with the text, completed `echo: TEXT`
@@ -27,7 +24,8 @@ export interface Sdk03Agent {
   stop(): Promise<void>;
 }
 
-export async function startSdk03Agent(): Promise<Sdk03Agent> {
+export async function startSdk03Agent(opts: { sdk?: "0.2" | "0.3" } = {}): Promise<Sdk03Agent> {
+  const v02 = opts.sdk === "0.2";
   const app = express();
   const server = app.listen(0, "127.0.0.1");
   await new Promise<void>((resolve, reject) => {
@@ -48,10 +46,20 @@ export async function startSdk03Agent(): Promise<Sdk03Agent> {
     skills: [{ id: "echo", name: "Echo", description: "Echoes text back", tags: ["test"] }],
   };
   const executor = new Executor03();
-  const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor);
-  new A2AExpressApp(handler).setupRoutes(app, "/a2a/jsonrpc");
+  if (v02) {
+    // the 0.2 server has the same shapes: its executor interface is the one above
+    const handler = new server02.DefaultRequestHandler(
+      { ...card, protocolVersion: "0.2.5" } as never,
+      new server02.InMemoryTaskStore(),
+      executor as never,
+    );
+    new server02.A2AExpressApp(handler).setupRoutes(app as never, "/a2a/jsonrpc");
+  } else {
+    const handler = new server03.DefaultRequestHandler(card, new server03.InMemoryTaskStore(), executor);
+    new A2AExpressApp(handler).setupRoutes(app, "/a2a/jsonrpc");
+  }
   // the card at the root too, where clients given the agent's base URL look
-  app.get("/.well-known/agent-card.json", (_req, res) => void res.json(card));
+  app.get(`/.well-known/${v02 ? "agent.json" : "agent-card.json"}`, (_req, res) => void res.json(card));
   return {
     url,
     rpcUrl: `${url}/a2a/jsonrpc`,
