@@ -50,14 +50,8 @@ export class Writer {
    * any other code can observe the database: the place to publish what the write changed.
    */
   run<T>(fn: () => T, after?: (value: T) => void): Promise<T> {
-    if (this.#closed) return Promise.reject(new Error("store is closed"));
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({
-        fn,
-        after: after as ((v: unknown) => void) | undefined,
-        resolve: resolve as (v: unknown) => void,
-        reject,
-      });
+    return this.#enqueue(fn, after, (op) => {
+      this.#queue.push(op);
       if (!this.#scheduled) {
         this.#scheduled = true;
         this.#schedule(() => this.flush());
@@ -73,14 +67,8 @@ export class Writer {
    * store's answer): it saves a commit per request.
    */
   ride<T>(fn: () => T, after?: (value: T) => void, maxDelayMs = 20): Promise<T> {
-    if (this.#closed) return Promise.reject(new Error("store is closed"));
-    return new Promise<T>((resolve, reject) => {
-      this.#riders.push({
-        fn,
-        after: after as ((v: unknown) => void) | undefined,
-        resolve: resolve as (v: unknown) => void,
-        reject,
-      });
+    return this.#enqueue(fn, after, (op) => {
+      this.#riders.push(op);
       if (this.#rideTimer === undefined) {
         this.#rideTimer = setTimeout(() => {
           this.#rideTimer = undefined;
@@ -89,6 +77,19 @@ export class Writer {
         this.#rideTimer.unref?.();
       }
     });
+  }
+
+  /** A queue entry for `fn`, settled after the commit that contains it; `put` files it. */
+  #enqueue<T>(fn: () => T, after: ((value: T) => void) | undefined, put: (op: Op) => void): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    return new Promise<T>((resolve, reject) =>
+      put({
+        fn,
+        after: after as ((v: unknown) => void) | undefined,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      }),
+    );
   }
 
   /**
