@@ -50,10 +50,13 @@ export function sseStream(
         }
       };
       // a comment first: the response's headers go out now, not with the first event (which
-      // may wait for an upstream), so a caller knows at once that the connection stands
-      controller.enqueue(enc.encode(": stream open\n\n"));
+      // may wait for an upstream), so a caller knows at once that the connection stands.
+      // Comments end with one newline, not a blank line: they become lines of the next event,
+      // which SSE ignores, and no block is a comment alone, which some clients' parsers take
+      // for an event and fail on (Mastra's client: "Failed to parse A2A stream event")
+      controller.enqueue(enc.encode(": stream open\n"));
       timer = setInterval(() => {
-        if (!closed) controller.enqueue(enc.encode(": keepalive\n\n"));
+        if (!closed) controller.enqueue(enc.encode(": keepalive\n"));
       }, opts.keepaliveMs);
       opts.signal?.addEventListener("abort", close, { once: true });
       cleanup = source.start(push, end);

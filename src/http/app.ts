@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { type CardInput, cardAny, cardV1, cardV03, publicBase } from "../a2a/cards.ts";
 import { describePeers } from "../auth/describe.ts";
@@ -145,9 +145,10 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
   ]) {
     app.get(path, (c) => sendCard(c, relayCard(c)));
   }
-  // agent.json: where clients of A2A before v0.3 (the SDK's 0.2 releases) read a card
-  app.get("/a2a/:profile/.well-known/:card{agent-card\\.json|agent\\.json}", async (c) => {
-    const name = c.req.param("profile");
+  // agent.json: where clients of A2A before v0.3 (the SDK's 0.2 releases) read a card;
+  // /.well-known/{profile}/agent-card.json: where Mastra's client reads an agent's card
+  const profileCard = async (c: Context) => {
+    const name = c.req.param("profile") ?? "";
     const p = Object.hasOwn(config.profiles, name) ? config.profiles[name] : undefined;
     if (!p) return c.json({ error: `unknown profile "${name}"` }, 404);
     const base = baseOf(c);
@@ -163,7 +164,9 @@ export function createApp(deps: AppDeps & AdminDeps): Hono<AppEnv> {
       pushNotifications: pushOffered,
       extendedAgentCard: false,
     });
-  });
+  };
+  app.get("/a2a/:profile/.well-known/:card{agent-card\\.json|agent\\.json}", profileCard);
+  app.get("/.well-known/:profile/agent-card.json", profileCard);
 
   // ---- peers ----
   app.get("/.well-known/jwks.json", async (c) =>

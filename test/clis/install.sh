@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the pinned coding CLIs (and Google's ADK) the real-software suite drives into .cache/clis (gitignored), outside the
+# Install the pinned coding CLIs (and Google's ADK, Mastra's client) the real-software suite drives into .cache/clis (gitignored), outside the
 # project's own dependencies. Skips the install when every pinned version is present. Prints the
 # time and disk use, and checks that each CLI's binary actually runs.
 set -euo pipefail
@@ -13,6 +13,7 @@ declare -A PINS=(
   [@google/gemini-cli-a2a-server]=0.25.2
   [@google/adk]=2.0.0
   [express]=5.1.0
+  [@mastra/client-js]=1.47.0
 )
 mkdir -p "$PREFIX"
 # npm 11 reviews install scripts (opencode and codex pick their platform binary at install): these
@@ -28,7 +29,8 @@ cat >"$PREFIX/package.json" <<'JSON'
     "@google/gemini-cli": "0.61.0",
     "@google/gemini-cli-a2a-server": "0.25.2",
     "@google/adk": "2.0.0",
-    "express": "5.1.0"
+    "express": "5.1.0",
+    "@mastra/client-js": "1.47.0"
   },
   "allowScripts": {
     "opencode-ai": true,
@@ -36,7 +38,8 @@ cat >"$PREFIX/package.json" <<'JSON'
     "@openai/codex": true,
     "@google/gemini-cli": true,
     "@google/gemini-cli-a2a-server": false,
-    "@google/adk": false
+    "@google/adk": false,
+    "@mastra/client-js": false
   }
 }
 JSON
@@ -71,6 +74,8 @@ done
 # Google's Agent Development Kit (an A2A server and client in one library; express for its server)
 ADK=$PREFIX/node_modules/@google/adk/dist/esm/index.js
 if [ -f "$ADK" ]; then echo "adk: $(installed_version @google/adk)"; else echo "adk: $ADK is missing" >&2; fail=1; fi
+MASTRA=$PREFIX/node_modules/@mastra/client-js/dist/index.js
+if [ -f "$MASTRA" ]; then echo "mastra client: $(installed_version @mastra/client-js)"; else echo "mastra client: $MASTRA is missing" >&2; fail=1; fi
 # the Gemini CLI's A2A server has no --version: its bundled entry must be there
 A2A_SERVER=$PREFIX/node_modules/@google/gemini-cli-a2a-server/dist/a2a-server.mjs
 if [ -f "$A2A_SERVER" ]; then
