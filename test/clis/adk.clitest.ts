@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Server } from "node:http";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
+import { startAgentRelay } from "../helpers/agent-relay.ts";
 import { bearerFetch } from "../helpers/bearer-fetch.ts";
 import { type FakeModel, startFakeModel } from "../helpers/fake-model.ts";
-import { startTestRelay, type TestRelay } from "../helpers/relay.ts";
+import type { TestRelay } from "../helpers/relay.ts";
 import { resultJson, sdkClientFor, sdkSend } from "../routing/_sdk.ts";
 
 /**
@@ -41,21 +42,7 @@ beforeAll(async () => {
   const app = await adk.toA2a(agent, { host: "127.0.0.1", port, allowUnauthenticated: true });
   server = app.listen(port, "127.0.0.1");
   await new Promise<void>((res) => server.once("listening", () => res()));
-  r = await startTestRelay({
-    toml: `
-[peers.local]
-profiles = ["*"]
-default_profile = "echo"
-[profiles.echo]
-handler = "echo"
-[profiles.adk]
-handler = "a2a"
-url = "http://127.0.0.1:${port}/jsonrpc"
-protocol = "0.3"
-turn_timeout_s = 60
-`,
-    env: { A2A_OC_TOKEN_LOCAL: "local-token-0123456789abcdef" },
-  });
+  r = await startAgentRelay({ adk: { url: `http://127.0.0.1:${port}/jsonrpc`, protocol: "0.3" } });
 }, 120_000);
 afterAll(async () => {
   await r?.stop();

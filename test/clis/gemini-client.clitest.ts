@@ -3,8 +3,9 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startAgentRelay } from "../helpers/agent-relay.ts";
 import { type FakeModel, startFakeModel } from "../helpers/fake-model.ts";
-import { startTestRelay, type TestRelay } from "../helpers/relay.ts";
+import type { TestRelay } from "../helpers/relay.ts";
 import { type SdkAgent, startSdkAgent } from "../helpers/sdk-agent.ts";
 import { BIN } from "./harness.ts";
 
@@ -23,19 +24,7 @@ let r: TestRelay;
 beforeAll(async () => {
   model = await startFakeModel("ok");
   agent = await startSdkAgent();
-  r = await startTestRelay({
-    toml: `
-[peers.local]
-profiles = ["*"]
-default_profile = "echo"
-[profiles.echo]
-handler = "echo"
-[profiles.sdk]
-handler = "a2a"
-url = "${agent.rpcUrl}"
-`,
-    env: { A2A_OC_TOKEN_LOCAL: "local-token-0123456789abcdef" },
-  });
+  r = await startAgentRelay({ sdk: { url: agent.rpcUrl } });
 });
 afterAll(async () => {
   await r?.stop();

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { startTestRelay, type TestRelay } from "../helpers/relay.ts";
+import { startAgentRelay } from "../helpers/agent-relay.ts";
+import { userMessageV03 } from "../helpers/messages.ts";
+import type { TestRelay } from "../helpers/relay.ts";
 import { type SdkAgent, startSdkAgent } from "../helpers/sdk-agent.ts";
 
 /**
@@ -21,21 +23,7 @@ let r: TestRelay;
 beforeAll(async () => {
   const { MastraClient } = await import(`${CACHE}/@mastra/client-js/dist/index.js`);
   agent = await startSdkAgent();
-  r = await startTestRelay({
-    toml: `
-[server]
-keepalive_s = 0.5
-[peers.local]
-profiles = ["*"]
-default_profile = "echo"
-[profiles.echo]
-handler = "echo"
-[profiles.sdk]
-handler = "a2a"
-url = "${agent.rpcUrl}"
-`,
-    env: { A2A_OC_TOKEN_LOCAL: "local-token-0123456789abcdef" },
-  });
+  r = await startAgentRelay({ sdk: { url: agent.rpcUrl } }, { server: "keepalive_s = 0.5" });
   mastra = new MastraClient({
     baseUrl: r.url,
     apiPrefix: "",
@@ -48,14 +36,8 @@ afterAll(async () => {
   await agent?.stop();
 });
 
-const send = (text: string, extra: object = {}) => ({
-  message: {
-    kind: "message",
-    messageId: crypto.randomUUID(),
-    role: "user",
-    parts: [{ kind: "text", text }],
-    ...extra,
-  },
+const send = (text: string, extra: Record<string, unknown> = {}) => ({
+  message: userMessageV03(text, extra),
 });
 
 describe("Mastra's A2A client against the relay", () => {

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { A2AClient } from "@a2a-js/sdk-v02/client";
-import { startTestRelay, type TestRelay } from "../helpers/relay.ts";
+import { startAgentRelay } from "../helpers/agent-relay.ts";
+import { userMessageV03 } from "../helpers/messages.ts";
+import type { TestRelay } from "../helpers/relay.ts";
 import { type SdkAgent, startSdkAgent } from "../helpers/sdk-agent.ts";
 import { type Sdk03Agent, startSdk03Agent } from "../helpers/sdk03-agent.ts";
 import { resultJson, sdkClientFor, sdkSend } from "../routing/_sdk.ts";
@@ -24,23 +26,7 @@ const realFetch = globalThis.fetch;
 beforeAll(async () => {
   agent = await startSdkAgent();
   agent02 = await startSdk03Agent({ sdk: "0.2" });
-  r = await startTestRelay({
-    toml: `
-[peers.local]
-profiles = ["*"]
-default_profile = "echo"
-[profiles.echo]
-handler = "echo"
-[profiles.sdk]
-handler = "a2a"
-url = "${agent.rpcUrl}"
-[profiles.up02]
-handler = "a2a"
-url = "${agent02.rpcUrl}"
-protocol = "0.3"
-`,
-    env: { A2A_OC_TOKEN_LOCAL: "local-token-0123456789abcdef" },
-  });
+  r = await startAgentRelay({ sdk: { url: agent.rpcUrl }, up02: { url: agent02.rpcUrl, protocol: "0.3" } });
   globalThis.fetch = Object.assign(
     (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
       const headers = new Headers(init?.headers);
@@ -57,14 +43,8 @@ afterAll(async () => {
   await agent02.stop();
 });
 
-const send = (text: string, extra: object = {}): Json => ({
-  message: {
-    kind: "message",
-    messageId: crypto.randomUUID(),
-    role: "user",
-    parts: [{ kind: "text", text }],
-    ...extra,
-  },
+const send = (text: string, extra: Record<string, unknown> = {}): Json => ({
+  message: userMessageV03(text, extra),
 });
 
 describe("the SDK's 0.2 client", () => {

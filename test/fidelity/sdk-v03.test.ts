@@ -13,8 +13,10 @@ import {
   ClientFactoryOptions,
   JsonRpcTransportFactory,
 } from "@a2a-js/sdk-v03/client";
+import { startAgentRelay } from "../helpers/agent-relay.ts";
 import { bearerFetch } from "../helpers/bearer-fetch.ts";
-import { startTestRelay, type TestRelay } from "../helpers/relay.ts";
+import { userMessageV03 } from "../helpers/messages.ts";
+import type { TestRelay } from "../helpers/relay.ts";
 import { type Sdk03Agent, startSdk03Agent } from "../helpers/sdk03-agent.ts";
 import { until } from "../helpers/until.ts";
 import { resultJson, sdkClientFor, sdkSend } from "../routing/_sdk.ts";
@@ -30,22 +32,10 @@ let agent: Sdk03Agent;
 let relay: TestRelay;
 beforeAll(async () => {
   agent = await startSdk03Agent();
-  relay = await startTestRelay({
-    toml: `
-[peers.local]
-profiles = ["*"]
-default_profile = "echo"
-push_hosts = ["127.0.0.1"]
-[profiles.echo]
-handler = "echo"
-[profiles.up03]
-handler = "a2a"
-url = "${agent.rpcUrl}"
-protocol = "0.3"
-turn_timeout_s = 20
-`,
-    env: { A2A_OC_TOKEN_LOCAL: "local-token-0123456789abcdef" },
-  });
+  relay = await startAgentRelay(
+    { up03: { url: agent.rpcUrl, protocol: "0.3" } },
+    { peer: 'push_hosts = ["127.0.0.1"]' },
+  );
 });
 afterAll(async () => {
   await relay.stop();
@@ -63,13 +53,7 @@ async function client03(profile: string): Promise<Client> {
 }
 
 const send = (text: string, extra: Partial<Message> = {}, blocking = true): MessageSendParams => ({
-  message: {
-    kind: "message",
-    messageId: crypto.randomUUID(),
-    role: "user",
-    parts: [{ kind: "text", text }],
-    ...extra,
-  },
+  message: userMessageV03(text, extra) as Message,
   configuration: { blocking },
 });
 const textOf = (m: Message | undefined) => m?.parts.map((p) => (p.kind === "text" ? p.text : "")).join("");
