@@ -178,9 +178,16 @@ async function upstreamChecks(
       base = lease.url.replace(/\/+$/, "");
     }
     if (!base) return [];
-    const url = `${base}/.well-known/agent-card.json`;
+    let url = `${base}/.well-known/agent-card.json`;
     try {
-      const res = await doFetch(url, { headers: { "A2A-Version": "1.0" }, signal: AbortSignal.timeout(ms) });
+      const get = (u: string) =>
+        doFetch(u, { headers: { "A2A-Version": "1.0" }, signal: AbortSignal.timeout(ms) });
+      let res = await get(url);
+      if (res.status === 404 && !p.remote) {
+        // an agent of A2A before v0.3 (the SDK's 0.2 releases) serves its card as agent.json only
+        const older = await get(`${base}/.well-known/agent.json`);
+        if (older.ok) [res, url] = [older, `${base}/.well-known/agent.json`];
+      }
       const card = (await res.json().catch(() => undefined)) as { name?: unknown } | undefined;
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const out: Check[] = [

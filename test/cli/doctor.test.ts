@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { COMMANDS } from "../../src/cli/index.ts";
+import { startSdk03Agent } from "../helpers/sdk03-agent.ts";
 import { cli } from "./_run.ts";
 import { runCli } from "./_serve.ts";
 
@@ -102,6 +103,20 @@ describe("each broken case fails, naming what to fix", () => {
     expect(r.out).toContain(
       "profile up: upstream card http://127.0.0.1:9/.well-known/agent-card.json unreachable",
     );
+  });
+
+  test("an agent on the SDK's 0.2 server: its card is read at agent.json, the name it has there", async () => {
+    const agent = await startSdk03Agent({ sdk: "0.2" });
+    try {
+      const { file } = config(`[profiles.old]\nhandler = "a2a"\nurl = "${agent.rpcUrl}"\nprotocol = "0.3"\n`);
+      const r = await cli(["doctor", "--config", file], env);
+      expect(r.out).toContain(
+        `ok    profile old: upstream card ${agent.url}/.well-known/agent.json (sdk-v03-echo)`,
+      );
+      expect(r.code).toBe(0);
+    } finally {
+      await agent.stop();
+    }
   });
 
   test("a fixed port something else listens on", async () => {
