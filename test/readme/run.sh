@@ -28,6 +28,10 @@ block() {
 
 git clone -q "$ROOT" "$WORK/a2a-relay"
 cd "$WORK/a2a-relay"
+# npm keeps the caller's package cache (the packages .ci/run's own `npm ci` just fetched) and
+# prefers it, with retries for what it must fetch: what is tested is the README's commands, not
+# the registry's connection (a reset mid-download failed a CI run)
+export npm_config_cache="${npm_config_cache:-$HOME/.npm}" npm_config_prefer_offline=true npm_config_fetch_retries=5
 export HOME="$WORK/home" A2A_RELAY_LOCK_DIR="$WORK/locks" npm_config_update_notifier=false
 mkdir -p "$HOME"
 PORT=$(node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
