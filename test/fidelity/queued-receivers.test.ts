@@ -212,14 +212,7 @@ describe("a queued receiver behind a hermes-fleet profile", () => {
       "TASK_STATE_WORKING",
     );
     expect(await receiver.release(ctx as string)).toBe(true);
-    const done = await waitFor(
-      async () => {
-        const t = (await r.rpc("GetTask", { id: task.id }, { path: "/a2a" })).body.result;
-        return t.status.state === "TASK_STATE_COMPLETED" ? t : undefined;
-      },
-      5000,
-      "the post-back to settle the task",
-    );
+    const done = await completed(r, task.id);
     expect(done.status.message.parts[0].text).toBe("done: hold over a restart");
     expect(done.artifacts[0].parts[0].text).toBe("done: hold over a restart");
   });
@@ -295,14 +288,7 @@ describe("a queued receiver behind a hermes-fleet profile", () => {
     // the next process settles both with the post-backs
     r = await startTestRelay({ port, dir: r.dir, toml: toml(receiver.url), env });
     for (const c of ctxs) expect(await receiver.release(c)).toBe(true);
-    const done = await waitFor(
-      async () => {
-        const t = (await r.rpc("GetTask", { id: task.id }, { path: "/a2a" })).body.result;
-        return t.status.state === "TASK_STATE_COMPLETED" ? t : undefined;
-      },
-      5000,
-      "the post-back to settle the task",
-    );
+    const done = await completed(r, task.id);
     expect(done.status.message.parts[0].text).toBe("done: hold for a v1.0 caller");
   }, 20_000);
 
@@ -342,3 +328,15 @@ describe("a queued receiver behind a hermes-fleet profile", () => {
     expect(failed.status.message.parts[0].text).toContain('a post-back came as peer "local"');
   });
 });
+
+/** The task once a post-back has completed it (within 5 s). */
+function completed(relay: TestRelay, id: string) {
+  return waitFor(
+    async () => {
+      const t = (await relay.rpc("GetTask", { id }, { path: "/a2a" })).body.result;
+      return t.status.state === "TASK_STATE_COMPLETED" ? t : undefined;
+    },
+    5000,
+    "the post-back to settle the task",
+  );
+}
