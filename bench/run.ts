@@ -204,12 +204,16 @@ try {
   }
 
   // added latency at one connection: relay in front of the SDK agent vs the agent directly
+  // (alternating, so the machine's drift between runs falls on both alike)
   const single: Record<string, WrkResult[]> = {};
-  for (const name of ["sdk-echo", "relay-to-sdk"]) {
-    const t = targets.find((x) => x.name === name);
-    if (!t) continue;
-    single[name] = [];
-    for (let i = 0; i < 2; i++) single[name]!.push(await wrk(t.proc.url, t.path, t.token, 1, SECONDS));
+  for (let i = 0; i < 2; i++) {
+    for (const name of ["sdk-echo", "relay-to-sdk"]) {
+      const t = targets.find((x) => x.name === name);
+      if (!t) continue;
+      const runs = single[name] ?? [];
+      runs.push(await wrk(t.proc.url, t.path, t.token, 1, SECONDS));
+      single[name] = runs;
+    }
   }
 
   const echo = targets.find((t) => t.name === "relay-echo")!;
