@@ -96,7 +96,7 @@ export function targets(r: Results): Target[] {
       target: "≤ 0.5 ms",
       met: judged(p50, p50 <= 0.5),
       gap: `${fmt(p50 - 0.5, 2)} ms over`,
-      cost: `The relay's own echo profile takes ${fmt(echoAt1, 2)} ms p50 at one connection in this run (two commits: the task before its turn, the final state). A forward adds a third (the upstream task's record), and Bun's fetch client reaches the upstream's first byte ~0.5 ms later than a standalone client does. The task is committed before the upstream sees the message, so a retried message never runs twice`,
+      cost: `The relay's own echo profile takes ${fmt(echoAt1, 2)} ms p50 at one connection in this run (two commits: the task before its turn, the final state). A forward waits for the same two; the upstream's exchange takes ~0.5 ms longer inside the relay than for a lone client (reading the answer as a stream, so a broken connection can re-attach, ~0.1 ms of it; the rest is the relay, the agent and the waiting client on two cores). The task is committed before the upstream sees the message, so a retried message never runs twice`,
     },
     {
       label: "relay→SDK added p99 at 1 connection",
