@@ -135,6 +135,16 @@ export const contentTypeNotSupported = (type: string) =>
     status: 415,
     exitCode: 2,
   });
+/** A compressed request body (`Content-Encoding`): the relay reads bodies as sent, never inflated. */
+export const contentEncodingNotSupported = (encoding: string) =>
+  new RelayError({
+    code: -32005,
+    reason: "CONTENT_TYPE_NOT_SUPPORTED",
+    message: `content encoding not supported: ${encoding}; send the body without Content-Encoding`,
+    domain: SPEC,
+    status: 415,
+    exitCode: 2,
+  });
 export const invalidAgentResponse = (message: string) =>
   new RelayError({ code: -32006, reason: "INVALID_AGENT_RESPONSE", message, domain: SPEC, exitCode: 6 });
 export const extendedCardNotConfigured = () =>

@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { mayUse, type Peer } from "../auth/peers.ts";
 import {
   bodyTooLarge,
+  contentEncodingNotSupported,
   contentTypeNotSupported,
   profileForbidden,
   profileNotFound,
@@ -46,6 +47,9 @@ export function frontDoor(
   };
   const preamble: MiddlewareHandler<AppEnv> = async (c, next) => {
     versionOf(c.req.header("a2a-version"));
+    // a gzip body would otherwise fail as "not valid JSON", which does not say what to fix
+    const encoding = c.req.header("content-encoding")?.trim().toLowerCase();
+    if (encoding && encoding !== "identity") throw contentEncodingNotSupported(encoding);
     const hops = readHops(c.req.header(HOPS_HEADER));
     checkHops(hops, opts.maxHops);
     c.set("hops", hops);

@@ -62,6 +62,41 @@ describe("one error, three bindings", () => {
     expect(sb.error.details[0]?.reason).toBe("CONTENT_TYPE_NOT_SUPPORTED");
   });
 
+  test("a compressed body is 415 naming the encoding, not a JSON parse error, in every binding", async () => {
+    const gz = Bun.gzipSync(new TextEncoder().encode(rpcBody()));
+    const headers = {
+      ...auth(),
+      "content-type": "application/json",
+      "content-encoding": "gzip",
+      "a2a-version": "1.0",
+    };
+    const rpc = await fetch(`${r.url}/a2a/echo`, { method: "POST", headers, body: gz });
+    expect(rpc.status).toBe(415);
+    const rb = (await rpc.json()) as {
+      error: { code: number; message: string; data: Array<{ reason: string }> };
+    };
+    expect(rb.error.code).toBe(-32005);
+    expect(rb.error.message).toBe(
+      "content encoding not supported: gzip; send the body without Content-Encoding",
+    );
+    const rest = await fetch(`${r.url}/a2a/echo/message:send`, { method: "POST", headers, body: gz });
+    expect(rest.status).toBe(415);
+    expect((await errorOf(rest)).error.details[0]?.reason).toBe("CONTENT_TYPE_NOT_SUPPORTED");
+    const send = await fetch(`${r.url}/send/echo`, { method: "POST", headers, body: gz });
+    expect(send.status).toBe(415);
+    expect(await send.text()).toContain("content encoding not supported: gzip");
+    // identity is no encoding at all
+    const plain = await fetch(`${r.url}/a2a/echo`, {
+      method: "POST",
+      headers: { ...headers, "content-encoding": "identity" },
+      body: rpcBody(),
+    });
+    expect(
+      ((await plain.json()) as { result?: { task?: { status?: { state?: string } } } }).result?.task?.status
+        ?.state,
+    ).toBe("TASK_STATE_COMPLETED");
+  });
+
   test("a body over max_body_bytes is 413 BODY_TOO_LARGE in every binding, with and without a length", async () => {
     const big = "x".repeat(8000);
     const chunked = (s: string) =>
