@@ -5,6 +5,7 @@ import { delimiter, dirname, join } from "node:path";
 import { type Config, loadConfig, tokenEnvName } from "../config/load.ts";
 import { ConfigError } from "../errors.ts";
 import { findLease, isAlive, linuxProc, listLeases } from "../portlock/index.ts";
+import { cardOf, olderOnly } from "../routing/upstream-card.ts";
 import { type Check, printChecks, staticChecks } from "./_checks.ts";
 import { type Command, onlyFlags } from "./io.ts";
 
@@ -178,12 +179,12 @@ async function upstreamChecks(
       base = lease.url.replace(/\/+$/, "");
     }
     if (!base) return [];
-    let url = `${base}/.well-known/agent-card.json`;
+    let url = (!p.remote && p.card_url) || `${base}/.well-known/agent-card.json`;
     try {
       const get = (u: string) =>
         doFetch(u, { headers: { "A2A-Version": "1.0" }, signal: AbortSignal.timeout(ms) });
       let res = await get(url);
-      if (res.status === 404 && !p.remote) {
+      if (res.status === 404 && !p.remote && !p.card_url) {
         // an agent of A2A before v0.3 (the SDK's 0.2 releases) serves its card as agent.json only
         const older = await get(`${base}/.well-known/agent.json`);
         if (older.ok) [res, url] = [older, `${base}/.well-known/agent.json`];
@@ -193,6 +194,14 @@ async function upstreamChecks(
       const out: Check[] = [
         { status: "ok", what: `profile ${name}: upstream card ${url} (${String(card?.name)})` },
       ];
+      const older = p.remote || p.protocol !== "1.0" ? undefined : olderOnly(cardOf(card));
+      if (older) {
+        out.push({
+          status: "warn",
+          what: `profile ${name}: the upstream's card offers A2A ${older} only; this profile speaks 1.0`,
+          fix: `set protocol = "0.3" on profiles.${name}`,
+        });
+      }
       if (p.remote && p.auth === "token" && !p.token_env && typeof card?.name === "string") {
         const v = tokenEnvName(card.name);
         out.push(
@@ -211,7 +220,9 @@ async function upstreamChecks(
         {
           status: "fail",
           what: `profile ${name}: upstream card ${url} unreachable (${(err as Error).message})`,
-          fix: "start the upstream, or fix the profile's url/remote",
+          fix: p.remote
+            ? "start the upstream, or fix the profile's remote"
+            : "start the upstream, or fix the profile's url; an agent that serves its card elsewhere (Mastra: <prefix>/.well-known/<agentId>/agent-card.json) needs card_url",
         },
       ];
     }

@@ -188,6 +188,8 @@ const FlatProfile = z.strictObject({
   protocol: z.enum(["1.0", "0.3", "hermes-fleet"]).default("1.0"),
   token_env: someText,
   binding: z.enum(["auto", "jsonrpc", "rest"]).default("auto"),
+  /** Where the upstream agent serves its card, when not at its origin's /.well-known/agent-card.json. */
+  card_url: someUrl,
   /** hermes-fleet: the peer whose post-backs settle tasks its receiver acked with "[queued]". */
   reply_peer: someText,
   /** https upstreams (a2a and remote): trust this CA too; a client certificate for mTLS upstreams. */
@@ -224,6 +226,7 @@ const KEYS: Record<ProfileKind, ReadonlyArray<keyof ProfileConfig>> = {
     "protocol",
     "token_env",
     "binding",
+    "card_url",
     "reply_peer",
     "remote_profile",
     ...UPSTREAM_TLS,

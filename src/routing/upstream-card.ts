@@ -75,22 +75,40 @@ export class UpstreamCards {
       if (res.status === 404 && url.endsWith(CARD))
         res = await get(`${url.slice(0, -CARD.length)}agent.json`);
       if (!res.ok) return undefined;
-      const card = (await res.json()) as Record<string, unknown>;
-      if (typeof card !== "object" || card === null) return undefined;
-      return { skills: skillsOf(card.skills), interfaces: interfacesOf(card) };
+      return cardOf(await res.json());
     } catch {
       return undefined;
     }
   }
 }
 
-/** Where a forwarded profile's upstream card lives: the relay profile card, or the agent's origin. */
+/** What the relay reads of an agent card's JSON; undefined when it is not an object. */
+export function cardOf(raw: unknown): UpstreamCard | undefined {
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const card = raw as Record<string, unknown>;
+  return { skills: skillsOf(card.skills), interfaces: interfacesOf(card) };
+}
+
+/**
+ * The A2A version a card offers when every interface it lists is older than v1.0 (a v0.3 card:
+ * `protocolVersion` "0.3.0" and no `supportedInterfaces`, as Mastra's); else undefined.
+ */
+export function olderOnly(card: UpstreamCard | undefined): string | undefined {
+  const versions = card?.interfaces.map((i) => i.version) ?? [];
+  return versions.length && versions.every((v) => v.startsWith("0.")) ? versions[0] : undefined;
+}
+
+/**
+ * Where a forwarded profile's upstream card lives: the relay profile card, the profile's
+ * `card_url`, or the agent's origin.
+ */
 export function cardUrl(name: string, p: ProfileConfig, resolvedUrl?: string): string | undefined {
   try {
     if (p.remote) {
       const base = p.remote.replace(/\/+$/, "");
       return `${base}/a2a/${encodeURIComponent(p.remote_profile ?? name)}/.well-known/agent-card.json`;
     }
+    if (p.handler === "a2a" && p.card_url) return p.card_url;
     const url = resolvedUrl ?? p.url;
     if (p.handler === "a2a" && url) return `${new URL(url).origin}/.well-known/agent-card.json`;
   } catch {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the pinned coding CLIs (and Google's ADK, Mastra's client) the real-software suite drives into .cache/clis (gitignored), outside the
+# Install the pinned coding CLIs (and Google's ADK, Mastra's client and server) the real-software suite drives into .cache/clis (gitignored), outside the
 # project's own dependencies. Skips the install when every pinned version is present. Prints the
 # time and disk use, and checks that each CLI's binary actually runs.
 set -euo pipefail
@@ -14,6 +14,10 @@ declare -A PINS=(
   [@google/adk]=2.0.0
   [express]=5.1.0
   [@mastra/client-js]=1.47.0
+  [@mastra/core]=1.71.0
+  [@mastra/hono]=1.7.9
+  [@mastra/server]=1.67.0
+  [@mastra/memory]=1.31.0
 )
 mkdir -p "$PREFIX"
 # npm 11 reviews install scripts (opencode and codex pick their platform binary at install): these
@@ -30,7 +34,11 @@ cat >"$PREFIX/package.json" <<'JSON'
     "@google/gemini-cli-a2a-server": "0.25.2",
     "@google/adk": "2.0.0",
     "express": "5.1.0",
-    "@mastra/client-js": "1.47.0"
+    "@mastra/client-js": "1.47.0",
+    "@mastra/core": "1.71.0",
+    "@mastra/hono": "1.7.9",
+    "@mastra/server": "1.67.0",
+    "@mastra/memory": "1.31.0"
   },
   "allowScripts": {
     "opencode-ai": true,
@@ -39,7 +47,11 @@ cat >"$PREFIX/package.json" <<'JSON'
     "@google/gemini-cli": true,
     "@google/gemini-cli-a2a-server": false,
     "@google/adk": false,
-    "@mastra/client-js": false
+    "@mastra/client-js": false,
+    "@mastra/core": false,
+    "@mastra/hono": false,
+    "@mastra/server": false,
+    "@mastra/memory": false
   }
 }
 JSON
@@ -76,6 +88,9 @@ ADK=$PREFIX/node_modules/@google/adk/dist/esm/index.js
 if [ -f "$ADK" ]; then echo "adk: $(installed_version @google/adk)"; else echo "adk: $ADK is missing" >&2; fail=1; fi
 MASTRA=$PREFIX/node_modules/@mastra/client-js/dist/index.js
 if [ -f "$MASTRA" ]; then echo "mastra client: $(installed_version @mastra/client-js)"; else echo "mastra client: $MASTRA is missing" >&2; fail=1; fi
+# Mastra's A2A server: an agent of @mastra/core served by its Hono adapter (@mastra/server's handlers)
+MASTRA_SERVER=$PREFIX/node_modules/@mastra/hono/dist/index.js
+if [ -f "$MASTRA_SERVER" ]; then echo "mastra server: core $(installed_version @mastra/core), hono adapter $(installed_version @mastra/hono)"; else echo "mastra server: $MASTRA_SERVER is missing" >&2; fail=1; fi
 # the Gemini CLI's A2A server has no --version: its bundled entry must be there
 A2A_SERVER=$PREFIX/node_modules/@google/gemini-cli-a2a-server/dist/a2a-server.mjs
 if [ -f "$A2A_SERVER" ]; then

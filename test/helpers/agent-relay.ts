@@ -5,6 +5,8 @@ export interface AgentProfile {
   url: string;
   /** `protocol` of the profile ("1.0" when not given). */
   protocol?: "1.0" | "0.3";
+  /** `card_url`, for an agent that serves its card elsewhere than its origin's well-known path. */
+  cardUrl?: string;
 }
 
 /**
@@ -18,7 +20,7 @@ export function startAgentRelay(
 ): Promise<TestRelay> {
   const profiles = Object.entries(agents).map(
     ([name, a]) =>
-      `[profiles.${name}]\nhandler = "a2a"\nurl = "${a.url}"\nprotocol = "${a.protocol ?? "1.0"}"\nturn_timeout_s = 60\n`,
+      `[profiles.${name}]\nhandler = "a2a"\nurl = "${a.url}"\nprotocol = "${a.protocol ?? "1.0"}"\nturn_timeout_s = 60\n${a.cardUrl ? `card_url = "${a.cardUrl}"\n` : ""}`,
   );
   return startTestRelay({
     toml: `${extra.server ? `[server]\n${extra.server}\n` : ""}[peers.local]

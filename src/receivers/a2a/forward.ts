@@ -8,7 +8,7 @@ import { UpstreamCancels } from "./cancels.ts";
 import type { Dialect } from "./dialect.ts";
 import { failed, Progress, TurnFailure } from "./fold.ts";
 import type { Upstream } from "./http.ts";
-import { abortNote, neverReached, postbackNote, postbackResult } from "./outcome.ts";
+import { abortNote, neverReached, postbackNote, postbackResult, refusedOutright } from "./outcome.ts";
 import { isQueuedAck, type Postbacks } from "./postbacks.ts";
 import { type ResumedTask, resumeInflight } from "./resume.ts";
 import { afterTurn, type Inflight, saveSession, type UpstreamSession } from "./session.ts";
@@ -28,12 +28,13 @@ export interface ForwardOptions {
   dialect: Dialect;
   /**
    * Where, over which binding (default JSON-RPC) and with which headers (credential, hops) to
-   * send this turn; may throw TurnFailure.
+   * send this turn, and what to add to its failure when the upstream refuses it outright (`hint`);
+   * may throw TurnFailure.
    */
   target(
     turn: Turn,
     signal: AbortSignal,
-  ): Promise<{ url: string; headers: Record<string, string>; binding?: Binding }>;
+  ): Promise<{ url: string; headers: Record<string, string>; binding?: Binding; hint?: string }>;
   fetch: FetchFn;
   /** How long the upstream has to accept a connection (`server.connect_timeout_s`). */
   connectTimeoutMs?: number | undefined;
@@ -83,8 +84,10 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
       let up: Upstream;
       let wire: Wire;
       let binding: Binding;
+      let hint: string | undefined;
       try {
         const t = await opts.target(turn, signal);
+        hint = t.hint;
         up = upstream(opts, t);
         binding = t.binding ?? "jsonrpc";
         wire = wireFor(binding, opts.dialect, up);
@@ -182,7 +185,7 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
           late = false;
         }
       } catch (err) {
-        if (!signal.aborted) result = failed(neverReached(err, state), state);
+        if (!signal.aborted) result = failed(refusedOutright(neverReached(err, state), state, hint), state);
       } finally {
         link.dispose();
         slot?.close(late);

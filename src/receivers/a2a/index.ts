@@ -35,7 +35,7 @@ export function a2aReceiver(name: string, p: ProfileConfig, deps: RoutingDeps): 
     postbacks: p.reply_peer && p.protocol === "hermes-fleet" ? deps.postbacks : undefined,
     async target(turn, signal) {
       const configured = p.url ?? resolveLeaseUrl(deps.lockDir, p.lease ?? "", p.remote_profile);
-      const { binding, url } = await chooseBinding(name, p, configured, deps.cards, signal);
+      const { binding, url, hint } = await chooseBinding(name, p, configured, deps.cards, signal);
       if (isSelfUrl(url, deps.self)) {
         throw new TurnFailure(
           `refusing to forward to ${url}: that is this relay itself`,
@@ -49,7 +49,7 @@ export function a2aReceiver(name: string, p: ProfileConfig, deps: RoutingDeps): 
         if (!token) throw new TurnFailure(`profiles.${name}.token_env: ${tokenEnv} is not set on this relay`);
         headers.Authorization = `Bearer ${token}`;
       }
-      return { url, headers, binding };
+      return { url, headers, binding, ...(hint ? { hint } : {}) };
     },
   });
 }

@@ -18,6 +18,15 @@ export function neverReached(err: unknown, st: Progress): unknown {
   );
 }
 
+/**
+ * A first send the upstream refused before naming a task (an HTTP error, a JSON-RPC error: not a
+ * connection that failed) says what the relay knows of why, `hint` (its card offers only v0.3).
+ */
+export function refusedOutright(err: unknown, st: Progress, hint: string | undefined): unknown {
+  if (!hint || !(err instanceof UpstreamError) || err.link || st.taskId) return err;
+  return new UpstreamError(`${err.message}; ${hint}`, err.kind, err.code, err.reason, err.link);
+}
+
 /** What a turn that ran out (turn cap) or was canceled last saw of its upstream task. */
 export function abortNote(
   st: Progress,
