@@ -219,9 +219,14 @@ export function taskFromV03(t: Record<string, unknown>): Task {
   };
 }
 
-/** A v0.3 stream event or `message/send` result (kind-tagged) as a v1.0 stream event. */
+/**
+ * A v0.3 stream event or `message/send` result (kind-tagged) as a v1.0 stream event. A result
+ * with no `kind` that has a task's `id`, `contextId` and `status` is a task: VoltAgent's A2A
+ * server sends its tasks (every event of its streams) without the tag.
+ */
 export function eventFromV03(e: Record<string, unknown>): StreamResponse {
-  switch (e.kind) {
+  const untaggedTask = e.kind === undefined && "id" in e && "contextId" in e && "status" in e;
+  switch (untaggedTask ? "task" : e.kind) {
     case "task":
       return { task: taskFromV03(e) };
     case "message":

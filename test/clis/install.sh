@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the pinned coding CLIs (and Google's ADK, Mastra's client and server) the real-software suite drives into .cache/clis (gitignored), outside the
+# Install the pinned coding CLIs (and Google's ADK, Mastra's client and server, VoltAgent) the real-software suite drives into .cache/clis (gitignored), outside the
 # project's own dependencies. Skips the install when every pinned version is present. Prints the
 # time and disk use, and checks that each CLI's binary actually runs.
 set -euo pipefail
@@ -18,6 +18,12 @@ declare -A PINS=(
   [@mastra/hono]=1.7.9
   [@mastra/server]=1.67.0
   [@mastra/memory]=1.31.0
+  [@voltagent/core]=2.10.0
+  [@voltagent/a2a-server]=2.0.3
+  [@voltagent/server-hono]=2.0.14
+  [@voltagent/logger]=2.0.2
+  [ai]=6.0.333
+  [@ai-sdk/provider-utils]=4.0.67
 )
 mkdir -p "$PREFIX"
 # npm 11 reviews install scripts (opencode and codex pick their platform binary at install): these
@@ -38,7 +44,13 @@ cat >"$PREFIX/package.json" <<'JSON'
     "@mastra/core": "1.71.0",
     "@mastra/hono": "1.7.9",
     "@mastra/server": "1.67.0",
-    "@mastra/memory": "1.31.0"
+    "@mastra/memory": "1.31.0",
+    "@voltagent/core": "2.10.0",
+    "@voltagent/a2a-server": "2.0.3",
+    "@voltagent/server-hono": "2.0.14",
+    "@voltagent/logger": "2.0.2",
+    "ai": "6.0.333",
+    "@ai-sdk/provider-utils": "4.0.67"
   },
   "allowScripts": {
     "opencode-ai": true,
@@ -51,7 +63,13 @@ cat >"$PREFIX/package.json" <<'JSON'
     "@mastra/core": false,
     "@mastra/hono": false,
     "@mastra/server": false,
-    "@mastra/memory": false
+    "@mastra/memory": false,
+    "@voltagent/core": false,
+    "@voltagent/a2a-server": false,
+    "@voltagent/server-hono": false,
+    "@voltagent/logger": false,
+    "ai": false,
+    "@ai-sdk/provider-utils": false
   }
 }
 JSON
@@ -91,6 +109,9 @@ if [ -f "$MASTRA" ]; then echo "mastra client: $(installed_version @mastra/clien
 # Mastra's A2A server: an agent of @mastra/core served by its Hono adapter (@mastra/server's handlers)
 MASTRA_SERVER=$PREFIX/node_modules/@mastra/hono/dist/index.js
 if [ -f "$MASTRA_SERVER" ]; then echo "mastra server: core $(installed_version @mastra/core), hono adapter $(installed_version @mastra/hono)"; else echo "mastra server: $MASTRA_SERVER is missing" >&2; fail=1; fi
+# VoltAgent's A2A server (its core's peers: ai, @ai-sdk/provider-utils, its logger)
+VOLT=$PREFIX/node_modules/@voltagent/a2a-server/dist/index.mjs
+if [ -f "$VOLT" ]; then echo "voltagent: core $(installed_version @voltagent/core), a2a-server $(installed_version @voltagent/a2a-server)"; else echo "voltagent: $VOLT is missing" >&2; fail=1; fi
 # the Gemini CLI's A2A server has no --version: its bundled entry must be there
 A2A_SERVER=$PREFIX/node_modules/@google/gemini-cli-a2a-server/dist/a2a-server.mjs
 if [ -f "$A2A_SERVER" ]; then

@@ -185,7 +185,8 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
           late = false;
         }
       } catch (err) {
-        if (!signal.aborted) result = failed(refusedOutright(neverReached(err, state), state, hint), state);
+        if (!signal.aborted)
+          result = failed(refusedOutright(neverReached(err, state), state, opts.profile, hint), state);
       } finally {
         link.dispose();
         slot?.close(late);

@@ -94,7 +94,9 @@ export async function* streamEvents(res: Response, signal: AbortSignal, url = ""
   for await (const frame of sseFrames(body, signal)) {
     let data: unknown;
     try {
-      data = JSON.parse(frame.data);
+      // VoltAgent's A2A server starts each event's data with an RS (U+001E, as in a JSON text
+      // sequence, RFC 7464): not JSON, yet nothing else is wrong with its events
+      data = JSON.parse(frame.data.startsWith(RS) ? frame.data.slice(1) : frame.data);
     } catch {
       throw new UpstreamError("upstream unavailable: an event in its stream is not JSON", "invalid");
     }
@@ -105,6 +107,7 @@ export async function* streamEvents(res: Response, signal: AbortSignal, url = ""
 // internal
 
 const RETRIES_MS = [100, 400];
+const RS = "\u001e";
 
 function post(up: Upstream, body: unknown, accept: string, signal: AbortSignal): Promise<Response> {
   const headers = { "content-type": "application/json", accept, ...up.headers };

@@ -20,11 +20,17 @@ export function neverReached(err: unknown, st: Progress): unknown {
 
 /**
  * A first send the upstream refused before naming a task (an HTTP error, a JSON-RPC error: not a
- * connection that failed) says what the relay knows of why, `hint` (its card offers only v0.3).
+ * connection that failed) says what the relay knows of why: `hint` (its card offers only v0.3),
+ * or, for a v1.0 profile, that the upstream knows no v1.0 method (-32601, as VoltAgent answers).
  */
-export function refusedOutright(err: unknown, st: Progress, hint: string | undefined): unknown {
-  if (!hint || !(err instanceof UpstreamError) || err.link || st.taskId) return err;
-  return new UpstreamError(`${err.message}; ${hint}`, err.kind, err.code, err.reason, err.link);
+export function refusedOutright(err: unknown, st: Progress, profile: string, hint?: string): unknown {
+  if (!(err instanceof UpstreamError) || err.link || st.taskId) return err;
+  const unknownMethod = st.protocol === "1.0" && err.kind === "rpc" && err.code === -32601;
+  const why =
+    hint ??
+    (unknownMethod ? `it knows no A2A v1.0 method: set protocol = "0.3" on profiles.${profile}` : undefined);
+  if (!why) return err;
+  return new UpstreamError(`${err.message}; ${why}`, err.kind, err.code, err.reason, err.link);
 }
 
 /** What a turn that ran out (turn cap) or was canceled last saw of its upstream task. */
