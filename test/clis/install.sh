@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the pinned coding CLIs (and Google's ADK, Mastra's client and server, VoltAgent) the real-software suite drives into .cache/clis (gitignored), outside the
+# Install the pinned coding CLIs and agent frameworks (Google's ADK, Mastra, VoltAgent, Strands Agents) the real-software suite drives into .cache/clis (gitignored), outside the
 # project's own dependencies. Skips the install when every pinned version is present. Prints the
 # time and disk use, and checks that each CLI's binary actually runs.
 set -euo pipefail
@@ -89,6 +89,29 @@ if [ $need = 1 ]; then
   echo "installing the pinned CLIs into $PREFIX"
   npm install --prefix "$PREFIX" --no-audit --no-fund 2>&1 | tail -20
 fi
+# AWS's Strands Agents SDK (its A2A server and client, the SDK's 0.3 release under both, openai for
+# its model) wants zod 4 as a peer where Mastra's client wants zod 3: it gets a prefix of its own
+STRANDS_PREFIX=$PREFIX/strands
+mkdir -p "$STRANDS_PREFIX"
+cat >"$STRANDS_PREFIX/package.json" <<'JSON'
+{
+  "name": "a2a-relay-test-strands",
+  "private": true,
+  "dependencies": {
+    "@strands-agents/sdk": "1.19.0",
+    "openai": "6.49.0",
+    "@a2a-js/sdk": "0.3.14",
+    "express": "5.1.0",
+    "zod": "4.6.7"
+  },
+  "allowScripts": { "@strands-agents/sdk": false, "openai": false }
+}
+JSON
+if [ "$(PREFIX=$STRANDS_PREFIX installed_version @strands-agents/sdk)" != 1.19.0 ] ||
+  [ "$(PREFIX=$STRANDS_PREFIX installed_version openai)" != 6.49.0 ]; then
+  echo "installing Strands Agents into $STRANDS_PREFIX"
+  npm install --prefix "$STRANDS_PREFIX" --no-audit --no-fund 2>&1 | tail -20
+fi
 echo "install time: $(($(date +%s) - start)) s; disk use: $(du -sh "$PREFIX" | cut -f1)"
 
 BIN=$PREFIX/node_modules/.bin
@@ -104,6 +127,13 @@ done
 # Google's Agent Development Kit (an A2A server and client in one library; express for its server)
 ADK=$PREFIX/node_modules/@google/adk/dist/esm/index.js
 if [ -f "$ADK" ]; then echo "adk: $(installed_version @google/adk)"; else echo "adk: $ADK is missing" >&2; fail=1; fi
+STRANDS=$STRANDS_PREFIX/node_modules/@strands-agents/sdk/dist/src/a2a/index.js
+if [ -f "$STRANDS" ]; then
+  echo "strands: $(PREFIX=$STRANDS_PREFIX installed_version @strands-agents/sdk)"
+else
+  echo "strands: $STRANDS is missing" >&2
+  fail=1
+fi
 MASTRA=$PREFIX/node_modules/@mastra/client-js/dist/index.js
 if [ -f "$MASTRA" ]; then echo "mastra client: $(installed_version @mastra/client-js)"; else echo "mastra client: $MASTRA is missing" >&2; fail=1; fi
 # Mastra's A2A server: an agent of @mastra/core served by its Hono adapter (@mastra/server's handlers)

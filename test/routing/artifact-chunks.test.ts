@@ -10,6 +10,12 @@ import type { Json } from "./_sdk.ts";
  * frame for frame as recorded from it (a partial text, then the full text replacing it, then a
  * final status with no message). The answer is that text once. The relay took every chunk as
  * more text, and answered "created notes.txt" twice.
+ *
+ * And one that streams its text as appended chunks ending in an empty last chunk, as the Strands
+ * Agents server (`@strands-agents/sdk` 1.19) does: the answer is the text in one part. It was a
+ * part per chunk, which the Strands client (and any that joins parts with newlines) showed as
+ * "created notes.txt\n", and a token stream as a word per line. The task's artifact keeps the
+ * chunks as parts, as the SDK's own task store does.
  */
 
 const TEXT = "created notes.txt";
@@ -36,6 +42,25 @@ function adkFrames(taskId: string, contextId: string, id: unknown): string {
   return events.map((result) => `data: ${JSON.stringify({ jsonrpc: "2.0", id, result })}\n\n`).join("");
 }
 
+/** Strands' frames for one answer, the text cut into `chunks`. */
+function tokenFrames(taskId: string, contextId: string, id: unknown, chunks: string[]): string {
+  const artifact = (text: string, i: number, last: boolean) => ({
+    kind: "artifact-update",
+    taskId,
+    contextId,
+    append: i > 0,
+    ...(last ? { lastChunk: true } : {}),
+    artifact: { artifactId: "art-t", parts: [{ kind: "text", text }] },
+  });
+  const events = [
+    { kind: "task", id: taskId, contextId, history: [], status: { state: "working" } },
+    ...chunks.map((c, i) => artifact(c, i, false)),
+    artifact("", chunks.length, true),
+    { kind: "status-update", taskId, contextId, final: true, status: { state: "completed" } },
+  ];
+  return events.map((result) => `data: ${JSON.stringify({ jsonrpc: "2.0", id, result })}\n\n`).join("");
+}
+
 beforeAll(async () => {
   up = await currentRuntime().serve({
     hostname: "127.0.0.1",
@@ -45,6 +70,10 @@ beforeAll(async () => {
       const body = (await req.json()) as Json;
       const taskId = `up-${crypto.randomUUID()}`;
       const contextId = body.params?.message?.contextId ?? `ctx-${crypto.randomUUID()}`;
+      if (body.method === "message/stream" && new URL(req.url).pathname === "/tokens")
+        return new Response(tokenFrames(taskId, contextId, body.id, ["created ", "notes", ".txt"]), {
+          headers: { "content-type": "text/event-stream" },
+        });
       if (body.method === "message/stream")
         return new Response(adkFrames(taskId, contextId, body.id), {
           headers: { "content-type": "text/event-stream" },
@@ -68,6 +97,10 @@ beforeAll(async () => {
 [profiles.adk]
 handler = "a2a"
 url = "http://127.0.0.1:${up.port}/jsonrpc"
+protocol = "0.3"
+[profiles.tokens]
+handler = "a2a"
+url = "http://127.0.0.1:${up.port}/tokens"
 protocol = "0.3"
 `,
   });
@@ -95,5 +128,16 @@ describe("an artifact streamed in chunks, then whole (append: false)", () => {
     });
     expect(res.status).toBe(200);
     expect((await res.text()).trim()).toBe(TEXT);
+  });
+});
+
+describe("a text streamed as appended chunks, the last one empty (Strands Agents)", () => {
+  test("the answer is the whole text in one part; the artifact keeps the chunks as sent", async () => {
+    const { body } = await relay.rpc("SendMessage", { message: v1Message("hi") }, { path: "/a2a/tokens" });
+    const task = body.result.task;
+    expect(task.status.state).toBe("TASK_STATE_COMPLETED");
+    expect(task.status.message.parts).toEqual([{ text: TEXT }]);
+    expect(task.artifacts).toHaveLength(1);
+    expect(task.artifacts[0].parts.map((p: { text: string }) => p.text).join("")).toBe(TEXT);
   });
 });

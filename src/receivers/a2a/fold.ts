@@ -177,7 +177,7 @@ export function apply(
     // Google's ADK does), answers with the whole, once
     const id = u.artifact.artifactId || `#${st.artifacts.size}`;
     const prev = st.artifacts.get(id);
-    st.artifacts.set(id, prev && u.append ? [...prev, ...u.artifact.parts] : u.artifact.parts);
+    st.artifacts.set(id, prev && u.append ? appendChunk(prev, u.artifact.parts) : u.artifact.parts);
     emit.artifact(u.artifact, {
       ...(u.append !== undefined ? { append: u.append } : {}),
       ...(u.lastChunk !== undefined ? { lastChunk: u.lastChunk } : {}),
@@ -308,6 +308,22 @@ export function failed(err: unknown, st: Progress | undefined): TurnResult {
   }
   throw err;
 }
+
+/**
+ * The answer's copy of an artifact an `append` continues: text that runs on from the chunk before
+ * joins that chunk's last text part. A token stream (the Strands Agents server: the text, then an
+ * empty last chunk) answers with its whole text in one part; a part per chunk read as a line each
+ * by clients that join parts with newlines. The artifact itself keeps every part as sent.
+ */
+function appendChunk(prev: Part[], next: Part[]): Part[] {
+  const last = prev[prev.length - 1];
+  const [first, ...rest] = next;
+  if (!last || !first || !plainText(last) || !plainText(first)) return [...prev, ...next];
+  return [...prev.slice(0, -1), { ...last, text: `${last.text}${first.text}` }, ...rest];
+}
+
+const plainText = (p: Part): p is Part & { text: string } =>
+  p.text !== undefined && p.metadata === undefined && (p.mediaType ?? "text/plain") === "text/plain";
 
 function nonEmpty(parts: Part[], fallback = ""): Part[] {
   return parts.length ? parts : [{ text: fallback }];
