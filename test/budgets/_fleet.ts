@@ -73,6 +73,20 @@ export function watchFleet(relays: TestRelay[]) {
   return stats;
 }
 
+/**
+ * The ledger's turns by state, as `state|n` lines: its rows, and the turns counted without a row
+ * (budget_usage: `counted|n`, settled or running; budget_open: `open|n`, running), when any.
+ */
+export function ledgerStates(pg: PgCluster, db: string): string {
+  return pg.psql(
+    `SELECT state, count(*) FROM budget_ledger GROUP BY state
+     UNION ALL SELECT 'counted', sum(turns) FROM budget_usage HAVING sum(turns) > 0
+     UNION ALL SELECT 'open', sum(started) FROM budget_open HAVING sum(started) > 0
+     ORDER BY 1`,
+    db,
+  );
+}
+
 export async function adminBudgets(url: string, token: string) {
   const res = await fetch(`${url}/admin/budgets`, { headers: { authorization: `Bearer ${token}` } });
   // biome-ignore lint/suspicious/noExplicitAny: reports are checked field by field

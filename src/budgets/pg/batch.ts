@@ -2,10 +2,16 @@ import type { Reservation } from "../store.ts";
 import type { PeerBudget } from "../usage.ts";
 import { gatesOf } from "./check.ts";
 import { isStoreDown } from "./errors.ts";
-import type { BatchResult, PgLedgerStore, WireOp } from "./store.ts";
+import type { PgLedgerStore } from "./store.ts";
+import type { BatchResult, Counted, WireOp } from "./wire.ts";
 
-/** An admission or end as the relay asks for it (the gates are added when its batch is sent). */
-type Op = { k: "f"; id: number; refund: boolean; tokens: number; cost: number } | { k: "a"; r: Reservation };
+/**
+ * An admission or end as the relay asks for it (the gates are added when its batch is sent). An
+ * end names its turn by row id, or by its counted key (a turn counted without a row).
+ */
+type Op =
+  | { k: "f"; key: number | Counted; refund: boolean; tokens: number; cost: number }
+  | { k: "a"; r: Reservation };
 
 interface Pending {
   op: Op;
@@ -25,7 +31,7 @@ interface Waiter {
 /**
  * Group commit for one peer's turns in the shared ledger. While a call for the peer is in flight,
  * the admissions and ends that arrive wait and go together in the next call (a2a_relay_batch, or
- * a2a_relay_turns when it can be set-based: PgLedgerStore.batch):
+ * a2a_relay_count when it can be set-based: PgLedgerStore.batch):
  * one round trip and one hold of the peer's lock for N turns instead of one or more each.
  *
  * Turns of the peer waiting here for a slot (max_concurrent, or the token/cost gate) ride along:
@@ -58,9 +64,9 @@ export class PeerBatch {
     return this.#push({ k: "a", r });
   }
 
-  finish(id: number, refund: boolean, tokens: number, cost: number): Promise<BatchResult> {
+  finish(key: number | Counted, refund: boolean, tokens: number, cost: number): Promise<BatchResult> {
     this.#retry = true;
-    return this.#push({ k: "f", id, refund, tokens, cost });
+    return this.#push({ k: "f", key, refund, tokens, cost });
   }
 
   /**
@@ -179,7 +185,15 @@ export class PeerBatch {
       };
     };
     const wire: WireOp[] = [];
-    for (const { op } of ops) if (op.k === "f") wire.push(op);
+    for (const { op } of ops) {
+      if (op.k !== "f") continue;
+      const { key, refund, tokens, cost } = op;
+      wire.push(
+        typeof key === "number"
+          ? { k: "f", id: key, refund, tokens, cost }
+          : { k: "c", refund, tokens, cost, ...key },
+      );
+    }
     for (const w of waiters)
       wire.push({ k: "s", id: w.id, profile: w.profile, ...gates(w.profile, w.contextId) });
     for (const { op } of ops) {

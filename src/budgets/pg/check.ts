@@ -3,7 +3,7 @@ import type { Sums } from "../store.ts";
 import type { UseRow, UseSource } from "../tally.ts";
 import { type PeerBudget, resetTime, windowLimits } from "../usage.ts";
 import { nextUtcMidnight, windowStart } from "../window.ts";
-import type { Gates, PeerUse } from "./store.ts";
+import type { Gates, PeerUse } from "./wire.ts";
 
 /** A limit the next turn would cross: turned into -32042 once its reset time is known. */
 export interface Refusal {

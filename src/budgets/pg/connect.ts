@@ -8,6 +8,7 @@ import m0003 from "../../../drizzle/pg/0003_batch.sql" with { type: "text" };
 import m0004 from "../../../drizzle/pg/0004_plans.sql" with { type: "text" };
 import m0005 from "../../../drizzle/pg/0005_set_based.sql" with { type: "text" };
 import m0006 from "../../../drizzle/pg/0006_totals_plans.sql" with { type: "text" };
+import m0007 from "../../../drizzle/pg/0007_counted.sql" with { type: "text" };
 import type { SharedStore } from "../../config/budget-store.ts";
 
 /**
@@ -22,6 +23,7 @@ const PG_MIGRATIONS: ReadonlyArray<{ tag: string; sql: string }> = [
   { tag: "0004_plans", sql: m0004 },
   { tag: "0005_set_based", sql: m0005 },
   { tag: "0006_totals_plans", sql: m0006 },
+  { tag: "0007_counted", sql: m0007 },
 ];
 
 export type PgDb = PostgresJsDatabase<Record<string, never>>;

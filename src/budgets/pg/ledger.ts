@@ -10,7 +10,8 @@ import { gated, type Refusal, refusalError, refusalOf } from "./check.ts";
 import type { PgConnection } from "./connect.ts";
 import { isStoreDown, whyDown } from "./errors.ts";
 import { pgReport } from "./report.ts";
-import { type BatchResult, CHANNEL, type PgLedgerStore } from "./store.ts";
+import { CHANNEL, type PgLedgerStore } from "./store.ts";
+import type { BatchResult, Counted } from "./wire.ts";
 
 export interface PgBudgetsDeps {
   conn: PgConnection;
@@ -107,12 +108,13 @@ export class PgBudgets implements BudgetLedger {
       this.#markDown(whyDown(err));
       return this.#whileDown(req);
     }
-    if (res.id === undefined) {
+    const key = res.id ?? res.counted;
+    if (key === undefined) {
       const now = this.#now();
       const refusal = refusalOf(b, req.profile, res.use, now, true) ?? { limit: "unknown", used: 0, max: 0 };
       throw await this.#refusal(b, refusal, now);
     }
-    return new PgTicket(this, b, res.id, req.profile, req.contextId, res.status === "started");
+    return new PgTicket(this, b, key, req.profile, req.contextId, res.status === "started");
   }
 
   async report(): Promise<BudgetReport[]> {
@@ -187,16 +189,16 @@ export class PgBudgets implements BudgetLedger {
    * End turn `id` (settle or refund) in the peer's next batch (whose waiting turns are then tried);
    * while the store is down keep it, in order, until it is back (then written on its own).
    */
-  finish(peer: string, id: number, refund: boolean, tokens: number, cost: number): void {
+  finish(peer: string, key: number | Counted, refund: boolean, tokens: number, cost: number): void {
     const now = this.#now();
     const alone = () =>
-      this.#deps.store.finish(id, refund, tokens, cost, now).then(() => this.batch(peer).wake());
+      this.#deps.store.finish(peer, key, refund, tokens, cost, now).then(() => this.batch(peer).wake());
     if (this.#unwritten.length > 0 || this.#down !== undefined) {
       this.#unwritten.push(alone);
       return;
     }
     this.batch(peer)
-      .finish(id, refund, tokens, cost)
+      .finish(key, refund, tokens, cost)
       .catch((err) => {
         if (!isStoreDown(err)) {
           this.#deps.log("error", { err: whyDown(err) }, "budget ledger write failed");
@@ -326,7 +328,8 @@ class PgTicket implements AdmissionTicket {
   #state: "reserved" | "started" | "done" = "reserved";
   readonly #owner: PgBudgets;
   readonly #b: PeerBudget;
-  readonly #id: number;
+  /** The turn's row id, or how its end finds it when it was counted without a row. */
+  readonly #key: number | Counted;
   readonly #profile: string;
   readonly #contextId: string;
   readonly #early: boolean;
@@ -334,14 +337,14 @@ class PgTicket implements AdmissionTicket {
   constructor(
     owner: PgBudgets,
     b: PeerBudget,
-    id: number,
+    key: number | Counted,
     profile: string,
     contextId: string,
     early: boolean,
   ) {
     this.#owner = owner;
     this.#b = b;
-    this.#id = id;
+    this.#key = key;
     this.#profile = profile;
     this.#contextId = contextId;
     this.#early = early;
@@ -355,7 +358,10 @@ class PgTicket implements AdmissionTicket {
       this.#state = "started";
       return;
     }
-    const r = await owner.batch(this.#b.peer).waitStart(this.#id, this.#profile, this.#contextId, signal);
+    // only a turn that is a row waits (a counted one started at admission)
+    const r = await owner
+      .batch(this.#b.peer)
+      .waitStart(this.#key as number, this.#profile, this.#contextId, signal);
     if (r.status === "lost") throw lost();
     if (r.status === "refused") {
       const now = owner.now();
@@ -375,13 +381,13 @@ class PgTicket implements AdmissionTicket {
     if (step !== "charge") return;
     const { tokens, cost } = charge(usage);
     this.#state = "done";
-    this.#owner.finish(this.#b.peer, this.#id, false, tokens, cost);
+    this.#owner.finish(this.#b.peer, this.#key, false, tokens, cost);
   }
 
   refund(): void {
     if (this.#state === "done") return;
     this.#state = "done";
-    this.#owner.finish(this.#b.peer, this.#id, true, 0, 0);
+    this.#owner.finish(this.#b.peer, this.#key, true, 0, 0);
   }
 }
 

@@ -5,6 +5,7 @@ import {
   doublePrecision,
   index,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -50,13 +51,55 @@ export const pgBudgetResets = pgTable("budget_resets", {
   resetAt: bigint("reset_at", { mode: "number" }).notNull(),
 });
 
-/** Relay instances using the store, with their last heartbeat (the database's clock). */
+/**
+ * Relay instances using the store, with their last heartbeat (the database's clock). `lease` is
+ * new at each registration: the turns a relay counts in `budget_open` are held under it, so a
+ * relay handed back and registered again cannot end a turn of its previous lease.
+ */
 export const pgBudgetRelays = pgTable("budget_relays", {
   id: text("id").primaryKey(),
   relay: text("relay").notNull(),
   startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
   heartbeatAt: timestamp("heartbeat_at", { withTimezone: true }).notNull().defaultNow(),
+  lease: bigserial("lease", { mode: "number" }).notNull(),
 });
+
+/**
+ * Turns counted instead of written one row each (a2a_relay_count): a peer's turns on one profile
+ * admitted in one second (`ts`: the second's last millisecond, so a turn leaves a rolling window
+ * at most 1 s late, never early), since reset `gen` (the peer's `budget_resets.after_id` when they
+ * were admitted), with the usage they settled with. One row per second, updated in place.
+ */
+export const pgBudgetUsage = pgTable(
+  "budget_usage",
+  {
+    peer: text("peer").notNull(),
+    ts: bigint("ts", { mode: "number" }).notNull(),
+    profile: text("profile").notNull(),
+    gen: bigint("gen", { mode: "number" }).notNull(),
+    turns: bigint("turns", { mode: "number" }).notNull().default(0),
+    tokens: doublePrecision("tokens").notNull().default(0),
+    cost: doublePrecision("cost").notNull().default(0),
+    /** The largest usage one turn of the second settled with (the estimate of the next). */
+    maxTokens: doublePrecision("max_tokens"),
+    maxCost: doublePrecision("max_cost"),
+  },
+  (t) => [primaryKey({ columns: [t.peer, t.ts, t.profile, t.gen] })],
+);
+
+/**
+ * Counted turns running, per peer and relay lease: what a2a_relay_count started and has not
+ * ended. The reaper deletes a dead lease's rows (its turns then count as turns of unknown usage).
+ */
+export const pgBudgetOpen = pgTable(
+  "budget_open",
+  {
+    peer: text("peer").notNull(),
+    lease: bigint("lease", { mode: "number" }).notNull(),
+    started: bigint("started", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.peer, t.lease] })],
+);
 
 /**
  * The committed use of one window (a peer's, or a peer's on one profile: `scope`), kept up to

@@ -3,76 +3,8 @@ import type postgres from "postgres";
 import type { Reservation, Sums } from "../store.ts";
 import type { UseRow } from "../tally.ts";
 import type { PgCalls, PgDb } from "./connect.ts";
-
-/** A peer's committed use as one admission or start sees it, read under the peer's lock. */
-export interface PeerUse {
-  /** In the peer's window, since its last reset (reserved, started and settled rows). */
-  turns: number;
-  tokens: number;
-  cost: number;
-  /** Turns started and not settled (fleet-wide), and those reserved or started. */
-  running: number;
-  inflight: number;
-  /** Turns in the conversation, since the last reset (only when asked for). */
-  contextTurns: number;
-  /** The same on one profile (only when asked for). */
-  profile?: { turns: number; tokens: number; cost: number; contextTurns: number };
-}
-
-/** The limits and windows one admission or start is checked against (null: not set). */
-export interface Gates {
-  peer: string;
-  profile: string;
-  contextId: string;
-  wnd: string;
-  since: number;
-  /** The profile's own window, when the peer has limits on that profile. */
-  pwnd: string | null;
-  psince: number | null;
-  maxTurns: number | null;
-  maxTokens: number | null;
-  maxCost: number | null;
-  /** max_concurrent + max_queued */
-  maxInflight: number | null;
-  maxConcurrent: number | null;
-  maxCtx: number | null;
-  pmaxTurns: number | null;
-  pmaxTokens: number | null;
-  pmaxCost: number | null;
-  pmaxCtx: number | null;
-}
-
-/**
- * One operation of a2a_relay_batch, as sent: end a turn (`f`), start a reserved one (`s`), admit
- * one (`a`, started at once when `start` and the gates allow). `s` and `a` carry their profile's
- * window and limits (the `p…` fields of Gates).
- */
-export type WireOp =
-  | { k: "f"; id: number; refund: boolean; tokens: number; cost: number }
-  | ({ k: "s"; id: number; profile: string } & ProfileGates)
-  | ({ k: "a"; profile: string; ctx: string; task: string; ts: number; start: boolean } & ProfileGates);
-
-interface ProfileGates {
-  pwnd: string | null;
-  psince: number | null;
-  pmax_turns: number | null;
-  pmax_tokens: number | null;
-  pmax_cost: number | null;
-  pmax_ctx: number | null;
-}
-
-/**
- * An admission `refused` (id undefined), `reserved` or `started`; a start `started`, `wait`,
- * `refused` or `lost`; an end `done` or `lost` (the turn was handed back meanwhile).
- */
-type BatchStatus = "refused" | "reserved" | "started" | "wait" | "lost" | "done";
-
-export interface BatchResult {
-  id: number | undefined;
-  status: BatchStatus;
-  /** The use the operation was checked against (names the limit of a refusal). */
-  use: PeerUse;
-}
+import { countCall } from "./count.ts";
+import type { BatchResult, BatchStatus, Counted, Gates, WireOp } from "./wire.ts";
 
 /**
  * The shared ledger's operations. Admitting, starting and ending turns are calls of functions in
@@ -101,12 +33,11 @@ export class PgLedgerStore {
    * profile fields are unused), each operation its own profile's. One result per operation.
    */
   async batch(g: Gates, now: number, ops: WireOp[]): Promise<BatchResult[]> {
-    const rows = setBased(g, ops)
-      ? await this.#turns(g, now, ops)
-      : ((await this.#calls`select * from a2a_relay_batch(
+    if (setBased(g, ops)) return countCall(this.#calls, this.instance, g, now, ops);
+    const rows = (await this.#calls`select * from a2a_relay_batch(
       ${g.peer}, ${this.instance}, ${now}, ${g.wnd}, ${g.since},
       ${g.maxTurns}, ${g.maxTokens}, ${g.maxCost}, ${g.maxInflight}, ${g.maxConcurrent}, ${g.maxCtx},
-      ${JSON.stringify(ops)}::text::jsonb)`) as BatchRow[]);
+      ${JSON.stringify(ops)}::text::jsonb)`) as BatchRow[];
     if (rows.length !== ops.length)
       throw new Error(`a2a_relay_batch returned ${rows.length} of ${ops.length} rows`);
     const n = (v: Num) => Number(v ?? 0);
@@ -134,42 +65,21 @@ export class PgLedgerStore {
     }));
   }
 
-  /**
-   * The same call set-based (a2a_relay_turns, drizzle/pg/0005_set_based.sql): the ends as one
-   * UPDATE, the admissions as one INSERT, sent as arrays (no JSON to build or parse).
-   */
-  async #turns(g: Gates, now: number, ops: WireOp[]): Promise<BatchRow[]> {
-    const id: number[] = [];
-    const refund: boolean[] = [];
-    const tokens: number[] = [];
-    const cost: number[] = [];
-    const profile: string[] = [];
-    const ctx: string[] = [];
-    const task: string[] = [];
-    const ts: number[] = [];
-    for (const op of ops) {
-      if (op.k === "f") {
-        id.push(op.id);
-        refund.push(op.refund);
-        tokens.push(op.tokens);
-        cost.push(op.cost);
-      } else if (op.k === "a") {
-        profile.push(op.profile);
-        ctx.push(op.ctx);
-        task.push(op.task);
-        ts.push(op.ts);
-      }
-    }
-    return (await this.#calls`select * from a2a_relay_turns(
-      ${g.peer}, ${this.instance}, ${now}, ${g.wnd}, ${g.since},
-      ${g.maxTurns}, ${g.maxTokens}, ${g.maxCost}, ${g.maxInflight}, ${g.maxConcurrent},
-      ${list(id)}::bigint[], ${list(refund)}::boolean[], ${list(tokens)}::float8[], ${list(cost)}::float8[],
-      ${list(profile)}::text[], ${list(ctx)}::text[], ${list(task)}::text[], ${list(ts)}::bigint[])`) as BatchRow[];
-  }
-
   /** End one open turn of this instance on its own (an unwritten end after an outage). */
-  async finish(id: number, refund: boolean, tokens: number, cost: number, now: number): Promise<void> {
-    await this.#sql`select a2a_relay_finish(${id}, ${this.instance}, ${refund}, ${tokens}, ${cost}, ${now})`;
+  async finish(
+    peer: string,
+    key: number | Counted,
+    refund: boolean,
+    tokens: number,
+    cost: number,
+    now: number,
+  ): Promise<void> {
+    if (typeof key === "number")
+      await this
+        .#sql`select a2a_relay_finish(${key}, ${this.instance}, ${refund}, ${tokens}, ${cost}, ${now})`;
+    else
+      await this.#sql`select a2a_relay_uncount(${peer}, ${key.lease}, ${key.ts}, ${key.gen}, ${key.profile},
+        ${refund}, ${tokens}, ${cost})`;
   }
 
   /** Register this instance (or say it is alive). False when it had been given up as dead. */
@@ -242,25 +152,32 @@ export class PgLedgerStore {
         coalesce(t.turns - lft.turns, whole.turns)::float8 as turns,
         coalesce(t.tokens - lft.tokens, whole.tokens)::float8 as tokens,
         coalesce(t.cost - lft.cost, whole.cost)::float8 as cost,
-        o.running, o.queued
+        o.running, o.inflight - o.running as queued
       from r
       left join t on true
       left join lateral (
-        select count(*) as turns, coalesce(sum(l.tokens), 0) as tokens, coalesce(sum(l.cost_usd), 0) as cost
-        from budget_ledger l
-        where t.scope is not null and l.peer = ${peer} and l.id > r.after_id and l.ts >= t.cursor_ts
-          and l.ts < ${since} and l.state <> 'refunded'
+        select sum(x.turns) as turns, sum(x.tokens) as tokens, sum(x.cost) as cost from (
+          select count(*) as turns, coalesce(sum(l.tokens), 0)::float8 as tokens, coalesce(sum(l.cost_usd), 0) as cost
+          from budget_ledger l
+          where t.scope is not null and l.peer = ${peer} and l.id > r.after_id and l.ts >= t.cursor_ts
+            and l.ts < ${since} and l.state <> 'refunded'
+          union all
+          select coalesce(sum(u.turns), 0), coalesce(sum(u.tokens), 0), coalesce(sum(u.cost), 0)
+          from budget_usage u
+          where t.scope is not null and u.peer = ${peer} and u.ts >= t.cursor_ts and u.ts < ${since}
+            and u.gen = r.after_id) x
       ) lft on true
       left join lateral (
-        select count(*) as turns, coalesce(sum(l.tokens), 0) as tokens, coalesce(sum(l.cost_usd), 0) as cost
-        from budget_ledger l
-        where t.scope is null and l.peer = ${peer} and l.id > r.after_id and l.ts >= ${since} and l.state <> 'refunded'
+        select sum(x.turns) as turns, sum(x.tokens) as tokens, sum(x.cost) as cost from (
+          select count(*) as turns, coalesce(sum(l.tokens), 0)::float8 as tokens, coalesce(sum(l.cost_usd), 0) as cost
+          from budget_ledger l
+          where t.scope is null and l.peer = ${peer} and l.id > r.after_id and l.ts >= ${since} and l.state <> 'refunded'
+          union all
+          select coalesce(sum(u.turns), 0), coalesce(sum(u.tokens), 0), coalesce(sum(u.cost), 0)
+          from budget_usage u
+          where t.scope is null and u.peer = ${peer} and u.ts >= ${since} and u.gen = r.after_id) x
       ) whole on true
-      cross join lateral (
-        select count(*) filter (where l.state = 'started')::int as running,
-          count(*) filter (where l.state = 'reserved')::int as queued
-        from budget_ledger l where l.peer = ${peer} and l.state in ('reserved', 'started')
-      ) o`;
+      cross join a2a_relay_open(${peer}) o`;
     return {
       resetAt: r?.reset_at == null ? undefined : Number(r.reset_at),
       use: { turns: Number(r?.turns ?? 0), tokens: Number(r?.tokens ?? 0), cost: Number(r?.cost ?? 0) },
@@ -278,36 +195,54 @@ export class PgLedgerStore {
       sql`select after_id, reset_at from budget_resets where peer = ${peer}`,
     );
     const afterId = Number(reset?.after_id ?? 0);
-    const rows = await this.db.execute<{ ts: string; tokens: string; cost: number }>(sql`
-      select ts, tokens, cost_usd as cost from budget_ledger
-      where peer = ${peer} and id > ${afterId} and ts >= ${since} and state <> 'refunded' order by id`);
+    // the ledger's rows and the counted seconds, oldest first
+    const rows = await this.db.execute<{ ts: string; turns: string; tokens: string; cost: number }>(sql`
+      select ts, 1 as turns, tokens::float8 as tokens, cost_usd as cost from budget_ledger
+      where peer = ${peer} and id > ${afterId} and ts >= ${since} and state <> 'refunded'
+      union all
+      select ts, turns, tokens, cost from budget_usage
+      where peer = ${peer} and gen = ${afterId} and ts >= ${since} and turns > 0
+      order by ts`);
     const [open] = await this.db.execute<{ running: number; queued: number }>(sql`
-      select count(*) filter (where state = 'started')::int as running,
-        count(*) filter (where state = 'reserved')::int as queued
-      from budget_ledger where peer = ${peer} and state in ('reserved', 'started')`);
+      select running, inflight - running as queued from a2a_relay_open(${peer})`);
     return {
       resetAt: reset ? Number(reset.reset_at) : undefined,
-      rows: rows.map((r) => ({ ts: Number(r.ts), turns: 1, tokens: Number(r.tokens), cost: Number(r.cost) })),
+      rows: rows.map((r) => ({
+        ts: Number(r.ts),
+        turns: Number(r.turns),
+        tokens: Number(r.tokens),
+        cost: Number(r.cost),
+      })),
       running: open?.running ?? 0,
       queued: open?.queued ?? 0,
     };
   }
 
   /**
-   * Delete up to `limit` closed rows of `peer` older than `cutoff` that no window counts any
-   * more: also older than every running total's cursor (a row a total still counts is subtracted
-   * from it when it leaves the window, so it must stay until then).
+   * Delete up to `limit` closed rows of `peer` (and `limit` counted seconds) older than `cutoff`
+   * that no window counts any more: also older than every running total's cursor (a row a total
+   * still counts is subtracted from it when it leaves the window, so it must stay until then). The
+   * turns deleted. A counted second may hold a turn still running: its end then finds no second
+   * to add its usage to, which no window counts anyway.
    */
   async prune(peer: string, cutoff: number, limit = 5000): Promise<number> {
-    const rows = await this.#sql`
-      delete from budget_ledger where id in (
-        select l.id from budget_ledger l
-        where l.peer = ${peer} and l.state in ('settled', 'refunded')
-          and l.ts < least(${cutoff}::bigint,
-            coalesce((select min(t.cursor_ts) from budget_totals t where t.peer = ${peer}), ${cutoff}::bigint))
-        limit ${limit})
-      returning id`;
-    return rows.length;
+    const [r] = await this.#sql<{ n: number }[]>`
+      with c as (
+        select least(${cutoff}::bigint,
+          coalesce((select min(t.cursor_ts) from budget_totals t where t.peer = ${peer}), ${cutoff}::bigint)) as ts
+      ), l as (
+        delete from budget_ledger where id in (
+          select l.id from budget_ledger l, c
+          where l.peer = ${peer} and l.state in ('settled', 'refunded') and l.ts < c.ts
+          limit ${limit})
+        returning id
+      ), u as (
+        delete from budget_usage where ctid in (
+          select u.ctid from budget_usage u, c where u.peer = ${peer} and u.ts < c.ts limit ${limit})
+        returning turns
+      )
+      select ((select count(*) from l) + coalesce((select sum(turns) from u), 0))::int as n`;
+    return r?.n ?? 0;
   }
 
   /**
@@ -334,27 +269,20 @@ export const CHANNEL = "a2a_relay_budget";
 // internal
 
 /**
- * Whether a2a_relay_turns can apply `ops`: its ends before its admissions, no start of a waiting
+ * Whether a2a_relay_count can apply `ops`: its ends before its admissions, no start of a waiting
  * turn, and no limit per conversation or per profile (each admission would need its own counts).
  */
 function setBased(g: Gates, ops: WireOp[]): boolean {
   if (g.maxCtx !== null) return false;
   let admits = false;
   for (const op of ops) {
-    if (op.k === "s" || (op.k === "f" && admits)) return false;
+    if (op.k === "s" || ((op.k === "f" || op.k === "c") && admits)) return false;
     if (op.k === "a") {
       if (op.pwnd !== null) return false;
       admits = true;
     }
   }
   return true;
-}
-
-/** An array literal of PostgreSQL (`{1,2}`, `{"a","b\\"c"}`), sent as text and cast in the query. */
-function list(xs: ReadonlyArray<string | number | boolean>): string {
-  const item = (x: string | number | boolean) =>
-    typeof x === "string" ? `"${x.replace(/[\\"]/g, "\\$&")}"` : String(x);
-  return `{${xs.map(item).join(",")}}`;
 }
 
 type Num = string | number | null;
