@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the pinned coding CLIs and agent frameworks (Google's ADK, Mastra, VoltAgent, Strands Agents) the real-software suite drives into .cache/clis (gitignored), outside the
+# Install the pinned coding CLIs and agent frameworks (Google's ADK, Mastra, VoltAgent, Strands Agents, a2a-ai-provider) the real-software suite drives into .cache/clis (gitignored), outside the
 # project's own dependencies. Skips the install when every pinned version is present. Prints the
 # time and disk use, and checks that each CLI's binary actually runs.
 set -euo pipefail
@@ -24,6 +24,7 @@ declare -A PINS=(
   [@voltagent/logger]=2.0.2
   [ai]=6.0.333
   [@ai-sdk/provider-utils]=4.0.67
+  [a2a-ai-provider]=0.5.0-alpha.1
 )
 mkdir -p "$PREFIX"
 # npm 11 reviews install scripts (opencode and codex pick their platform binary at install): these
@@ -50,7 +51,8 @@ cat >"$PREFIX/package.json" <<'JSON'
     "@voltagent/server-hono": "2.0.14",
     "@voltagent/logger": "2.0.2",
     "ai": "6.0.333",
-    "@ai-sdk/provider-utils": "4.0.67"
+    "@ai-sdk/provider-utils": "4.0.67",
+    "a2a-ai-provider": "0.5.0-alpha.1"
   },
   "allowScripts": {
     "opencode-ai": true,
@@ -69,7 +71,8 @@ cat >"$PREFIX/package.json" <<'JSON'
     "@voltagent/server-hono": false,
     "@voltagent/logger": false,
     "ai": false,
-    "@ai-sdk/provider-utils": false
+    "@ai-sdk/provider-utils": false,
+    "a2a-ai-provider": false
   }
 }
 JSON
@@ -142,6 +145,9 @@ if [ -f "$MASTRA_SERVER" ]; then echo "mastra server: core $(installed_version @
 # VoltAgent's A2A server (its core's peers: ai, @ai-sdk/provider-utils, its logger)
 VOLT=$PREFIX/node_modules/@voltagent/a2a-server/dist/index.mjs
 if [ -f "$VOLT" ]; then echo "voltagent: core $(installed_version @voltagent/core), a2a-server $(installed_version @voltagent/a2a-server)"; else echo "voltagent: $VOLT is missing" >&2; fail=1; fi
+# a2a-ai-provider: the AI SDK's generateText/streamText with an A2A agent as the model
+AAP=$PREFIX/node_modules/a2a-ai-provider/dist/index.js
+if [ -f "$AAP" ]; then echo "a2a-ai-provider: $(installed_version a2a-ai-provider)"; else echo "a2a-ai-provider: $AAP is missing" >&2; fail=1; fi
 # the Gemini CLI's A2A server has no --version: its bundled entry must be there
 A2A_SERVER=$PREFIX/node_modules/@google/gemini-cli-a2a-server/dist/a2a-server.mjs
 if [ -f "$A2A_SERVER" ]; then

@@ -12,11 +12,12 @@ export interface AgentProfile {
 /**
  * The relay of the other-people's-software suites: peer `local` (its token in `r.token`) may use
  * every profile; profile `echo`, and one `a2a` profile per entry of `agents`; `server` adds keys to
- * `[server]`, `peer` to `[peers.local]`.
+ * `[server]`, `peer` to `[peers.local]`; `insecureNoAuth` lets clients that cannot send a
+ * credential in (as peer "anonymous").
  */
 export function startAgentRelay(
   agents: Record<string, AgentProfile>,
-  extra: { server?: string; peer?: string } = {},
+  extra: { server?: string; peer?: string; insecureNoAuth?: boolean } = {},
 ): Promise<TestRelay> {
   const profiles = Object.entries(agents).map(
     ([name, a]) =>
@@ -31,5 +32,6 @@ ${extra.peer ?? ""}
 handler = "echo"
 ${profiles.join("")}`,
     env: { A2A_OC_TOKEN_LOCAL: "local-token-0123456789abcdef" },
+    ...(extra.insecureNoAuth ? { insecureNoAuth: true } : {}),
   });
 }

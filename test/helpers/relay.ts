@@ -39,6 +39,8 @@ export async function startTestRelay(
     dir?: string;
     keepaliveMs?: number;
     fleetQuietMs?: number;
+    /** `serve --insecure-no-auth`: a request without a credential acts as peer "anonymous". */
+    insecureNoAuth?: boolean;
   } = {},
 ): Promise<TestRelay> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "a2a-relay-test-"));
@@ -48,7 +50,13 @@ export async function startTestRelay(
     writeFileSync(file, opts.toml);
   }
   const env = { ...opts.env, A2A_RELAY_HOME: join(dir, "data"), A2A_RELAY_LOCK_DIR: join(dir, "locks") };
-  const config = loadConfig({ file, env, port: String(opts.port ?? 0), prepare: true });
+  const config = loadConfig({
+    file,
+    env,
+    port: String(opts.port ?? 0),
+    prepare: true,
+    ...(opts.insecureNoAuth ? { insecureNoAuth: true } : {}),
+  });
   const relay = await startRelay(config, currentRuntime(), createLogger("silent"), {
     env,
     ...(opts.keepaliveMs ? { keepaliveMs: opts.keepaliveMs } : {}),
