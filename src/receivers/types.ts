@@ -32,6 +32,17 @@ export interface Turn {
   progress?: boolean;
   /** The request's own `metadata` and forwardable `configuration`, for receivers that forward it. */
   request?: RequestExtras;
+  /**
+   * The tasks the message's `referenceTaskIds` name that are this peer's own, by id: a forwarding
+   * receiver names their upstream tasks instead (the upstream knows nothing of the relay's ids).
+   */
+  references?: Record<string, TaskReference>;
+}
+
+/** A task of the relay that a message refers to. */
+export interface TaskReference {
+  profile: string;
+  metadata?: Record<string, unknown>;
 }
 
 /** What a SendMessage carried besides its message, as a forwarding receiver passes it on. */

@@ -5,7 +5,7 @@ import { TaskBus as Bus, type TaskBus, type TaskEvent } from "./bus.ts";
 import { cancel } from "./cancel.ts";
 import { ContextQueues } from "./context-queue.ts";
 import { send } from "./dispatch.ts";
-import { list, owned, profileOf, snapshot, waitSettled, watch } from "./queries.ts";
+import { list, owned, profileOf, referenced, snapshot, waitSettled, watch } from "./queries.ts";
 import { agentMessage, iso, record, recordLater, settle } from "./recording.ts";
 import { recover, shutdown } from "./recovery.ts";
 import { view } from "./snapshot.ts";
@@ -54,6 +54,7 @@ export class Engine {
         settle: (live, state, text) => settle(core, live, state, text),
         agentMessage: (task, text) => agentMessage(resolved, task, text),
         iso: () => iso(resolved),
+        referenced: (peer, ids) => referenced(core, ids, peer),
       },
     };
     this.#core = core;

@@ -1,6 +1,7 @@
 import type { ListTasksParams, ListTasksResult, Task } from "../a2a/types.ts";
 import { isSettled } from "../a2a/types.ts";
 import { taskNotFound } from "../errors.ts";
+import type { TaskReference } from "../receivers/types.ts";
 import type { TaskEvent } from "./bus.ts";
 import { decodePageToken, encodePageToken } from "./page-token.ts";
 import { view } from "./snapshot.ts";
@@ -15,6 +16,28 @@ export function snapshot(core: EngineCore, id: string, peer: string): Task {
 export function owned(core: EngineCore, id: string, peer: string): { task: Task; profile: string } {
   const { task, profile } = current(core, id, peer);
   return { task, profile };
+}
+
+/** At most this many of a message's `referenceTaskIds` are looked up. */
+const MAX_REFERENCES = 64;
+
+/** Of `ids`, the tasks that are `peer`'s own, with their profile and metadata; others are left out. */
+export function referenced(
+  core: EngineCore,
+  ids: readonly string[],
+  peer: string,
+): Record<string, TaskReference> {
+  const found: Record<string, TaskReference> = {};
+  for (const id of ids.slice(0, MAX_REFERENCES)) {
+    const live = core.live.get(id);
+    const row = live ? undefined : core.deps.repo.get(id);
+    const owner = live?.peer ?? row?.peer;
+    const task = live?.committed ?? row?.task;
+    const profile = live?.profile ?? row?.profile;
+    if (owner !== peer || !task || !profile) continue;
+    found[id] = { profile, ...(task.metadata ? { metadata: task.metadata } : {}) };
+  }
+  return found;
 }
 
 /** Snapshot plus subscription, atomically: events after the snapshot reach `fn`. */

@@ -64,6 +64,9 @@ export async function runTurn(
           ...(live.hops !== undefined ? { hops: live.hops } : {}),
           ...(live.progress !== undefined ? { progress: live.progress } : {}),
           ...(live.request ? { request: live.request } : {}),
+          ...(message.referenceTaskIds?.length
+            ? { references: host.referenced(live.peer, message.referenceTaskIds) }
+            : {}),
         },
         emit,
         signal,

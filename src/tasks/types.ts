@@ -1,6 +1,6 @@
 import type { Message, StreamResponse, Task, TaskState } from "../a2a/types.ts";
 import type { Timers } from "../clock.ts";
-import type { Receiver, RequestExtras, Usage } from "../receivers/types.ts";
+import type { Receiver, RequestExtras, TaskReference, Usage } from "../receivers/types.ts";
 import type { StorageHealth } from "../store/health.ts";
 import type { Writer } from "../store/writer.ts";
 import type { Admission, AdmissionTicket } from "./admission.ts";
@@ -149,6 +149,8 @@ export interface TurnHost {
   settle(live: LiveTask, state: TaskState, text: string): Promise<void>;
   agentMessage(task: Pick<Task, "id" | "contextId">, text: string): Message;
   iso(): string;
+  /** Of a message's `referenceTaskIds`, the tasks that are `peer`'s own (see queries.ts). */
+  referenced(peer: string, ids: readonly string[]): Record<string, TaskReference>;
 }
 
 /** The engine's state, shared by the files that make it up (dispatch, queries, recovery, ...). */

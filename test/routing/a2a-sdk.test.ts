@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Client } from "@a2a-js/sdk/client";
 import { type SdkAgent, startSdkAgent } from "../helpers/sdk-agent.ts";
 import { until } from "../helpers/until.ts";
-import { type RoutingRelay, sseData, startRoutingRelay, v03Message } from "./_relay.ts";
+import { type RoutingRelay, sseData, startRoutingRelay, v1Message, v03Message } from "./_relay.ts";
 import { artifactTexts, eventJson, type Json, resultJson, sdkClientFor, sdkSend, taskJson } from "./_sdk.ts";
 
 const UP_TOKEN = "upstream-secret-token";
+const OTHER_TOKEN = "other-peer-token-0123456789";
 let agent: SdkAgent;
 let relay: RoutingRelay;
 let viaRelay: Client;
@@ -14,7 +15,7 @@ let direct: Client;
 beforeAll(async () => {
   agent = await startSdkAgent({ token: UP_TOKEN });
   relay = await startRoutingRelay({
-    env: { UP_TOKEN },
+    env: { UP_TOKEN, OTHER_TOKEN },
     toml: `
 [profiles.sdk]
 handler = "a2a"
@@ -27,6 +28,13 @@ handler = "a2a"
 url = "${agent.rpcUrl}"
 protocol = "0.3"
 token_env = "UP_TOKEN"
+
+[profiles.echo]
+handler = "echo"
+
+[peers.other]
+profiles = ["sdk"]
+token_env = "OTHER_TOKEN"
 `,
   });
   viaRelay = await sdkClientFor(`${relay.url}/a2a/sdk/`, relay.token);
@@ -247,5 +255,42 @@ describe('protocol = "0.3" upstream (the SDK agent\'s v0.3 compat layer)', () =>
       await c.sendMessage(sdkSend("because", { message: { taskId: ask.id, contextId: ask.contextId } })),
     ).task;
     expect(done.status.message.parts[0].text).toBe("got: because");
+  });
+});
+
+describe("referenceTaskIds reach the upstream as its own task ids", () => {
+  /** The message the upstream received with `text`, from the JSON-RPC bodies it recorded. */
+  const upstreamMessage = (text: string): Json =>
+    agent.bodies
+      .map((b) => (b.body as Json)?.params?.message)
+      .find((m: Json) => m?.parts?.some((p: Json) => p.text === text));
+
+  test("a task of the same upstream is named by its upstream id; a local one is left out; an unknown id passes", async () => {
+    const first = resultJson(await viaRelay.sendMessage(sdkSend("ref-first"))).task;
+    const upstreamId = first.metadata.upstream.taskId;
+    expect(upstreamId).toBeString();
+    expect(upstreamId).not.toBe(first.id);
+    const viaEcho = await sdkClientFor(`${relay.url}/a2a/echo/`, relay.token);
+    const local = resultJson(await viaEcho.sendMessage(sdkSend("ref-local"))).task;
+    const second = resultJson(
+      await viaRelay.sendMessage(
+        sdkSend("ref-second", { message: { referenceTaskIds: [first.id, local.id, "not-a-relay-task"] } }),
+      ),
+    ).task;
+    expect(second.status.state).toBe("TASK_STATE_COMPLETED");
+    expect(upstreamMessage("ref-second").referenceTaskIds).toEqual([upstreamId, "not-a-relay-task"]);
+    // the relay's own task keeps what the caller sent
+    expect(second.history[0].referenceTaskIds).toEqual([first.id, local.id, "not-a-relay-task"]);
+  });
+
+  test("another peer's task is not looked up: its id passes on as it came", async () => {
+    const mine = resultJson(await viaRelay.sendMessage(sdkSend("ref-mine"))).task;
+    const res = await relay.rpc(
+      "SendMessage",
+      { message: { ...v1Message("ref-foreign"), referenceTaskIds: [mine.id] } },
+      { path: "/a2a/sdk", headers: { authorization: `Bearer ${OTHER_TOKEN}` } },
+    );
+    expect(res.body.result.task.status.state).toBe("TASK_STATE_COMPLETED");
+    expect(upstreamMessage("ref-foreign").referenceTaskIds).toEqual([mine.id]);
   });
 });

@@ -2,7 +2,7 @@ import { textOf } from "../../a2a/types.ts";
 import type { Timers } from "../../clock.ts";
 import type { FetchFn } from "../../fetch.ts";
 import type { SessionStore } from "../../store/sessions.ts";
-import type { Receiver, Turn, TurnResult } from "../types.ts";
+import type { Receiver, TaskReference, Turn, TurnResult } from "../types.ts";
 import { follow, type Outage } from "./attach.ts";
 import { UpstreamCancels } from "./cancels.ts";
 import type { Dialect } from "./dialect.ts";
@@ -114,7 +114,13 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
         emit.metadata?.(state.metadata());
         emit.resumable?.();
         const inflight: Inflight = { relayTaskId: turn.taskId, taskId: state.taskId, deadline, binding };
-        if (continuing) inflight.resend = { messageId: out.messageId, request: turn.request };
+        if (continuing)
+          inflight.resend = {
+            messageId: out.messageId,
+            request: turn.request,
+            // as sent (none left is an empty list, not the relay's ids again)
+            ...(m.referenceTaskIds?.length ? { referenceTaskIds: out.referenceTaskIds ?? [] } : {}),
+          };
         const contextId = state.contextId ?? saved.contextId;
         void saveSession(
           opts,
@@ -135,7 +141,7 @@ export function forwardingReceiver(kind: string, opts: ForwardOptions): Receiver
         taskId: continuing,
         metadata: m.metadata,
         extensions: m.extensions,
-        referenceTaskIds: m.referenceTaskIds,
+        referenceTaskIds: upstreamReferences(m.referenceTaskIds, turn.references, up.url),
         request: turn.request,
       };
       const link = linkAbort(signal, state, remember);
@@ -303,4 +309,29 @@ function linkAbort(signal: AbortSignal, state: Progress, known: () => void) {
       if (grace) clearTimeout(grace);
     },
   };
+}
+
+/**
+ * A message's `referenceTaskIds` as this upstream knows them: a task of the relay that was a turn
+ * on the same upstream becomes the upstream's task; one that was not (another upstream, a local
+ * receiver) is left out, since the id means nothing there; an id that names no task of this peer's
+ * is passed on as it came.
+ */
+export function upstreamReferences(
+  ids: string[] | undefined,
+  references: Record<string, TaskReference> | undefined,
+  url: string,
+): string[] | undefined {
+  if (!ids?.length) return ids;
+  const out = new Set<string>();
+  for (const id of ids) {
+    const ref = references?.[id];
+    if (!ref) {
+      out.add(id);
+      continue;
+    }
+    const up = ref.metadata?.upstream as { url?: unknown; taskId?: unknown } | undefined;
+    if (up?.url === url && typeof up.taskId === "string") out.add(up.taskId);
+  }
+  return out.size ? [...out] : undefined;
 }

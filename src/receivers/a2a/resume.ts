@@ -119,7 +119,7 @@ function resendParams(d: Dialect, task: ResumedTask, saved: UpstreamSession, inf
     taskId: inflight.taskId,
     metadata: m.metadata,
     extensions: m.extensions,
-    referenceTaskIds: m.referenceTaskIds,
+    referenceTaskIds: resend.referenceTaskIds ?? m.referenceTaskIds,
     request: resend.request,
   });
 }

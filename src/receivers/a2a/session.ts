@@ -24,7 +24,7 @@ export interface Inflight {
    * sends and the request's extras, so a restarted relay that finds the message never arrived can
    * send it again (the message itself is the relay task's).
    */
-  resend?: { messageId: string; request?: RequestExtras | undefined };
+  resend?: { messageId: string; request?: RequestExtras | undefined; referenceTaskIds?: string[] };
 }
 
 /**
