@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the pinned coding CLIs and agent frameworks (Google's ADK, Mastra, VoltAgent, Strands Agents, a2a-ai-provider) the real-software suite drives into .cache/clis (gitignored), outside the
+# Install the pinned coding CLIs and agent frameworks (Google's ADK, Mastra, VoltAgent, Strands Agents, BeeAI, a2a-ai-provider) the real-software suite drives into .cache/clis (gitignored), outside the
 # project's own dependencies. Skips the install when every pinned version is present. Prints the
 # time and disk use, and checks that each CLI's binary actually runs.
 set -euo pipefail
@@ -92,29 +92,30 @@ if [ $need = 1 ]; then
   echo "installing the pinned CLIs into $PREFIX"
   npm install --prefix "$PREFIX" --no-audit --no-fund 2>&1 | tail -20
 fi
-# AWS's Strands Agents SDK (its A2A server and client, the SDK's 0.3 release under both, openai for
-# its model) wants zod 4 as a peer where Mastra's client wants zod 3: it gets a prefix of its own
-STRANDS_PREFIX=$PREFIX/strands
-mkdir -p "$STRANDS_PREFIX"
-cat >"$STRANDS_PREFIX/package.json" <<'JSON'
-{
-  "name": "a2a-relay-test-strands",
-  "private": true,
-  "dependencies": {
-    "@strands-agents/sdk": "1.19.0",
-    "openai": "6.49.0",
-    "@a2a-js/sdk": "0.3.14",
-    "express": "5.1.0",
-    "zod": "4.6.7"
-  },
-  "allowScripts": { "@strands-agents/sdk": false, "openai": false }
+# Frameworks whose dependencies clash with the others' get a prefix each (PREFIX/NAME), installed
+# when its main package is not at its pinned version: own_prefix NAME PACKAGE VERSION DEPS [npm flags]
+own_prefix() {
+  local dir=$PREFIX/$1 pkg=$2 version=$3 deps=$4
+  shift 4
+  mkdir -p "$dir"
+  printf '{"name":"a2a-relay-test-%s","private":true,"dependencies":%s}\n' "$(basename "$dir")" "$deps" >"$dir/package.json"
+  if [ "$(PREFIX=$dir installed_version "$pkg")" != "$version" ]; then
+    echo "installing $pkg $version into $dir"
+    npm install --prefix "$dir" --no-audit --no-fund "$@" 2>&1 | tail -20
+  fi
 }
-JSON
-if [ "$(PREFIX=$STRANDS_PREFIX installed_version @strands-agents/sdk)" != 1.19.0 ] ||
-  [ "$(PREFIX=$STRANDS_PREFIX installed_version openai)" != 6.49.0 ]; then
-  echo "installing Strands Agents into $STRANDS_PREFIX"
-  npm install --prefix "$STRANDS_PREFIX" --no-audit --no-fund 2>&1 | tail -20
-fi
+# AWS's Strands Agents SDK (its A2A server and client, the SDK's 0.3 release under both, openai for
+# its model) wants zod 4 as a peer where Mastra's client wants zod 3
+STRANDS_PREFIX=$PREFIX/strands
+own_prefix strands @strands-agents/sdk 1.19.0 \
+  '{"@strands-agents/sdk":"1.19.0","openai":"6.49.0","@a2a-js/sdk":"0.3.14","express":"5.1.0","zod":"4.6.7"}'
+# the BeeAI Framework (its A2A server and client on the SDK's 0.3 release, the AI SDK's OpenAI
+# provider for its model); its optional peers (LangChain's) conflict among themselves, hence
+# --legacy-peer-deps, with the peers it needs here listed
+BEEAI_PREFIX=$PREFIX/beeai
+own_prefix beeai beeai-framework 0.1.30 \
+  '{"beeai-framework":"0.1.30","@a2a-js/sdk":"0.3.14","express":"5.1.0","@ai-sdk/openai":"3.0.141","zod":"3.25.76"}' \
+  --legacy-peer-deps
 echo "install time: $(($(date +%s) - start)) s; disk use: $(du -sh "$PREFIX" | cut -f1)"
 
 BIN=$PREFIX/node_modules/.bin
@@ -135,6 +136,13 @@ if [ -f "$STRANDS" ]; then
   echo "strands: $(PREFIX=$STRANDS_PREFIX installed_version @strands-agents/sdk)"
 else
   echo "strands: $STRANDS is missing" >&2
+  fail=1
+fi
+BEEAI=$BEEAI_PREFIX/node_modules/beeai-framework/dist/adapters/a2a/serve/server.js
+if [ -f "$BEEAI" ]; then
+  echo "beeai: $(PREFIX=$BEEAI_PREFIX installed_version beeai-framework)"
+else
+  echo "beeai: $BEEAI is missing" >&2
   fail=1
 fi
 MASTRA=$PREFIX/node_modules/@mastra/client-js/dist/index.js

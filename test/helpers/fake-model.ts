@@ -12,6 +12,7 @@ import type { Socket } from "node:net";
  * notes.txt"). Modes: ok, 401, 500, hang (never answers), close (drops the connection). On the
  * Gemini API a prompt containing HOLD-MODEL is never answered either, and one containing
  * `ASK-REMOTE agent: question` asks a remote A2A agent through the CLI's invoke_agent tool.
+ * Offered BeeAI's `final_answer` tool, it answers through it.
  */
 
 export type FakeMode = "ok" | "401" | "500" | "hang" | "close";
@@ -123,6 +124,15 @@ function decide(tools: Tool[], items: Item[], log: FakeRequest, everything: stri
       done < questions.length
         ? { kind: "tool", tool: "invoke_agent", args: { agent_name: remote[1], prompt: questions[done] } }
         : { kind: "text", text: `remote answered: ${answers.map((a) => a.text).join(" | ")}` };
+    log.reply = action.kind === "tool" ? `tool:${action.tool}` : `text:${action.text}`;
+    return action;
+  }
+  // BeeAI's agents answer only through their final_answer tool (and are done once it is called)
+  if (names.includes("final_answer")) {
+    const action: Action =
+      done === 0
+        ? { kind: "tool", tool: "final_answer", args: { response: `created ${FILE}` } }
+        : { kind: "text", text: `created ${FILE}` };
     log.reply = action.kind === "tool" ? `tool:${action.tool}` : `text:${action.text}`;
     return action;
   }
