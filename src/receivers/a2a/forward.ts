@@ -317,7 +317,7 @@ function linkAbort(signal: AbortSignal, state: Progress, known: () => void) {
  * receiver) is left out, since the id means nothing there; an id that names no task of this peer's
  * is passed on as it came.
  */
-export function upstreamReferences(
+function upstreamReferences(
   ids: string[] | undefined,
   references: Record<string, TaskReference> | undefined,
   url: string,
