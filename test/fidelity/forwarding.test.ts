@@ -96,7 +96,9 @@ describe("the caller's message travels as it was sent", () => {
       expect(m.messageId).not.toBe(msg.messageId);
       expect(m.metadata).toEqual({ trace: { id: "t-1" }, snake_key: true });
       expect(m.extensions).toEqual(["https://example.com/ext/v1"]);
-      expect(m.referenceTaskIds).toEqual([before.id]);
+      // a task of the same upstream is named by its id there (the relay's id names nothing upstream)
+      expect(m.referenceTaskIds).toEqual([before.metadata.upstream.taskId]);
+      expect(before.metadata.upstream.taskId).not.toBe(before.id);
       expect(up.params.metadata).toEqual({ requestTag: "req-1" });
       // the relay keeps its own record: the upstream is asked for no history back
       expect(up.params.configuration).toEqual({
