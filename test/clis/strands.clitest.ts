@@ -4,6 +4,7 @@ import { startAgentRelay } from "../helpers/agent-relay.ts";
 import { bearerFetch } from "../helpers/bearer-fetch.ts";
 import { type FakeModel, startFakeModel } from "../helpers/fake-model.ts";
 import type { TestRelay } from "../helpers/relay.ts";
+import { until } from "../helpers/until.ts";
 import { freePort } from "../routing/_relay.ts";
 import { resultJson, sdkClientFor, sdkSend } from "../routing/_sdk.ts";
 
@@ -59,11 +60,12 @@ beforeAll(async () => {
     httpUrl: `http://127.0.0.1:${port}`,
   });
   void server.serve({ signal: stopServer.signal });
-  for (let i = 0; i < 100; i++) {
-    const up = await fetch(`http://127.0.0.1:${port}/.well-known/agent-card.json`).catch(() => undefined);
-    if (up?.ok) break;
-    await Bun.sleep(50);
-  }
+  await until(
+    async () =>
+      (await fetch(`http://127.0.0.1:${port}/.well-known/agent-card.json`).catch(() => undefined))?.ok,
+    10_000,
+    "the Strands agent's card",
+  );
   r = await startAgentRelay({ strands: { url: `http://127.0.0.1:${port}/`, protocol: "0.3" } });
 }, 120_000);
 afterAll(async () => {
